@@ -1,0 +1,1 @@
+"""The pure domain core: plain Python types and rules, no database and no web framework."""

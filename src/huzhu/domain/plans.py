@@ -1,0 +1,257 @@
+"""A plan and its rules, as data.
+
+Plans are loaded from versioned TOML files (see `huzhu.plans`) and validated by these models, so a
+malformed file is refused with an error that names the field. Amounts in plan files are yuan
+(a string such as "0.10" or a whole number of yuan); the models hold fen. Floats are refused
+because they cannot say 0.10 exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
+
+from huzhu.domain.money import Fen, format_yuan, parse_yuan
+
+# Every plan in the domain brief runs on Beijing time; China has no daylight saving time.
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def _yuan_field(value: object) -> int:
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError("write amounts in yuan as a string (e.g. '0.10') or a whole number")
+    if isinstance(value, int):
+        return parse_yuan(str(value))
+    if isinstance(value, str):
+        return parse_yuan(value)
+    raise ValueError("expected an amount in yuan")
+
+
+Yuan = Annotated[
+    Fen,
+    BeforeValidator(_yuan_field),
+    PlainSerializer(lambda fen: format_yuan(fen, grouping=False), return_type=str),
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Category(StrEnum):
+    CRITICAL_ILLNESS = "critical-illness"
+    CANCER = "cancer"
+    CHILDHOOD_ILLNESS = "childhood-illness"
+    ACCIDENT = "accident"
+
+    @property
+    def is_accident(self) -> bool:
+        return self is Category.ACCIDENT
+
+
+class Severity(StrEnum):
+    MILD = "mild"
+    SEVERE = "severe"
+
+
+class Condition(_Model):
+    code: str = Field(pattern=r"^[A-Z]{2,4}-[0-9]{2,3}$")
+    zh: str
+    en: str
+    category: Category
+    severity: Severity | None = None
+
+
+class AgeLimit(_Model):
+    """An age given either in days (for babies) or in whole years."""
+
+    days: int | None = Field(default=None, ge=0)
+    years: int | None = Field(default=None, ge=0, le=120)
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> AgeLimit:
+        if (self.days is None) == (self.years is None):
+            raise ValueError("give exactly one of 'days' or 'years'")
+        return self
+
+    def describe(self) -> str:
+        return f"{self.days} days" if self.days is not None else f"{self.years} years"
+
+
+class HealthQuestion(_Model):
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    zh: str
+    en: str
+    # The answer a healthy applicant gives; any other answer makes the person ineligible.
+    required_answer: bool = False
+
+
+class Eligibility(_Model):
+    min_age: AgeLimit
+    max_age: AgeLimit
+    exit_age_years: int | None = Field(default=None, ge=1, le=120)
+    min_credit_score: int | None = Field(default=None, ge=0, le=1000)
+    health_declaration: tuple[HealthQuestion, ...] = ()
+
+
+class Cover(_Model):
+    categories: tuple[Category, ...] = Field(min_length=1)
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    def covers(self, condition: Condition) -> bool:
+        if condition.code in self.exclude:
+            return False
+        return condition.category in self.categories or condition.code in self.include
+
+
+class PayoutBand(_Model):
+    """Payout for an age band at diagnosis (inclusive bounds), optionally for one severity."""
+
+    min_age_years: int = Field(ge=0, le=120)
+    max_age_years: int = Field(ge=0, le=120)
+    severity: Severity | None = None
+    amount: Yuan = Field(gt=0)
+
+    def matches(self, age_years: int, severity: Severity | None) -> bool:
+        in_band = self.min_age_years <= age_years <= self.max_age_years
+        return in_band and (self.severity is None or self.severity == severity)
+
+
+class Payout(_Model):
+    bands: tuple[PayoutBand, ...] = Field(min_length=1)
+    maximum: Yuan = Field(gt=0)
+    # Disability is paid in proportion to its grade: grade 1 = 100%, grade 10 = 10%.
+    by_disability_grade: bool = False
+
+    @model_validator(mode="after")
+    def _bands_within_maximum(self) -> Payout:
+        for i, band in enumerate(self.bands):
+            if band.amount > self.maximum:
+                raise ValueError(f"bands[{i}].amount is above the maximum payout")
+            if band.min_age_years > band.max_age_years:
+                raise ValueError(f"bands[{i}] has min_age_years above max_age_years")
+        return self
+
+
+class Waiting(_Model):
+    illness_days: int = Field(ge=0, le=3650)
+    accident_days: int = Field(ge=0, le=3650)
+
+    def days_for(self, category: Category) -> int:
+        return self.accident_days if category.is_accident else self.illness_days
+
+
+class Caps(_Model):
+    per_case_per_member: Yuan | None = Field(default=None, gt=0)
+    per_year_per_member: Yuan | None = Field(default=None, gt=0)
+
+
+class CollectionMode(StrEnum):
+    PREPAID = "prepaid"
+    POSTPAID = "postpaid"
+
+
+class Collection(_Model):
+    mode: CollectionMode
+    initial_deposit: Yuan | None = None
+    minimum_balance: Yuan | None = None
+    reminder_balance: Yuan | None = None
+    retry_days: int | None = Field(default=None, ge=0, le=60)
+
+    @model_validator(mode="after")
+    def _fits_mode(self) -> Collection:
+        if self.mode is CollectionMode.PREPAID and self.minimum_balance is None:
+            raise ValueError("a prepaid plan needs minimum_balance")
+        if self.mode is CollectionMode.POSTPAID and self.retry_days is None:
+            raise ValueError("a post-paid plan needs retry_days")
+        return self
+
+
+class RoundDates(_Model):
+    announce_day: int = Field(ge=1, le=28)
+    collect_day: int = Field(ge=1, le=28)
+
+
+class Calendar(_Model):
+    """When rounds happen. The headcount is locked at `lock_time` (Beijing time) on announce day."""
+
+    rounds: tuple[RoundDates, ...] = Field(min_length=1, max_length=6)
+    lock_time: time = time(0, 0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Calendar:
+        days = [r.announce_day for r in self.rounds]
+        if days != sorted(set(days)):
+            raise ValueError("rounds must be listed by announce_day, each day once")
+        return self
+
+    def announce_dates(self, start: date, end: date) -> list[date]:
+        """Announcement dates in [start, end], in order."""
+        found: list[date] = []
+        month = date(start.year, start.month, 1)
+        while month <= end:
+            for r in self.rounds:
+                day = month.replace(day=r.announce_day)
+                if start <= day <= end:
+                    found.append(day)
+            month = (month + timedelta(days=32)).replace(day=1)
+        return found
+
+    def lock_moment(self, announce_date: date) -> datetime:
+        return datetime.combine(announce_date, self.lock_time, CHINA_TZ)
+
+    def collect_date(self, announce_date: date) -> date:
+        for r in self.rounds:
+            if r.announce_day == announce_date.day:
+                offset = (r.collect_day - r.announce_day) % 28 or 0
+                return announce_date + timedelta(days=offset)
+        raise ValueError(f"{announce_date} is not an announcement date of this plan")
+
+
+class Names(_Model):
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class Plan(_Model):
+    schema_version: Literal[1] = 1
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    version: int = Field(ge=1)
+    effective_from: date
+    names: Names
+    summary: Names | None = None
+    assumptions: tuple[str, ...] = ()
+    changes: str | None = None
+    eligibility: Eligibility
+    cover: Cover
+    payout: Payout
+    waiting: Waiting
+    management_fee_bp: int = Field(ge=0, le=5000)
+    caps: Caps = Caps()
+    activation_threshold: int = Field(default=0, ge=0)
+    collection: Collection
+    calendar: Calendar
+
+    def payout_for(
+        self, age_years: int, severity: Severity | None, disability_grade: int | None = None
+    ) -> Fen | None:
+        """The lump sum for a diagnosis at this age, or None when no band applies."""
+        for band in self.payout.bands:
+            if band.matches(age_years, severity):
+                amount = min(band.amount, self.payout.maximum)
+                if self.payout.by_disability_grade and disability_grade is not None:
+                    # Grade 1 is total disability (100%); each grade below pays 10 points less.
+                    amount = amount * (11 - disability_grade) // 10
+                return amount
+        return None

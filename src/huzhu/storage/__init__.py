@@ -1,0 +1,1 @@
+"""Storage adapter: SQLAlchemy 2 on the embedded SQLite default or on PostgreSQL."""
