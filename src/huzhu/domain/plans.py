@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import Fen, format_yuan, parse_yuan
 
 # Every plan in the domain brief runs on Beijing time; China has no daylight saving time.
@@ -28,13 +29,15 @@ CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def _yuan_field(value: object) -> int:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise ValueError("write amounts in yuan as a string (e.g. '0.10') or a whole number")
-    if isinstance(value, int):
+    if not isinstance(value, int | str):
+        raise ValueError("expected an amount in yuan")
+    try:
         return parse_yuan(str(value))
-    if isinstance(value, str):
-        return parse_yuan(value)
-    raise ValueError("expected an amount in yuan")
+    except InvalidInput as err:
+        # pydantic only turns ValueError into a ValidationError that carries the field's path.
+        raise ValueError(err.message) from None
 
 
 Yuan = Annotated[
@@ -214,8 +217,10 @@ class Calendar(_Model):
     def collect_date(self, announce_date: date) -> date:
         for r in self.rounds:
             if r.announce_day == announce_date.day:
-                offset = (r.collect_day - r.announce_day) % 28 or 0
-                return announce_date + timedelta(days=offset)
+                if r.collect_day >= r.announce_day:
+                    return announce_date.replace(day=r.collect_day)
+                next_month = (announce_date.replace(day=1) + timedelta(days=32)).replace(day=1)
+                return next_month.replace(day=r.collect_day)
         raise ValueError(f"{announce_date} is not an announcement date of this plan")
 
 
@@ -251,6 +256,12 @@ class Plan(_Model):
             if band.matches(age_years, severity):
                 amount = min(band.amount, self.payout.maximum)
                 if self.payout.by_disability_grade and disability_grade is not None:
+                    if not 1 <= disability_grade <= 10:
+                        raise InvalidInput(
+                            f"disability grade must be 1 to 10, got {disability_grade}",
+                            code="disability-grade-invalid",
+                            field="disability_grade",
+                        )
                     # Grade 1 is total disability (100%); each grade below pays 10 points less.
                     amount = amount * (11 - disability_grade) // 10
                 return amount

@@ -77,7 +77,10 @@ def load_plan_text(text: str, *, source: str = "plan file") -> Plan:
     except ValidationError as err:
         raise _invalid(source, err) from err
     catalogue = load_catalogue()
-    for name, codes in (("cover.include", plan.cover.include), ("cover.exclude", plan.cover.exclude)):
+    for name, codes in (
+        ("cover.include", plan.cover.include),
+        ("cover.exclude", plan.cover.exclude),
+    ):
         for code in codes:
             if code not in catalogue.conditions:
                 raise InvalidInput(

@@ -65,7 +65,8 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        stamp: datetime = value
+        return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
 def _id() -> Column[int]:
@@ -259,5 +260,5 @@ ledger_heads = Table(
     metadata,
     Column("plan_id", String(64), ForeignKey("plans.id"), primary_key=True),
     Column("digest", String(64), nullable=False),
-    Column("count", BigInteger, nullable=False),
+    Column("length", BigInteger, nullable=False),
 )

@@ -12,7 +12,6 @@ from alembic import op
 
 import huzhu.storage.tables
 
-
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -78,7 +77,7 @@ def upgrade() -> None:
         "ledger_heads",
         sa.Column("plan_id", sa.String(length=64), nullable=False),
         sa.Column("digest", sa.String(length=64), nullable=False),
-        sa.Column("count", sa.BigInteger(), nullable=False),
+        sa.Column("length", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["plan_id"], ["plans.id"], name=op.f("fk_ledger_heads_plan_id_plans")
         ),

@@ -1,0 +1,48 @@
+# Two commands for a fresh machine:
+#   make run   - install huzhu, create the embedded SQLite database with the plan templates and a
+#                demo population if there is none yet, and run huzhu's main job.
+#   make test  - install everything and run lint, type check and the whole test suite on SQLite
+#                and on PostgreSQL.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DB ?= huzhu.db
+DEMO_MEMBERS ?= 20000
+DEMO_MONTHS ?= 6
+
+.PHONY: install run test lint typecheck pytest postgres bench clean
+
+$(BIN)/huzhu: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/huzhu
+
+run: install
+	@if [ ! -f $(DB) ]; then \
+	  $(BIN)/huzhu --database sqlite:///$(DB) init && \
+	  $(BIN)/huzhu --database sqlite:///$(DB) demo --members $(DEMO_MEMBERS) --months $(DEMO_MONTHS); \
+	fi
+	$(BIN)/huzhu --database sqlite:///$(DB) audit
+	$(BIN)/huzhu --database sqlite:///$(DB) plans list
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+postgres:
+	@scripts/ensure-postgres.sh
+
+pytest: install postgres
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

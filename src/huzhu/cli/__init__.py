@@ -1,0 +1,1 @@
+"""The `huzhu` command line (Typer and Rich)."""

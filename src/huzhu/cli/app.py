@@ -1,0 +1,56 @@
+"""Entry point: `huzhu [--database URL] [--now TIME] COMMAND`."""
+
+from __future__ import annotations
+
+import typer
+
+from huzhu.cli import claims, demo, ledger, members, plans, rounds
+from huzhu.cli.context import STATE, out, report_errors
+from huzhu.services.plans import install_templates
+
+app = typer.Typer(
+    help="huzhu runs mutual aid plans. A mutual aid plan is not insurance: payouts are not "
+    "guaranteed.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(plans.app, name="plans")
+app.add_typer(members.app, name="members")
+app.add_typer(claims.app, name="claims")
+app.add_typer(rounds.app, name="rounds")
+app.add_typer(rounds.quote_app, name="round")
+members.register(app)
+ledger.register(app)
+demo.register(app)
+
+
+@app.callback()
+def root(
+    database: str | None = typer.Option(
+        None,
+        "--database",
+        help="Database URL (default: $HUZHU_DATABASE_URL, else sqlite:///huzhu.db).",
+    ),
+    now: str | None = typer.Option(
+        None, "--now", help="Act as if it were this ISO 8601 time (drills, tests, simulations)."
+    ),
+) -> None:
+    STATE.database = database
+    STATE.now_text = now
+    STATE._engine = None
+
+
+@app.command()
+@report_errors
+def init() -> None:
+    """Create or upgrade the database and install the plan templates."""
+    engine = STATE.engine(create=True)
+    with STATE.uow() as uow:
+        added = install_templates(uow, STATE.now())
+        uow.commit()
+    out.print(f"database ready at {engine.url.render_as_string(hide_password=True)}")
+    out.print(f"plan templates installed: {', '.join(added) if added else 'none new'}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,90 @@
+"""What every command shares: the database, the clock, and how refusals are reported."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from huzhu.domain.errors import HuzhuError, InvalidInput, RuleViolation
+from huzhu.storage.engine import has_schema, make_engine, migrate, schema_is_current
+from huzhu.storage.uow import UnitOfWork
+
+out = Console()
+err = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass
+class State:
+    database: str | None = None
+    now_text: str | None = None
+    _engine: Engine | None = None
+
+    def engine(self, *, create: bool = False) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.database)
+            if create:
+                migrate(self._engine)
+            elif not has_schema(self._engine):
+                raise HuzhuError(
+                    "no huzhu database here yet; run `huzhu init` first", code="no-database"
+                )
+            elif not schema_is_current(self._engine):
+                migrate(self._engine)
+        return self._engine
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.engine())
+
+    def now(self) -> datetime:
+        if self.now_text is None:
+            return datetime.now(UTC)
+        try:
+            stamp = datetime.fromisoformat(self.now_text)
+        except ValueError:
+            raise InvalidInput(
+                f"--now {self.now_text!r} is not an ISO 8601 time", field="now"
+            ) from None
+        return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+STATE = State()
+
+
+def report_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn refusals into a readable message and a non-zero exit, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except RuleViolation as e:
+            err.print(f"[red]refused:[/red] {len(e.violations)} rule(s) not met", highlight=False)
+            for v in e.violations:
+                where = f" [{v.field}]" if v.field else ""
+                err.print(f"  - {v.code}{where}: {v.message}", highlight=False, markup=False)
+            raise typer.Exit(2) from None
+        except HuzhuError as e:
+            err.print(f"error: {e}", highlight=False, markup=False)
+            raise typer.Exit(2) from None
+        except OperationalError as e:
+            err.print(f"error: database-unavailable: {e.orig}", highlight=False, markup=False)
+            raise typer.Exit(3) from None
+
+    return wrapper
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")

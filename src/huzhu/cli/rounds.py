@@ -1,0 +1,144 @@
+"""`huzhu rounds ...` and `huzhu round quote`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from rich.table import Table
+
+from huzhu.cli.context import STATE, out, print_json, report_errors
+from huzhu.domain import apportionment
+from huzhu.domain.errors import InvalidInput
+from huzhu.domain.money import format_yuan, parse_yuan
+from huzhu.plans.loader import load_template
+from huzhu.services.rounds import due_dates, run_round
+from huzhu.storage.repositories.rounds import RoundRecord
+
+app = typer.Typer(help="Apportionment rounds: run, show, list.", no_args_is_help=True)
+quote_app = typer.Typer(help="Round arithmetic without a database.", no_args_is_help=True)
+
+
+def round_table(records: list[RoundRecord]) -> Table:
+    table = Table(
+        "plan", "announced", "members", "cases", "payouts", "fee", "carry in", "share",
+        "collected", "backstop", "surplus",
+    )  # fmt: skip
+    for r in records:
+        f = r.figures
+        table.add_row(
+            r.plan_id,
+            r.announce_date.isoformat(),
+            f"{f.members:,}",
+            str(f.cases),
+            format_yuan(f.payouts),
+            format_yuan(f.fee),
+            format_yuan(f.carry_in),
+            format_yuan(f.share),
+            format_yuan(f.collected),
+            format_yuan(f.backstop),
+            format_yuan(f.surplus),
+        )
+    return table
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not a date (YYYY-MM-DD)", field="date") from None
+
+
+@app.command()
+@report_errors
+def run(
+    plan: str = typer.Option(...),
+    on: str | None = typer.Option(
+        None, "--date", help="Announcement date; default: every due round not yet run this year."
+    ),
+) -> None:
+    """Lock the headcount, share the approved payouts and charge every member. Safe to repeat."""
+    now = STATE.now()
+    with STATE.uow() as uow:
+        if on is not None:
+            dates = [_date(on)]
+        else:
+            last = uow.rounds.recent(plan, limit=1)
+            start = last[0].announce_date if last else now.date().replace(month=1, day=1)
+            dates = due_dates(uow, plan, start, now)
+    records = []
+    for d in dates:
+        with STATE.uow() as uow:
+            outcome = run_round(uow, plan, d, now)
+            uow.commit()
+        records.append(outcome.round)
+        if not outcome.created:
+            out.print(f"round {plan} {d} had already run; nothing changed")
+    if records:
+        out.print(round_table(records))
+    else:
+        out.print("no round is due")
+
+
+@app.command()
+@report_errors
+def show(
+    plan: str = typer.Option(...),
+    on: str = typer.Option(..., "--date"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    with STATE.uow() as uow:
+        record = uow.rounds.for_period(plan, _date(on))
+    if record is None:
+        raise InvalidInput(f"no round of {plan} on {on}", code="unknown-round", field="date")
+    if as_json:
+        print_json({"plan": plan, "announce_date": on, **record.figures.as_dict()})
+    else:
+        out.print(round_table([record]))
+
+
+@app.command("list")
+@report_errors
+def list_rounds(plan: str = typer.Option(...), limit: int = typer.Option(24)) -> None:
+    with STATE.uow() as uow:
+        uow.plans.get(plan)
+        records = uow.rounds.recent(plan, limit=limit)
+    out.print(round_table(list(reversed(records))))
+
+
+@quote_app.command()
+@report_errors
+def quote(
+    plan: str = typer.Option(..., help="Plan template id (its fee and caps apply)."),
+    members: int = typer.Option(..., min=0, help="Members at the lock time."),
+    payouts: str = typer.Option(..., help="Approved payouts of the period, in yuan."),
+    cases: int = typer.Option(1, min=0),
+    carry: str = typer.Option("0", help="Surplus carried in from the previous round, in yuan."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Print a round's arithmetic for a headcount and total payouts."""
+    rules = load_template(plan)
+    figures = apportionment.quote(
+        members=members,
+        payouts=parse_yuan(payouts, field="payouts"),
+        fee_bp=rules.management_fee_bp,
+        cases=cases,
+        carry_in=parse_yuan(carry, field="carry"),
+        per_case_cap=rules.caps.per_case_per_member,
+    )
+    data = {
+        "members": figures.members,
+        "payouts": figures.payouts,
+        "fee": figures.fee,
+        "carry_in": figures.carry_in,
+        "share": figures.share,
+        "collected": figures.collected,
+        "surplus": figures.surplus,
+        "backstop": figures.backstop,
+    }
+    if as_json:
+        print_json(data)
+        return
+    for key, value in data.items():
+        shown = f"{value:,}" if key == "members" else f"{format_yuan(value)} yuan"
+        out.print(f"{key:>10}: {shown}")

@@ -1,0 +1,114 @@
+"""People and their memberships.
+
+A membership's stored lifecycle is active, suspended or left. Whether an active member is still
+waiting or already covered is derived from the join date and the plan's waiting period, because the
+waiting period differs by kind of claim (illness or accident) and a stored flag would go stale for
+100 million rows at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from huzhu.domain.errors import Conflict
+from huzhu.domain.identity import Sex
+from huzhu.domain.plans import Category, Plan
+
+
+class Lifecycle(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    LEFT = "left"
+
+
+class Status(StrEnum):
+    """What a member sees: waiting -> covered -> (suspended) -> left."""
+
+    WAITING = "waiting"
+    COVERED = "covered"
+    SUSPENDED = "suspended"
+    LEFT = "left"
+
+
+class LeaveReason(StrEnum):
+    VOLUNTARY = "voluntary"
+    NON_PAYMENT = "non-payment"
+    AGE_OUT = "age-out"
+    PAID_OUT = "paid-out"
+    PLAN_CLOSED = "plan-closed"
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int | None
+    id_type: str
+    id_number: str
+    name: str
+    birth_date: date
+    sex: Sex
+    province_code: str | None = None
+    city_tier: int | None = None
+    rural: bool | None = None
+    phone: str | None = None
+    email: str | None = None
+    credit_score: int | None = None
+    labels: tuple[str, ...] = ()
+    guardian_id: int | None = None
+
+
+@dataclass
+class Membership:
+    id: int | None
+    plan_id: str
+    person_id: int
+    plan_version: int
+    joined_at: datetime
+    lifecycle: Lifecycle = Lifecycle.ACTIVE
+    exit_on: date | None = None
+    left_at: datetime | None = None
+    leave_reason: LeaveReason | None = None
+    suspended_at: datetime | None = None
+    events: list[MembershipEvent] = field(default_factory=list)
+
+    def cover_starts(self, plan: Plan, category: Category) -> date:
+        return self.joined_at.date() + timedelta(days=plan.waiting.days_for(category))
+
+    def status(self, plan: Plan, today: date) -> Status:
+        if self.lifecycle is Lifecycle.LEFT:
+            return Status.LEFT
+        if self.lifecycle is Lifecycle.SUSPENDED:
+            return Status.SUSPENDED
+        if today < self.cover_starts(plan, Category.CRITICAL_ILLNESS):
+            return Status.WAITING
+        return Status.COVERED
+
+    def leave(self, reason: LeaveReason, at: datetime) -> MembershipEvent:
+        if self.lifecycle is Lifecycle.LEFT:
+            raise Conflict("this membership has already ended", code="membership-already-left")
+        event = MembershipEvent(self.lifecycle, Lifecycle.LEFT, reason.value, at)
+        self.lifecycle = Lifecycle.LEFT
+        self.left_at = at
+        self.leave_reason = reason
+        self.events.append(event)
+        return event
+
+
+@dataclass(frozen=True)
+class MembershipEvent:
+    from_state: Lifecycle | None
+    to_state: Lifecycle
+    reason: str
+    at: datetime
+
+
+def exit_date(plan: Plan, birth_date: date) -> date | None:
+    """The day a member reaches the plan's exit age and leaves automatically."""
+    years = plan.eligibility.exit_age_years
+    if years is None:
+        return None
+    try:
+        return birth_date.replace(year=birth_date.year + years)
+    except ValueError:  # born on 29 February: the birthday falls on 1 March
+        return date(birth_date.year + years, 3, 1)

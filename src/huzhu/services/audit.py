@@ -1,0 +1,133 @@
+"""`huzhu audit`: prove that the books hold, or say exactly where they do not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from huzhu.domain.chain import GENESIS, canonical_transaction, chain_digest
+from huzhu.domain.ledger import CLEARING_KINDS, AccountKind
+from huzhu.storage.repositories.audit import AuditRepository
+from huzhu.storage.uow import UnitOfWork
+
+
+@dataclass
+class Check:
+    name: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class AuditReport:
+    checks: list[Check]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+def _balanced(repo: AuditRepository) -> Check:
+    check = Check("every transaction balances")
+    for row in repo.unbalanced_transactions():
+        check.problems.append(f"transaction {row.id} ({row.key}): postings sum to {row.total}")
+    return check
+
+
+def _chain(repo: AuditRepository) -> Check:
+    check = Check("no posting or transaction has changed (digest chain)")
+    heads = {h.plan_id: h for h in repo.heads()}
+    for plan_id in repo.plan_ids():
+        prev, count = GENESIS, 0
+        for txn, legs in repo.chain(plan_id):
+            count += 1
+            content = canonical_transaction(
+                txn.key, txn.kind, txn.plan_id, txn.memo, txn.posted_at, legs
+            )
+            if txn.prev_digest != prev:
+                check.problems.append(f"transaction {txn.id} ({txn.key}): chain broken before it")
+            if chain_digest(txn.prev_digest, content) != txn.digest:
+                check.problems.append(f"transaction {txn.id} ({txn.key}): content has changed")
+            prev = txn.digest
+        head = heads[plan_id]
+        if head.digest != prev or head.length != count:
+            check.problems.append(
+                f"{plan_id}: chain head says {head.length} transactions ending {head.digest[:12]}, "
+                f"found {count} ending {prev[:12]}"
+            )
+    return check
+
+
+def _accounts(repo: AuditRepository) -> Check:
+    check = Check("account balances match their postings")
+    for row in repo.account_mismatches():
+        check.problems.append(f"{row.code}: balance {row.balance}, postings sum to {row.posted}")
+    return check
+
+
+def _subledger(repo: AuditRepository) -> Check:
+    check = Check("members' balances add up to the member-funds account")
+    for plan_id in repo.plan_ids():
+        control = repo.account_balance(plan_id, AccountKind.MEMBER_FUNDS)
+        detail = repo.subledger_total(plan_id)
+        # member-funds is credit-normal: it holds minus what members have in credit.
+        if control + detail != 0:
+            check.problems.append(
+                f"{plan_id}: member-funds is {control}, members' credits minus charges is {detail}"
+            )
+    return check
+
+
+def _clearing(repo: AuditRepository) -> Check:
+    check = Check("clearing accounts net to zero")
+    for plan_id in repo.plan_ids():
+        for kind in CLEARING_KINDS:
+            balance = repo.account_balance(plan_id, kind)
+            if balance != 0:
+                check.problems.append(f"{plan_id}:{kind.value} holds {balance}, expected 0")
+    return check
+
+
+def _rounds(repo: AuditRepository) -> Check:
+    check = Check("every round adds up and carries its surplus")
+    previous: dict[str, int] = {}
+    for r in repo.rounds_with_detail():
+        name = f"round {r.plan_id} {r.announce_date}"
+        need = r.payouts + r.fee - r.carry_in
+        if r.collected + r.backstop - r.surplus != need:
+            check.problems.append(
+                f"{name}: charged + backstop - surplus != payouts + fee - carry_in"
+            )
+        if r.charged_detail != r.collected:
+            check.problems.append(
+                f"{name}: members' charges sum to {r.charged_detail}, not {r.collected}"
+            )
+        if r.payouts_detail != r.payouts or r.cases_detail != r.cases:
+            check.problems.append(
+                f"{name}: its claims sum to {r.payouts_detail} in {r.cases_detail} cases"
+            )
+        if r.posted_funds != r.collected:
+            check.problems.append(
+                f"{name}: the ledger posted {r.posted_funds} of {r.collected} charged"
+            )
+        left = previous.get(r.plan_id, 0)
+        if r.carry_in != left:
+            check.problems.append(f"{name}: carried in {r.carry_in}, the round before left {left}")
+        previous[r.plan_id] = r.surplus
+    return check
+
+
+def audit(uow: UnitOfWork) -> AuditReport:
+    repo = AuditRepository(uow.conn)
+    return AuditReport(
+        [
+            _balanced(repo),
+            _chain(repo),
+            _accounts(repo),
+            _subledger(repo),
+            _clearing(repo),
+            _rounds(repo),
+        ]
+    )

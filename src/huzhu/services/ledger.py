@@ -1,0 +1,60 @@
+"""Money arriving for a member: top-ups (prepaid plans) and collected debits (post-paid plans).
+
+The built-in flow settles at once, as the sandbox gateway does: money reaches the gateway's
+clearing account and is then settled to the plan's custodial cash account, so clearing returns to
+zero. Asynchronous gateways and reconciliation build on the same two transactions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from huzhu.domain.errors import InvalidInput
+from huzhu.domain.ledger import (
+    AccountKind,
+    Posting,
+    Transaction,
+    account_code,
+    member_credit_transaction,
+)
+from huzhu.domain.members import Lifecycle
+from huzhu.domain.money import Fen, check_amount
+from huzhu.storage.uow import UnitOfWork
+
+
+def top_up(uow: UnitOfWork, membership_id: int, amount: Fen, key: str, now: datetime) -> int:
+    """Credit a member; the same idempotency key never credits twice. Returns the transaction id."""
+    check_amount(amount)
+    if amount == 0:
+        raise InvalidInput(
+            "a top-up must be more than 0", code="amount-not-positive", field="amount"
+        )
+    if not key or len(key) > 150:
+        raise InvalidInput("an idempotency key of 1 to 150 characters is required", field="key")
+    membership = uow.memberships.get(membership_id)
+    if membership.lifecycle is Lifecycle.LEFT:
+        raise InvalidInput("this membership has ended", code="membership-left", field="membership")
+    plan_id = membership.plan_id
+    full_key = f"top-up:{plan_id}:{key}"
+    if uow.ledger.find(full_key) is not None:
+        # A replay: post() checks the amount matches and returns the first transaction.
+        return uow.ledger.post(member_credit_transaction(plan_id, full_key, amount), now)
+    txn_id = uow.ledger.post(
+        member_credit_transaction(plan_id, full_key, amount, memo=f"membership {membership_id}"),
+        now,
+    )
+    uow.ledger.credit_member(membership_id, txn_id, amount, "top-up", now)
+    uow.ledger.post(
+        Transaction(
+            key=f"settle:{full_key}",
+            kind="settlement",
+            plan_id=plan_id,
+            postings=(
+                Posting(account_code(plan_id, AccountKind.CASH), amount),
+                Posting(account_code(plan_id, AccountKind.GATEWAY_CLEARING), -amount),
+            ),
+            memo="sandbox gateway settled",
+        ),
+        now,
+    )
+    return txn_id

@@ -1,0 +1,94 @@
+"""Running an apportionment round: lock, share, charge every member, post one transaction.
+
+All per-member work is set-based SQL in the repository; Python touches only the totals. The whole
+round is one database transaction, so a crash leaves it either not started or complete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from huzhu.domain import apportionment
+from huzhu.domain.errors import InvalidInput, RuleViolation, Violation
+from huzhu.domain.ledger import round_transaction
+from huzhu.storage.repositories.rounds import RoundRecord
+from huzhu.storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class RoundOutcome:
+    round: RoundRecord
+    created: bool  # False when the period had already run: nothing changed
+    aged_out: int
+
+
+def due_dates(uow: UnitOfWork, plan_id: str, start: date, now: datetime) -> list[date]:
+    """Announcement dates from `start` whose lock time has passed."""
+    plan = uow.plans.get(plan_id, now.date())
+    return [
+        d
+        for d in plan.calendar.announce_dates(start, now.date())
+        if plan.calendar.lock_moment(d) <= now
+    ]
+
+
+def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime) -> RoundOutcome:
+    plan = uow.plans.get(plan_id, announce_date)
+    cal = plan.calendar
+    if announce_date not in cal.announce_dates(announce_date, announce_date):
+        days = ", ".join(str(r.announce_day) for r in cal.rounds)
+        raise InvalidInput(
+            f"{announce_date} is not an announcement date of {plan_id} (days {days})",
+            code="not-a-round-date",
+            field="date",
+        )
+    existing = uow.rounds.for_period(plan_id, announce_date)
+    if existing is not None:
+        return RoundOutcome(existing, created=False, aged_out=0)
+    lock_at = cal.lock_moment(announce_date)
+    if lock_at > now:
+        raise RuleViolation(
+            [Violation("round-not-due", f"the headcount locks at {lock_at.isoformat()}", "date")]
+        )
+    aged_out = uow.memberships.age_out(plan_id, announce_date, lock_at)
+    previous = uow.rounds.previous(plan_id, announce_date)
+    carry_in = previous.figures.surplus if previous else 0
+    round_id = uow.rounds.open(
+        plan_id, announce_date, lock_at, cal.collect_date(announce_date), plan.version, now
+    )
+    cases, payouts = uow.claims.take_into_round(plan_id, lock_at, round_id)
+    members = uow.memberships.count_locked(plan_id, lock_at)
+    fee = apportionment.management_fee(payouts, plan.management_fee_bp)
+    share = apportionment.per_head_share(payouts + fee - carry_in, members)
+    cap = apportionment.round_cap(plan.caps.per_case_per_member, cases)
+    charge = apportionment.member_charge(share, cap, None)
+    charged = uow.rounds.charge_members(
+        round_id, plan_id, lock_at, charge, plan.caps.per_year_per_member, announce_date.year
+    )
+    figures = apportionment.figures(
+        members=members,
+        cases=cases,
+        payouts=payouts,
+        fee_bp=plan.management_fee_bp,
+        carry_in=carry_in,
+        charged=charged,
+        per_case_cap=plan.caps.per_case_per_member,
+    )
+    if not figures.balanced():  # pragma: no cover - the arithmetic guarantees it
+        raise AssertionError(f"round {plan_id} {announce_date} does not balance: {figures}")
+    txn = round_transaction(
+        plan_id,
+        announce_date.isoformat(),
+        charged=figures.collected,
+        backstop=figures.backstop,
+        carry_in=figures.carry_in,
+        payouts=figures.payouts,
+        fee=figures.fee,
+        surplus=figures.surplus,
+    )
+    txn_id = uow.ledger.post(txn, now) if txn else None
+    uow.rounds.finish(round_id, figures, txn_id)
+    record = uow.rounds.get(round_id)
+    assert record is not None
+    return RoundOutcome(record, created=True, aged_out=aged_out)

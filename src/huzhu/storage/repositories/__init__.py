@@ -1,0 +1,1 @@
+"""Repositories: every query lives here, never in services or endpoints."""

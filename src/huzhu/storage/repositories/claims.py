@@ -1,0 +1,131 @@
+"""Claims."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, select, update
+
+from huzhu.domain.claims import PAYOUT_STATES, Claim, ClaimState
+from huzhu.domain.errors import NotFound
+from huzhu.storage.tables import claims
+
+
+def _claim(row: Row[Any]) -> Claim:
+    return Claim(
+        id=row.id,
+        plan_id=row.plan_id,
+        membership_id=row.membership_id,
+        condition_code=row.condition_code,
+        diagnosis_date=row.diagnosis_date,
+        hospital=row.hospital,
+        evidence=tuple(row.evidence or ()),
+        age_at_diagnosis=row.age_at_diagnosis,
+        payout=row.payout,
+        state=ClaimState(row.state),
+        submitted_at=row.submitted_at,
+        disability_grade=row.disability_grade,
+        reason_code=row.reason_code,
+        reason_text=row.reason_text,
+        decided_at=row.decided_at,
+        decided_by=row.decided_by,
+        round_id=row.round_id,
+    )
+
+
+class ClaimRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, c: Claim) -> int:
+        result = self.conn.execute(
+            insert(claims).values(
+                plan_id=c.plan_id,
+                membership_id=c.membership_id,
+                condition_code=c.condition_code,
+                diagnosis_date=c.diagnosis_date,
+                hospital=c.hospital,
+                evidence=list(c.evidence),
+                disability_grade=c.disability_grade,
+                age_at_diagnosis=c.age_at_diagnosis,
+                payout=c.payout,
+                state=c.state.value,
+                reason_code=c.reason_code,
+                reason_text=c.reason_text,
+                submitted_at=c.submitted_at,
+                decided_at=c.decided_at,
+                decided_by=c.decided_by,
+            )
+        )
+        c.id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        return c.id
+
+    def get(self, claim_id: int) -> Claim:
+        row = self.conn.execute(select(claims).where(claims.c.id == claim_id)).first()
+        if row is None:
+            raise NotFound(f"no claim {claim_id}", code="unknown-claim", field="claim")
+        return _claim(row)
+
+    def save_decision(self, c: Claim) -> None:
+        self.conn.execute(
+            update(claims)
+            .where(claims.c.id == c.id)
+            .values(
+                state=c.state.value,
+                reason_code=c.reason_code,
+                reason_text=c.reason_text,
+                decided_at=c.decided_at,
+                decided_by=c.decided_by,
+            )
+        )
+
+    def has_payout(self, membership_id: int) -> bool:
+        found = self.conn.scalar(
+            select(claims.c.id)
+            .where(
+                claims.c.membership_id == membership_id,
+                claims.c.state.in_([s.value for s in PAYOUT_STATES]),
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    def list(
+        self,
+        *,
+        plan_id: str | None = None,
+        state: ClaimState | None = None,
+        membership_ids: list[int] | None = None,
+        round_id: int | None = None,
+        after_id: int = 0,
+        limit: int = 100,
+    ) -> list[Claim]:
+        q = select(claims).where(claims.c.id > after_id)
+        if plan_id is not None:
+            q = q.where(claims.c.plan_id == plan_id)
+        if state is not None:
+            q = q.where(claims.c.state == state.value)
+        if membership_ids is not None:
+            q = q.where(claims.c.membership_id.in_(membership_ids))
+        if round_id is not None:
+            q = q.where(claims.c.round_id == round_id)
+        return [_claim(r) for r in self.conn.execute(q.order_by(claims.c.id).limit(limit))]
+
+    def take_into_round(self, plan_id: str, lock_at: datetime, round_id: int) -> tuple[int, int]:
+        """Claims approved before the lock join the round: (cases, total payout)."""
+        due = (
+            (claims.c.plan_id == plan_id)
+            & (claims.c.state == ClaimState.APPROVED.value)
+            & (claims.c.decided_at < lock_at)
+            & claims.c.round_id.is_(None)
+        )
+        self.conn.execute(
+            update(claims).where(due).values(state=ClaimState.SHARED.value, round_id=round_id)
+        )
+        row = self.conn.execute(
+            select(func.count(), func.coalesce(func.sum(claims.c.payout), 0)).where(
+                claims.c.round_id == round_id
+            )
+        ).one()
+        return int(row[0]), int(row[1])

@@ -1,0 +1,332 @@
+"""People and memberships."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, func, insert, literal, or_, select, update
+
+from huzhu.domain.errors import NotFound
+from huzhu.domain.identity import Sex
+from huzhu.domain.members import LeaveReason, Lifecycle, Membership, MembershipEvent, Person
+from huzhu.storage.tables import membership_events, memberships, people
+
+
+def _person(row: Row[Any]) -> Person:
+    return Person(
+        id=row.id,
+        id_type=row.id_type,
+        id_number=row.id_number,
+        name=row.name,
+        birth_date=row.birth_date,
+        sex=Sex(row.sex),
+        province_code=row.province_code,
+        city_tier=row.city_tier,
+        rural=row.rural,
+        phone=row.phone,
+        email=row.email,
+        credit_score=row.credit_score,
+        labels=tuple(row.labels or ()),
+        guardian_id=row.guardian_id,
+    )
+
+
+def _membership(row: Row[Any]) -> Membership:
+    return Membership(
+        id=row.id,
+        plan_id=row.plan_id,
+        person_id=row.person_id,
+        plan_version=row.plan_version,
+        joined_at=row.joined_at,
+        lifecycle=Lifecycle(row.lifecycle),
+        exit_on=row.exit_on,
+        left_at=row.left_at,
+        leave_reason=LeaveReason(row.leave_reason) if row.leave_reason else None,
+        suspended_at=row.suspended_at,
+    )
+
+
+def person_values(p: Person, now: datetime) -> dict[str, Any]:
+    return {
+        "id_type": p.id_type,
+        "id_number": p.id_number,
+        "name": p.name,
+        "birth_date": p.birth_date,
+        "sex": p.sex.value,
+        "province_code": p.province_code,
+        "city_tier": p.city_tier,
+        "rural": p.rural,
+        "phone": p.phone,
+        "email": p.email,
+        "credit_score": p.credit_score,
+        "labels": list(p.labels),
+        "guardian_id": p.guardian_id,
+        "created_at": now,
+    }
+
+
+class PersonRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, person: Person, now: datetime) -> int:
+        result = self.conn.execute(insert(people).values(**person_values(person, now)))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def get(self, person_id: int) -> Person:
+        row = self.conn.execute(select(people).where(people.c.id == person_id)).first()
+        if row is None:
+            raise NotFound(f"no person {person_id}", code="unknown-person", field="person")
+        return _person(row)
+
+    def by_document(self, id_type: str, id_number: str) -> Person | None:
+        row = self.conn.execute(
+            select(people).where(people.c.id_type == id_type, people.c.id_number == id_number)
+        ).first()
+        return _person(row) if row else None
+
+    def existing_numbers(self, id_type: str, numbers: Sequence[str]) -> dict[str, int]:
+        """Which of these ID numbers are already known, with their person ids."""
+        found: dict[str, int] = {}
+        for start in range(0, len(numbers), 5000):
+            chunk = numbers[start : start + 5000]
+            rows = self.conn.execute(
+                select(people.c.id_number, people.c.id).where(
+                    people.c.id_type == id_type, people.c.id_number.in_(chunk)
+                )
+            )
+            found.update({r.id_number: r.id for r in rows})
+        return found
+
+    def add_many(self, rows: Sequence[Person], now: datetime) -> None:
+        if rows:
+            self.conn.execute(insert(people), [person_values(p, now) for p in rows])
+
+    def set_guardian(self, person_id: int, guardian_id: int | None) -> None:
+        self.conn.execute(
+            update(people).where(people.c.id == person_id).values(guardian_id=guardian_id)
+        )
+
+    def dependants(self, guardian_id: int) -> list[Person]:
+        rows = self.conn.execute(select(people).where(people.c.guardian_id == guardian_id))
+        return [_person(r) for r in rows]
+
+
+class MembershipRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, m: Membership) -> int:
+        result = self.conn.execute(
+            insert(memberships).values(
+                plan_id=m.plan_id,
+                person_id=m.person_id,
+                plan_version=m.plan_version,
+                joined_at=m.joined_at,
+                lifecycle=m.lifecycle.value,
+                exit_on=m.exit_on,
+            )
+        )
+        new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        self.add_event(new_id, MembershipEvent(None, m.lifecycle, "joined", m.joined_at))
+        return new_id
+
+    def add_event(self, membership_id: int, e: MembershipEvent) -> None:
+        self.conn.execute(
+            insert(membership_events).values(
+                membership_id=membership_id,
+                at=e.at,
+                from_state=e.from_state.value if e.from_state else None,
+                to_state=e.to_state.value,
+                reason=e.reason,
+            )
+        )
+
+    def get(self, membership_id: int) -> Membership:
+        row = self.conn.execute(
+            select(memberships).where(memberships.c.id == membership_id)
+        ).first()
+        if row is None:
+            raise NotFound(
+                f"no membership {membership_id}", code="unknown-membership", field="membership"
+            )
+        return _membership(row)
+
+    def live(self, plan_id: str, person_id: int) -> Membership | None:
+        row = self.conn.execute(
+            select(memberships).where(
+                memberships.c.plan_id == plan_id,
+                memberships.c.person_id == person_id,
+                memberships.c.lifecycle != Lifecycle.LEFT.value,
+            )
+        ).first()
+        return _membership(row) if row else None
+
+    def for_person(self, person_id: int) -> list[Membership]:
+        rows = self.conn.execute(
+            select(memberships)
+            .where(memberships.c.person_id == person_id)
+            .order_by(memberships.c.id)
+        )
+        return [_membership(r) for r in rows]
+
+    def events(self, membership_id: int) -> list[MembershipEvent]:
+        rows = self.conn.execute(
+            select(membership_events)
+            .where(membership_events.c.membership_id == membership_id)
+            .order_by(membership_events.c.id)
+        )
+        return [
+            MembershipEvent(
+                Lifecycle(r.from_state) if r.from_state else None,
+                Lifecycle(r.to_state),
+                r.reason,
+                r.at,
+            )
+            for r in rows
+        ]
+
+    def save_leave(self, m: Membership) -> None:
+        assert m.id is not None
+        self.conn.execute(
+            update(memberships)
+            .where(memberships.c.id == m.id)
+            .values(
+                lifecycle=m.lifecycle.value,
+                left_at=m.left_at,
+                leave_reason=m.leave_reason.value if m.leave_reason else None,
+            )
+        )
+        for e in m.events:
+            self.add_event(m.id, e)
+
+    def live_person_ids(self, plan_id: str, person_ids: Sequence[int]) -> set[int]:
+        found: set[int] = set()
+        for start in range(0, len(person_ids), 5000):
+            found.update(
+                self.conn.scalars(
+                    select(memberships.c.person_id).where(
+                        memberships.c.plan_id == plan_id,
+                        memberships.c.lifecycle != Lifecycle.LEFT.value,
+                        memberships.c.person_id.in_(person_ids[start : start + 5000]),
+                    )
+                )
+            )
+        return found
+
+    def add_many(
+        self, plan_id: str, version: int, joining: Sequence[tuple[int, date | None]], at: datetime
+    ) -> None:
+        """Join many people at one moment, with their 'joined' events, set-based."""
+        if not joining:
+            return
+        self.conn.execute(
+            insert(memberships),
+            [
+                {
+                    "plan_id": plan_id,
+                    "person_id": pid,
+                    "plan_version": version,
+                    "joined_at": at,
+                    "lifecycle": Lifecycle.ACTIVE.value,
+                    "exit_on": exit_on,
+                }
+                for pid, exit_on in joining
+            ],
+        )
+        ids = [pid for pid, _ in joining]
+        for start in range(0, len(ids), 5000):
+            self.conn.execute(
+                insert(membership_events).from_select(
+                    ["membership_id", "at", "from_state", "to_state", "reason"],
+                    select(
+                        memberships.c.id,
+                        memberships.c.joined_at,
+                        literal(None),
+                        memberships.c.lifecycle,
+                        literal("joined"),
+                    ).where(
+                        memberships.c.plan_id == plan_id,
+                        memberships.c.lifecycle == Lifecycle.ACTIVE.value,
+                        memberships.c.joined_at == at,
+                        memberships.c.person_id.in_(ids[start : start + 5000]),
+                    ),
+                )
+            )
+
+    def count_live(self, plan_id: str) -> int:
+        return int(
+            self.conn.scalar(
+                select(func.count())
+                .select_from(memberships)
+                .where(
+                    memberships.c.plan_id == plan_id,
+                    memberships.c.lifecycle != Lifecycle.LEFT.value,
+                )
+            )
+            or 0
+        )
+
+    def locked_at(self, plan_id: str, lock_at: datetime) -> Any:
+        """The condition for members counted at a lock time: joined before it, not yet gone."""
+        return and_(
+            memberships.c.plan_id == plan_id,
+            memberships.c.joined_at < lock_at,
+            or_(memberships.c.left_at.is_(None), memberships.c.left_at > lock_at),
+            or_(memberships.c.suspended_at.is_(None), memberships.c.suspended_at > lock_at),
+        )
+
+    def count_locked(self, plan_id: str, lock_at: datetime) -> int:
+        return int(
+            self.conn.scalar(
+                select(func.count())
+                .select_from(memberships)
+                .where(self.locked_at(plan_id, lock_at))
+            )
+            or 0
+        )
+
+    def age_out(self, plan_id: str, day: date, at: datetime) -> int:
+        """Everyone who has reached the plan's exit age by `day` leaves, set-based."""
+        due = and_(
+            memberships.c.plan_id == plan_id,
+            memberships.c.lifecycle != Lifecycle.LEFT.value,
+            memberships.c.exit_on <= day,
+        )
+        self.conn.execute(
+            insert(membership_events).from_select(
+                ["membership_id", "at", "from_state", "to_state", "reason"],
+                select(
+                    memberships.c.id,
+                    literal(at, memberships.c.joined_at.type),
+                    memberships.c.lifecycle,
+                    literal(Lifecycle.LEFT.value),
+                    literal(LeaveReason.AGE_OUT.value),
+                ).where(due),
+            )
+        )
+        result = self.conn.execute(
+            update(memberships)
+            .where(due)
+            .values(
+                lifecycle=Lifecycle.LEFT.value,
+                left_at=at,
+                leave_reason=LeaveReason.AGE_OUT.value,
+            )
+        )
+        return int(result.rowcount)
+
+    def roster(self, plan_id: str) -> list[tuple[int, date]]:
+        """Live members with their birth dates, in id order (for simulations)."""
+        rows = self.conn.execute(
+            select(memberships.c.id, people.c.birth_date)
+            .join(people, people.c.id == memberships.c.person_id)
+            .where(
+                memberships.c.plan_id == plan_id,
+                memberships.c.lifecycle == Lifecycle.ACTIVE.value,
+            )
+            .order_by(memberships.c.id)
+        )
+        return [(r.id, r.birth_date) for r in rows]

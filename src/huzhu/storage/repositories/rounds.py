@@ -1,0 +1,230 @@
+"""Rounds and the per-member charges they post, written set-based in the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+
+from huzhu.domain.apportionment import RoundFigures
+from huzhu.domain.money import Fen
+from huzhu.storage.repositories.members import MembershipRepository
+from huzhu.storage.tables import claims, member_charges, memberships, people, rounds
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    id: int
+    plan_id: str
+    announce_date: date
+    lock_at: datetime
+    collect_date: date
+    plan_version: int
+    figures: RoundFigures
+    transaction_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    round_id: int
+    plan_id: str
+    announce_date: date
+    amount: Fen
+    cases: int
+
+
+def _record(row: Row[Any]) -> RoundRecord:
+    return RoundRecord(
+        id=row.id,
+        plan_id=row.plan_id,
+        announce_date=row.announce_date,
+        lock_at=row.lock_at,
+        collect_date=row.collect_date,
+        plan_version=row.plan_version,
+        figures=RoundFigures(
+            members=row.members,
+            cases=row.cases,
+            payouts=row.payouts,
+            fee=row.fee,
+            carry_in=row.carry_in,
+            share=row.share,
+            member_cap=row.member_cap,
+            collected=row.collected,
+            backstop=row.backstop,
+            surplus=row.surplus,
+        ),
+        transaction_id=row.transaction_id,
+        created_at=row.created_at,
+    )
+
+
+class RoundRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, round_id: int) -> RoundRecord | None:
+        row = self.conn.execute(select(rounds).where(rounds.c.id == round_id)).first()
+        return _record(row) if row else None
+
+    def for_period(self, plan_id: str, announce_date: date) -> RoundRecord | None:
+        row = self.conn.execute(
+            select(rounds).where(
+                rounds.c.plan_id == plan_id, rounds.c.announce_date == announce_date
+            )
+        ).first()
+        return _record(row) if row else None
+
+    def previous(self, plan_id: str, announce_date: date) -> RoundRecord | None:
+        row = self.conn.execute(
+            select(rounds)
+            .where(rounds.c.plan_id == plan_id, rounds.c.announce_date < announce_date)
+            .order_by(rounds.c.announce_date.desc())
+            .limit(1)
+        ).first()
+        return _record(row) if row else None
+
+    def recent(
+        self, plan_id: str, *, limit: int = 100, before: date | None = None
+    ) -> list[RoundRecord]:
+        q = select(rounds).where(rounds.c.plan_id == plan_id)
+        if before is not None:
+            q = q.where(rounds.c.announce_date < before)
+        rows = self.conn.execute(q.order_by(rounds.c.announce_date.desc()).limit(limit))
+        return [_record(r) for r in rows]
+
+    def open(
+        self,
+        plan_id: str,
+        announce_date: date,
+        lock_at: datetime,
+        collect_date: date,
+        plan_version: int,
+        now: datetime,
+    ) -> int:
+        zero = RoundFigures(0, 0, 0, 0, 0, 0, None, 0, 0, 0)
+        result = self.conn.execute(
+            insert(rounds).values(
+                plan_id=plan_id,
+                announce_date=announce_date,
+                lock_at=lock_at,
+                collect_date=collect_date,
+                plan_version=plan_version,
+                created_at=now,
+                **zero.as_dict(),
+            )
+        )
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def charge_members(
+        self,
+        round_id: int,
+        plan_id: str,
+        lock_at: datetime,
+        charge: Fen,
+        year_cap: Fen | None,
+        year: int,
+    ) -> Fen:
+        """Insert every locked member's charge in one statement; returns the total charged."""
+        if charge <= 0:
+            return 0
+        locked = MembershipRepository(self.conn).locked_at(plan_id, lock_at)
+        amount: Any = literal(charge)
+        source = select(literal(round_id), memberships.c.id, amount)
+        if year_cap is not None:
+            ytd = (
+                select(
+                    member_charges.c.membership_id,
+                    func.sum(member_charges.c.amount).label("total"),
+                )
+                .join(rounds, rounds.c.id == member_charges.c.round_id)
+                .where(
+                    rounds.c.plan_id == plan_id,
+                    rounds.c.announce_date >= date(year, 1, 1),
+                    rounds.c.announce_date < date(year + 1, 1, 1),
+                )
+                .group_by(member_charges.c.membership_id)
+                .subquery()
+            )
+            left = literal(year_cap) - func.coalesce(ytd.c.total, 0)
+            amount = case((left < charge, left), else_=literal(charge))
+            source = (
+                select(literal(round_id), memberships.c.id, amount)
+                .select_from(memberships.outerjoin(ytd, ytd.c.membership_id == memberships.c.id))
+                .where(amount > 0)
+            )
+        self.conn.execute(
+            insert(member_charges).from_select(
+                ["round_id", "membership_id", "amount"], source.where(locked)
+            )
+        )
+        return self.collected(round_id)
+
+    def collected(self, round_id: int) -> Fen:
+        total = self.conn.scalar(
+            select(func.coalesce(func.sum(member_charges.c.amount), 0)).where(
+                member_charges.c.round_id == round_id
+            )
+        )
+        return int(total or 0)
+
+    def finish(self, round_id: int, figures: RoundFigures, transaction_id: int | None) -> None:
+        self.conn.execute(
+            update(rounds)
+            .where(rounds.c.id == round_id)
+            .values(transaction_id=transaction_id, **figures.as_dict())
+        )
+
+    def charge_of(self, round_id: int, membership_id: int) -> Fen | None:
+        return self.conn.scalar(
+            select(member_charges.c.amount).where(
+                and_(
+                    member_charges.c.round_id == round_id,
+                    member_charges.c.membership_id == membership_id,
+                )
+            )
+        )
+
+    def statement(self, membership_ids: list[int]) -> list[StatementLine]:
+        rows = self.conn.execute(
+            select(
+                rounds.c.id,
+                rounds.c.plan_id,
+                rounds.c.announce_date,
+                member_charges.c.amount,
+                rounds.c.cases,
+            )
+            .join(rounds, rounds.c.id == member_charges.c.round_id)
+            .where(member_charges.c.membership_id.in_(membership_ids))
+            .order_by(rounds.c.announce_date, rounds.c.id)
+        )
+        return [StatementLine(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
+
+    def case_cards(self, round_id: int) -> list[Row[Any]]:
+        return list(
+            self.conn.execute(
+                select(claims).where(claims.c.round_id == round_id).order_by(claims.c.id)
+            )
+        )
+
+    def claimants(self, round_id: int) -> dict[int, tuple[str, str | None]]:
+        """membership id -> (name, province code) of the round's claimants, for public cards."""
+        rows = self.conn.execute(
+            select(memberships.c.id, people.c.name, people.c.province_code)
+            .join(people, people.c.id == memberships.c.person_id)
+            .join(claims, claims.c.membership_id == memberships.c.id)
+            .where(claims.c.round_id == round_id)
+        )
+        return {r.id: (r.name, r.province_code) for r in rows}

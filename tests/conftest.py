@@ -1,0 +1,89 @@
+"""Database fixtures: every test that asks for `engine` runs once on SQLite and once on PostgreSQL.
+
+PostgreSQL is never skipped: when it does not answer, the test fails and says how to start it
+(`make test` starts one through scripts/ensure-postgres.sh).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from huzhu.storage.engine import make_engine, migrate
+from huzhu.storage.tables import metadata
+
+PG_URL = os.environ.get(
+    "HUZHU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/huzhu_test"
+)
+
+
+def _ensure_pg_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+            )
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    except Exception as exc:  # pragma: no cover - the message is the point
+        pytest.fail(
+            f"PostgreSQL is not reachable at {parsed.render_as_string()}: {exc}\n"
+            "Start it with scripts/ensure-postgres.sh (make test does this).",
+            pytrace=False,
+        )
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_engine() -> Iterator[Engine]:
+    _ensure_pg_database(PG_URL)
+    engine = make_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "huzhu.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    return path
+
+
+def _truncate(engine: Engine) -> None:
+    names = ", ".join(t.name for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        path = tmp_path / "huzhu.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        eng = make_engine(f"sqlite:///{path}")
+        yield eng
+        eng.dispose()
+    else:
+        eng = request.getfixturevalue("pg_engine")
+        _truncate(eng)
+        yield eng
+
+
+@pytest.fixture
+def database_url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
