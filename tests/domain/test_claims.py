@@ -221,14 +221,6 @@ def test_dishui_disability_without_grade_in_the_wait_lists_both() -> None:
     assert codes(a) == ["in-waiting-period", "disability-grade-required"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: Membership.cover_starts uses joined_at.date() in the datetime's own zone; joins are "
-        "stored in UTC, so a join between 00:00 and 08:00 Beijing time gets a waiting period one "
-        "day short (plans run on Beijing time)"
-    ),
-)
 def test_waiting_period_counts_from_the_beijing_join_date() -> None:
     # 20:00 UTC on 1 January is 04:00 on 2 January in Beijing.
     joined = datetime(2020, 1, 1, 20, 0, tzinfo=UTC)

@@ -107,13 +107,6 @@ def test_parse_yuan_refuses_non_strings_as_malformed() -> None:
     assert exc.value.code == "amount-malformed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: parse_yuan of a string with more than 4300 digits raises a bare ValueError "
-        "(Python's int() digit limit) instead of InvalidInput amount-too-large"
-    ),
-)
 def test_parse_yuan_refuses_a_huge_digit_string_as_too_large() -> None:
     with pytest.raises(InvalidInput) as exc:
         parse_yuan("9" * 5000)

@@ -168,13 +168,6 @@ def test_every_error_is_listed_in_the_message() -> None:
     ("amount", "fixed_by"),
     [("-5", "negative"), ("0.001", "precision"), ("abc", "malformed")],
 )
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: parse_yuan raises InvalidInput (not ValueError) inside the pydantic validator, "
-    "so it escapes as code 'amount-*' with field 'amount' instead of 'plan-file-invalid' "
-    "with the dotted path",
-)
 def test_unparseable_amount_names_the_field(amount: str, fixed_by: str) -> None:
     text = edit('per_year_per_member = "188"', f'per_year_per_member = "{amount}"')
     with pytest.raises(InvalidInput) as info:
@@ -260,11 +253,6 @@ def test_age_limit_model() -> None:
         AgeLimit()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Calendar.collect_date uses (collect_day - announce_day) % 28, which is wrong "
-    "when collection falls in the next month of a month that is not 28 days long",
-)
 def test_collect_date_in_the_next_month() -> None:
     text = edit(
         "  { announce_day = 21, collect_day = 28 },\n",
@@ -274,13 +262,9 @@ def test_collect_date_in_the_next_month() -> None:
     assert cal.collect_date(date(2024, 1, 21)) == date(2024, 2, 5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Plan.payout_for does not check that disability_grade is 1..10; grade 0 pays "
-    "110%, grade 11 pays 0 and grade 15 pays a negative amount",
-)
 @pytest.mark.parametrize("grade", [0, 11, 15])
 def test_disability_grade_out_of_range_is_refused(grade: int) -> None:
     plan = load_plan_text(BASE).model_copy(update={"payout": accident_plan_payout()})
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidInput) as info:
         plan.payout_for(30, None, disability_grade=grade)
+    assert info.value.code == "disability-grade-invalid"

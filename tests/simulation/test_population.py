@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import re
 import statistics
-import time
 from collections import Counter
 from datetime import date
 from itertools import pairwise
@@ -49,13 +48,11 @@ def test_a_prefix_of_a_run_is_a_shorter_run() -> None:
     )
 
 
-def test_100k_people_have_unique_ids_and_are_fast() -> None:
-    start = time.perf_counter()
+def test_100k_people_have_unique_ids() -> None:
+    # Speed is measured in bench/, not asserted here.
     ids = [p.id_number for p in generate_people(100_000, seed=1, today=TODAY)]
-    elapsed = time.perf_counter() - start
     assert len(ids) == 100_000
     assert len(set(ids)) == 100_000
-    assert elapsed < 2.0, f"100,000 people took {elapsed:.2f}s"
 
 
 def test_id_numbers_are_valid_and_agree_with_the_person(people: list[SyntheticPerson]) -> None:

@@ -19,8 +19,9 @@ from huzhu.domain.errors import HuzhuError, InvalidInput, RuleViolation
 from huzhu.storage.engine import has_schema, make_engine, migrate, schema_is_current
 from huzhu.storage.uow import UnitOfWork
 
-out = Console()
-err = Console(stderr=True)
+# Piped output (CI logs, files) gets room for the round tables instead of Rich's default 80.
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -7,6 +7,7 @@ digest (the chain head) commits the operator to the whole history.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -21,9 +22,11 @@ def canonical_transaction(
     posted_at: datetime,
     postings: Iterable[tuple[str, int]],
 ) -> str:
-    legs = ";".join(f"{code}={amount}" for code, amount in sorted(postings))
+    # JSON quotes every string, so no choice of key, memo or account code can make two different
+    # transactions read the same.
     stamp = posted_at.astimezone(UTC).isoformat(timespec="microseconds")
-    return "\x1f".join((key, kind, plan_id, memo, stamp, legs))
+    legs = [[code, amount] for code, amount in sorted(postings)]
+    return json.dumps([key, kind, plan_id, memo, stamp, legs], ensure_ascii=False)
 
 
 def chain_digest(prev_digest: str, content: str) -> str:

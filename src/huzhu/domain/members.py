@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from huzhu.domain.errors import Conflict
 from huzhu.domain.identity import Sex
-from huzhu.domain.plans import Category, Plan
+from huzhu.domain.plans import CHINA_TZ, Category, Plan
 
 
 class Lifecycle(StrEnum):
@@ -73,7 +73,9 @@ class Membership:
     events: list[MembershipEvent] = field(default_factory=list)
 
     def cover_starts(self, plan: Plan, category: Category) -> date:
-        return self.joined_at.date() + timedelta(days=plan.waiting.days_for(category))
+        # Days are counted on the plan's calendar (Beijing time), not on UTC's.
+        joined = self.joined_at.astimezone(CHINA_TZ).date()
+        return joined + timedelta(days=plan.waiting.days_for(category))
 
     def status(self, plan: Plan, today: date) -> Status:
         if self.lifecycle is Lifecycle.LEFT:

@@ -16,11 +16,13 @@ Fen = int
 FEN_PER_YUAN = 100
 # 10^13 yuan: far above any plan's yearly flow, far below 2**53 fen.
 MAX_FEN = 10**15
+# Longer text cannot be a valid amount; refusing it early keeps int() away from huge strings.
+_MAX_TEXT = 32
 
 _YUAN = re.compile(
     r"""^(?P<sign>[-+]?)
-        (?P<int>\d{1,3}(?:,\d{3})+|\d+)?
-        (?:\.(?P<frac>\d*))?$""",
+        (?P<int>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?
+        (?:\.(?P<frac>[0-9]*))?$""",
     re.VERBOSE,
 )
 
@@ -37,6 +39,12 @@ def parse_yuan(text: str, *, field: str = "amount", allow_negative: bool = False
     amount any plan moves.
     """
     raw = text.strip() if isinstance(text, str) else ""
+    if len(raw) > _MAX_TEXT:
+        raise InvalidInput(
+            f"amount has {len(raw)} characters; at most {_MAX_TEXT}",
+            code="amount-too-large",
+            field=field,
+        )
     match = _YUAN.match(raw)
     if not raw or match is None or (match["int"] is None and not match["frac"]):
         raise InvalidInput(
