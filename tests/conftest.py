@@ -13,19 +13,25 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
+import huzhu.storage.tables_access  # noqa: F401  (all tables, for truncation)
 from huzhu.storage.engine import make_engine, migrate
 from huzhu.storage.tables import metadata
 
-PG_URL = os.environ.get(
+PG_SERVER = os.environ.get(
     "HUZHU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/huzhu_test"
 )
+# Each test run gets its own database, so parallel runs on one server never see each other.
+PG_URL = make_url(PG_SERVER).set(database=f"{make_url(PG_SERVER).database}_{os.getpid()}")
 
 
-def _ensure_pg_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+def _admin(parsed: URL) -> Engine:
+    return create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def _ensure_pg_database(parsed: URL) -> None:
+    admin = _admin(parsed)
     try:
         with admin.connect() as conn:
             exists = conn.scalar(
@@ -46,13 +52,17 @@ def _ensure_pg_database(url: str) -> None:
 @pytest.fixture(scope="session")
 def pg_engine() -> Iterator[Engine]:
     _ensure_pg_database(PG_URL)
-    engine = make_engine(PG_URL)
+    engine = make_engine(PG_URL.render_as_string(hide_password=False))
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     migrate(engine)
     yield engine
     engine.dispose()
+    admin = _admin(PG_URL)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_URL.database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from huzhu.cli import claims, demo, ledger, members, plans, rounds
+from huzhu.cli import claims, demo, ledger, members, plans, rounds, server
 from huzhu.cli.context import STATE, out, report_errors
 from huzhu.services.plans import install_templates
 
@@ -22,6 +22,7 @@ app.add_typer(rounds.quote_app, name="round")
 members.register(app)
 ledger.register(app)
 demo.register(app)
+server.register(app)
 
 
 @app.callback()

@@ -36,9 +36,12 @@ class HuzhuError(Exception):
 
 
 class InvalidInput(HuzhuError):
-    """Input that is malformed or out of range (a bad amount, ID number, date...)."""
+    """A well-formed request with a value that is wrong (a bad check digit, a negative amount...).
 
-    status = 422
+    HTTP 422 is kept for payloads that do not match the schema at all.
+    """
+
+    status = 400
     default_code = "invalid-input"
 
 
@@ -57,7 +60,7 @@ class Conflict(HuzhuError):
 class RuleViolation(HuzhuError):
     """A business rule refuses the request; `violations` lists every rule that failed."""
 
-    status = 422
+    status = 409
     default_code = "rule-violation"
 
     def __init__(self, violations: list[Violation]) -> None:
@@ -72,6 +75,16 @@ class RuleViolation(HuzhuError):
 class Forbidden(HuzhuError):
     status = 403
     default_code = "forbidden"
+
+
+class Unauthenticated(HuzhuError):
+    status = 401
+    default_code = "unauthenticated"
+
+
+class TooManyRequests(HuzhuError):
+    status = 429
+    default_code = "rate-limited"
 
 
 @dataclass

@@ -58,6 +58,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             field="database",
         )
     kwargs.setdefault("pool_pre_ping", True)
+    # The API runs sync endpoints on a thread pool; give each busy thread a connection.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 20)
     return create_engine(resolved, **kwargs)
 
 

@@ -10,10 +10,16 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from huzhu.storage.repositories.accounts import AccountRepository
 from huzhu.storage.repositories.claims import ClaimRepository
 from huzhu.storage.repositories.ledger import LedgerRepository
 from huzhu.storage.repositories.members import MembershipRepository, PersonRepository
 from huzhu.storage.repositories.plans import PlanRepository
+from huzhu.storage.repositories.records import (
+    AuditLogRepository,
+    IdempotencyRepository,
+    WebhookRepository,
+)
 from huzhu.storage.repositories.rounds import RoundRepository
 
 
@@ -25,6 +31,10 @@ class UnitOfWork:
     claims: ClaimRepository
     rounds: RoundRepository
     ledger: LedgerRepository
+    accounts: AccountRepository
+    audit_log: AuditLogRepository
+    idempotency: IdempotencyRepository
+    webhooks: WebhookRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -40,11 +50,20 @@ class UnitOfWork:
         self.claims = ClaimRepository(self.conn)
         self.rounds = RoundRepository(self.conn)
         self.ledger = LedgerRepository(self.conn)
+        self.accounts = AccountRepository(self.conn)
+        self.audit_log = AuditLogRepository(self.conn)
+        self.idempotency = IdempotencyRepository(self.conn)
+        self.webhooks = WebhookRepository(self.conn)
         return self
 
     @property
     def dialect(self) -> str:
         return self.conn.dialect.name
+
+    def restart(self) -> None:
+        """Throw away this transaction's work and begin a fresh one."""
+        self._tx.rollback()
+        self._tx = self.conn.begin()
 
     def commit(self) -> None:
         self._tx.commit()

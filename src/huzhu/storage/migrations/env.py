@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import huzhu.storage.tables_access  # noqa: F401  (registers its tables)
 from huzhu.storage.tables import metadata
 
 engine = context.config.attributes["engine"]

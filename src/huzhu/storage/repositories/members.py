@@ -172,6 +172,32 @@ class MembershipRepository:
         )
         return [_membership(r) for r in rows]
 
+    def page(
+        self,
+        *,
+        person_ids: Sequence[int] | None,
+        plan_id: str | None,
+        after_id: int,
+        limit: int,
+    ) -> list[Membership]:
+        """Memberships in id order; `person_ids` None means everyone's."""
+        q = select(memberships).where(memberships.c.id > after_id)
+        if person_ids is not None:
+            q = q.where(memberships.c.person_id.in_(person_ids))
+        if plan_id is not None:
+            q = q.where(memberships.c.plan_id == plan_id)
+        rows = self.conn.execute(q.order_by(memberships.c.id).limit(limit))
+        return [_membership(r) for r in rows]
+
+    def ids_of_people(self, person_ids: Sequence[int]) -> list[int]:
+        if not person_ids:
+            return []
+        return list(
+            self.conn.scalars(
+                select(memberships.c.id).where(memberships.c.person_id.in_(person_ids))
+            )
+        )
+
     def events(self, membership_id: int) -> list[MembershipEvent]:
         rows = self.conn.execute(
             select(membership_events)

@@ -105,6 +105,16 @@ class RoundRepository:
         rows = self.conn.execute(q.order_by(rounds.c.announce_date.desc()).limit(limit))
         return [_record(r) for r in rows]
 
+    def page(self, plan_id: str, *, after_id: int, limit: int) -> list[RoundRecord]:
+        """Rounds in id order (the order they ran), for cursor pagination."""
+        rows = self.conn.execute(
+            select(rounds)
+            .where(rounds.c.plan_id == plan_id, rounds.c.id > after_id)
+            .order_by(rounds.c.id)
+            .limit(limit)
+        )
+        return [_record(r) for r in rows]
+
     def open(
         self,
         plan_id: str,
@@ -216,6 +226,28 @@ class RoundRepository:
         return list(
             self.conn.execute(
                 select(claims).where(claims.c.round_id == round_id).order_by(claims.c.id)
+            )
+        )
+
+    def public_cases(self, round_id: int) -> list[Row[Any]]:
+        """The round's cases with what a public card shows (masking happens in the view)."""
+        return list(
+            self.conn.execute(
+                select(
+                    claims.c.id,
+                    claims.c.condition_code,
+                    claims.c.age_at_diagnosis,
+                    claims.c.payout,
+                    claims.c.diagnosis_date,
+                    memberships.c.joined_at,
+                    people.c.name,
+                    people.c.sex,
+                    people.c.province_code,
+                )
+                .join(memberships, memberships.c.id == claims.c.membership_id)
+                .join(people, people.c.id == memberships.c.person_id)
+                .where(claims.c.round_id == round_id)
+                .order_by(claims.c.id)
             )
         )
 

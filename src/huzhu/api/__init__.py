@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): for host apps and huzhu's own portal."""

@@ -1,0 +1,89 @@
+"""The FastAPI application: `create_app()` wires settings, the database and the routers."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from huzhu import __version__
+from huzhu.api import problems
+from huzhu.api.middleware import BodyGuard
+from huzhu.api.ratelimit import RateLimiter
+from huzhu.api.routes import admin, auth, claims, ledger, me, memberships, plans, rounds
+from huzhu.api.settings import Settings
+from huzhu.services.webhooks import deliver_due
+from huzhu.storage.engine import make_engine, migrate
+
+log = logging.getLogger("huzhu.api")
+
+DESCRIPTION = """
+huzhu's API for host apps and the web portal.
+
+**A mutual aid plan is not insurance; the payout is not guaranteed.**
+
+Money is an integer number of fen with a currency. Errors are RFC 9457 problem+json with a stable
+`type` per error. POSTs that create a membership or move money take an `Idempotency-Key` header.
+Sign in with `POST /v1/auth/token` and send `Authorization: Bearer <token>`.
+"""
+
+
+def _webhook_loop(engine: Engine, settings: Settings, stop: threading.Event) -> None:
+    with httpx.Client(timeout=settings.webhook_timeout_s) as client:
+        while not stop.wait(2.0):
+            try:
+                deliver_due(engine, client, datetime.now(UTC))
+            except Exception:  # keep delivering; the next pass retries
+                log.exception("webhook delivery pass failed")
+
+
+def create_app(
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+    *,
+    deliver_webhooks: bool = False,
+) -> FastAPI:
+    settings = settings or Settings.from_env()
+    if engine is None:
+        engine = (
+            make_engine(settings.database_url, pool_size=20, max_overflow=20)
+            if (settings.database_url or "").startswith("postgres")
+            else make_engine(settings.database_url)
+        )
+        migrate(engine)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        worker = None
+        if deliver_webhooks:
+            worker = threading.Thread(
+                target=_webhook_loop, args=(engine, settings, stop), daemon=True, name="webhooks"
+            )
+            worker.start()
+        yield
+        stop.set()
+        if worker is not None:
+            worker.join(timeout=10)
+
+    app = FastAPI(
+        title="huzhu",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    app.state.limiter = RateLimiter()
+    problems.install(app)
+    for router in (auth.router, me.router, plans.router, memberships.router, claims.router,
+                   rounds.router, ledger.router, admin.router):  # fmt: skip
+        app.include_router(router)
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,80 @@
+"""Refuse oversized bodies (413) and bodies that are not JSON (415) before any endpoint runs."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from huzhu.api.problems import MEDIA, TITLES
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+async def _problem(send: Send, status: int, code: str, detail: str) -> None:
+    body = json.dumps(
+        {
+            "type": f"urn:huzhu:problem:{code}",
+            "title": TITLES[status],
+            "status": status,
+            "detail": detail,
+            "code": code,
+            "field": None,
+            "violations": [],
+        }
+    ).encode()
+    headers = [(b"content-type", MEDIA.encode()), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyGuard:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await _problem(
+                send, 413, "body-too-large", f"bodies are limited to {self.max_bytes} bytes"
+            )
+            return
+        has_body = length not in (None, "0") or "transfer-encoding" in headers
+        media = headers.get("content-type", "").split(";")[0].strip().lower()
+        if has_body and media != "application/json":
+            await _problem(send, 415, "unsupported-media-type", "send the body as application/json")
+            return
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _problem(
+                    send, 413, "body-too-large", f"bodies are limited to {self.max_bytes} bytes"
+                )

@@ -1,0 +1,133 @@
+"""RFC 9457 problem details: every error the API returns has this shape.
+
+`type` is a stable URN per error code (`urn:huzhu:problem:age-out-of-range`), so clients can
+switch on it; `field` names the input at fault; `violations` lists every failed rule.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from huzhu.domain.errors import HuzhuError, RuleViolation
+
+log = logging.getLogger("huzhu.api")
+MEDIA = "application/problem+json"
+
+
+class ViolationOut(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    field: str | None = None
+    violations: list[ViolationOut] = []
+
+
+TITLES = {
+    400: "Bad request",
+    401: "Not signed in",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Refused",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Malformed request",
+    429: "Too many requests",
+    500: "Server error",
+}
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {MEDIA: {}}, "description": title}
+    for status, title in TITLES.items()
+    if status not in (405, 500)
+}
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    field: str | None = None,
+    violations: list[ViolationOut] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = Problem(
+        type=f"urn:huzhu:problem:{code}",
+        title=TITLES.get(status, "Error"),
+        status=status,
+        detail=detail,
+        code=code,
+        field=field,
+        violations=violations or [],
+    )
+    return JSONResponse(
+        body.model_dump(mode="json"), status_code=status, media_type=MEDIA, headers=headers
+    )
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(HuzhuError)
+    async def domain_error(_: Request, exc: HuzhuError) -> JSONResponse:
+        violations = None
+        if isinstance(exc, RuleViolation):
+            violations = [
+                ViolationOut(code=v.code, message=v.message, field=v.field) for v in exc.violations
+            ]
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem(
+            exc.status,
+            exc.code,
+            exc.message,
+            field=exc.field,
+            violations=violations,
+            headers=headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        violations = [
+            ViolationOut(
+                code="malformed", message=str(e.get("msg", "")), field=_loc(tuple(e.get("loc", ())))
+            )
+            for e in errors
+        ]
+        first = violations[0] if violations else ViolationOut(code="malformed", message="malformed")
+        return problem(
+            422,
+            "malformed-request",
+            f"{first.field}: {first.message}",
+            field=first.field,
+            violations=violations,
+        )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        return problem(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def crash(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return problem(500, "server-error", "something went wrong; it has been logged")

@@ -1,0 +1,211 @@
+"""Joining, leaving, top-ups and statements."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse
+
+from huzhu.api import guards
+from huzhu.api.audit import notify_person, record
+from huzhu.api.deps import Caller, Config, Now, Uow
+from huzhu.api.idempotency import run_once
+from huzhu.api.pagination import Cursor, Limit, Page, decode, page
+from huzhu.api.problems import ERROR_RESPONSES
+from huzhu.api.routes.me import link_person
+from huzhu.api.schemas import (
+    EligibilityOut,
+    JoinIn,
+    JoinOut,
+    MembershipOut,
+    StatementLineOut,
+    StatementOut,
+    TopUpIn,
+    TopUpOut,
+    money,
+)
+from huzhu.api.views import membership_out
+from huzhu.domain.errors import InvalidInput, NotFound
+from huzhu.domain.members import LeaveReason, Person
+from huzhu.domain.money import format_yuan
+from huzhu.services import members as svc
+from huzhu.services.credit import ImportedScore
+from huzhu.services.ledger import top_up
+from huzhu.services.statement import statement
+
+router = APIRouter(prefix="/v1/memberships", tags=["memberships"], responses=ERROR_RESPONSES)
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+class SandboxCredit(ImportedScore):
+    """The built-in credit provider: the score on file, else the configured sandbox score."""
+
+    def __init__(self, default: int | None) -> None:
+        self.default = default
+
+    def score(self, person: Person) -> int | None:
+        return person.credit_score if person.credit_score is not None else self.default
+
+
+@router.post("", status_code=201, response_model=JoinOut, responses={200: {"model": JoinOut}})
+def join(
+    body: JoinIn,
+    request: Request,
+    principal: Caller,
+    uow: Uow,
+    now: Now,
+    settings: Config,
+    idempotency_key: IdemKey = None,
+) -> JSONResponse:
+    """Join a plan, for yourself or a dependant. A refusal lists every rule that failed."""
+    request.app.state.limiter.hit(settings.join_limit, "join", str(principal.account_id))
+
+    def work() -> tuple[int, object]:
+        person_id = principal.person_id
+        if body.person is not None:
+            person_id = link_person(uow, principal, body.person, now)
+        if body.dependant_id is not None:
+            if person_id is None:
+                raise NotFound("give your own identity first", code="no-person")
+            dependant = uow.people.get(body.dependant_id) if body.dependant_id else None
+            if dependant is None or dependant.guardian_id != person_id:
+                raise NotFound(f"no dependant {body.dependant_id}", code="unknown-dependant")
+            person_id = dependant.id
+        if person_id is None:
+            raise InvalidInput(
+                "give your identity in 'person' (or PUT /v1/me/person first)",
+                code="missing-field",
+                field="person",
+            )
+        person = uow.people.get(person_id)
+        guardian = uow.people.get(person.guardian_id) if person.guardian_id else None
+        result = svc.join(
+            uow,
+            svc.JoinRequest(
+                plan_id=body.plan_id,
+                person=svc.PersonDetails(
+                    id_type=person.id_type, id_number=person.id_number, name=person.name
+                ),
+                health_answers=body.health_answers,
+                guardian_id_type=guardian.id_type if guardian else None,
+                guardian_id_number=guardian.id_number if guardian else None,
+            ),
+            now,
+            credit=SandboxCredit(settings.sandbox_credit_score),
+        )
+        m = uow.memberships.get(result.membership_id)
+        details = {"plan_id": result.plan_id, "membership_id": m.id}
+        record(uow, principal.account_id, "membership.joined", f"membership:{m.id}", details, now)
+        notify_person(uow, m.person_id, "member.joined", details, now)
+        out = JoinOut(
+            membership=membership_out(uow, m, now.date()),
+            eligibility=EligibilityOut(eligible=True, failed_rules=[]),
+        )
+        return 201, out.model_dump(mode="json")
+
+    return run_once(uow, principal, idempotency_key, "join", body, now, work)
+
+
+@router.get("")
+def my_memberships(
+    principal: Caller,
+    uow: Uow,
+    now: Now,
+    plan_id: str | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[MembershipOut]:
+    """Your memberships and your dependants'; operators and auditors see everyone's."""
+    person_ids = None if principal.sees_everything else guards.own_person_ids(uow, principal)
+    found = uow.memberships.page(
+        person_ids=person_ids, plan_id=plan_id, after_id=decode(cursor), limit=limit
+    )
+    items = [membership_out(uow, m, now.date()) for m in found]
+    return page(items, limit, found[-1].id if found else None)
+
+
+@router.get("/{membership_id}")
+def one_membership(membership_id: int, principal: Caller, uow: Uow, now: Now) -> MembershipOut:
+    return membership_out(uow, guards.membership(uow, principal, membership_id), now.date())
+
+
+@router.post("/{membership_id}/leave")
+def leave(membership_id: int, principal: Caller, uow: Uow, now: Now) -> MembershipOut:
+    """Leave the plan in one step. Charges of rounds already locked stay due."""
+    m = guards.membership(uow, principal, membership_id, write=True)
+    assert m.id is not None
+    left = svc.leave(uow, m.id, now, LeaveReason.VOLUNTARY)
+    details = {"plan_id": left.plan_id, "membership_id": m.id, "reason": "voluntary"}
+    record(uow, principal.account_id, "membership.left", f"membership:{m.id}", details, now)
+    notify_person(uow, left.person_id, "member.left", details, now)
+    out = membership_out(uow, left, now.date())
+    uow.commit()
+    return out
+
+
+@router.post("/{membership_id}/top-ups", status_code=201, response_model=TopUpOut)
+def add_top_up(
+    membership_id: int,
+    body: TopUpIn,
+    principal: Caller,
+    uow: Uow,
+    now: Now,
+    idempotency_key: IdemKey = None,
+) -> JSONResponse:
+    """Add money to a prepaid balance through the (sandbox) payment gateway."""
+    m = guards.membership(uow, principal, membership_id, write=True)
+    assert m.id is not None
+    membership_id_ = m.id
+
+    def work() -> tuple[int, object]:
+        key = f"api:{principal.account_id}:{idempotency_key}"
+        txn = top_up(uow, membership_id_, body.amount_fen, key, now)
+        details = {"membership_id": membership_id_, "amount_fen": body.amount_fen}
+        record(
+            uow,
+            principal.account_id,
+            "membership.topped-up",
+            f"membership:{membership_id_}",
+            details,
+            now,
+        )
+        out = TopUpOut(
+            membership_id=membership_id_,
+            transaction_id=txn,
+            amount=money(body.amount_fen),
+            balance=money(uow.ledger.member_balance(membership_id_)),
+        )
+        return 201, out.model_dump(mode="json")
+
+    return run_once(uow, principal, idempotency_key, f"top-up:{membership_id_}", body, now, work)
+
+
+@router.get("/{membership_id}/statement")
+def my_statement(membership_id: int, principal: Caller, uow: Uow, now: Now) -> StatementOut:
+    """Every charge, the total paid and how many people the member helped."""
+    m = guards.membership(uow, principal, membership_id)
+    assert m.id is not None
+    s = statement(uow, m.id, now)
+    return StatementOut(
+        membership_id=m.id,
+        plan_id=m.plan_id,
+        status=s.status.value,
+        plan_version=s.plan_version,
+        balance=money(s.balance),
+        total_paid=money(s.total_paid),
+        people_helped=s.people_helped,
+        charges=[
+            StatementLineOut(
+                round_id=line.round_id,
+                plan_id=line.plan_id,
+                announce_date=line.announce_date,
+                charged=money(line.amount),
+                cases=line.cases,
+            )
+            for line in s.lines
+        ],
+        summary=(
+            f"paid {format_yuan(s.total_paid)} yuan in total, helped {s.people_helped:,} people"
+        ),
+    )

@@ -1,0 +1,358 @@
+"""Request and response bodies. Inputs forbid unknown fields; money is integer fen plus currency."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from huzhu.domain.money import MAX_FEN
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Money(BaseModel):
+    fen: int
+    currency: Literal["CNY"] = "CNY"
+
+
+def money(fen: int) -> Money:
+    return Money(fen=fen)
+
+
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
+FenIn = Annotated[int, Field(ge=0, le=MAX_FEN)]
+
+
+# --- accounts ---------------------------------------------------------------------------
+
+
+class RegisterIn(In):
+    username: Annotated[str, Field(min_length=3, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class SignInIn(In):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class AssertionIn(In):
+    app: Annotated[str, Field(min_length=1, max_length=100)]
+    assertion: Annotated[str, Field(min_length=1, max_length=4096)]
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+    account_id: int
+
+
+class CookieSessionOut(BaseModel):
+    account_id: int
+    csrf_token: str
+    expires_at: datetime
+
+
+class AccountOut(BaseModel):
+    id: int
+    username: str | None
+    roles: list[str]
+    person_id: int | None
+    host_app_id: int | None
+    created_at: datetime
+
+
+class RolesIn(In):
+    roles: Annotated[
+        list[Literal["member", "reviewer", "operator", "auditor"]], Field(max_length=4)
+    ]
+
+
+class HostAppIn(In):
+    name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    webhook_url: Annotated[str, Field(max_length=500, pattern=r"^https?://")] | None = None
+
+
+class HostAppOut(BaseModel):
+    id: int
+    name: str
+    assertion_secret: str
+    webhook_secret: str
+
+
+# --- people -----------------------------------------------------------------------------
+
+
+class PersonIn(In):
+    id_type: Literal[
+        "resident-id", "passport", "hk-macao-permit", "taiwan-permit", "foreign-permanent-resident"
+    ] = "resident-id"
+    id_number: Annotated[str, Field(min_length=5, max_length=32)]
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    birth_date: date | None = None
+    sex: Literal["M", "F"] | None = None
+    phone: Annotated[str, Field(max_length=20, pattern=r"^\+?[0-9 -]{5,20}$")] | None = None
+    email: Annotated[str, Field(max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    province_code: Annotated[str, Field(pattern=r"^[0-9]{2}$")] | None = None
+    city_tier: Annotated[int, Field(ge=1, le=5)] | None = None
+    rural: bool | None = None
+
+
+class PersonOut(BaseModel):
+    id: int
+    id_type: str
+    id_number: str
+    name: str
+    birth_date: date
+    sex: str
+    province_code: str | None
+    phone: str | None
+    email: str | None
+    guardian_id: int | None
+
+
+# --- plans ------------------------------------------------------------------------------
+
+
+class PlanSummary(BaseModel):
+    id: str
+    name_zh: str
+    name_en: str
+    version: int
+    effective_from: date
+    max_payout: Money
+    management_fee_bp: int
+    members: int
+    in_preparation: bool
+    notice: str
+
+
+class PlanVersionOut(BaseModel):
+    version: int
+    effective_from: date
+    published_at: datetime
+    sha256: str
+    changes: str | None
+
+
+class ConditionOut(BaseModel):
+    code: str
+    zh: str
+    en: str
+    category: str
+    severity: str | None
+
+
+class PlanDetail(PlanSummary):
+    rules: dict[str, object]
+    versions: list[PlanVersionOut]
+
+
+# --- memberships ------------------------------------------------------------------------
+
+
+class JoinIn(In):
+    plan_id: Annotated[str, Field(min_length=1, max_length=64)]
+    health_answers: Annotated[
+        dict[Annotated[str, Field(max_length=64)], bool], Field(max_length=20)
+    ]
+    dependant_id: Annotated[int, Field(ge=1, le=2**53)] | None = None
+    person: PersonIn | None = None
+
+
+class MembershipOut(BaseModel):
+    id: int
+    plan_id: str
+    person_id: int
+    plan_version: int
+    status: Literal["waiting", "covered", "suspended", "left"]
+    joined_at: datetime
+    illness_cover_from: date
+    accident_cover_from: date
+    left_at: datetime | None
+    leave_reason: str | None
+    balance: Money
+
+
+class EligibilityOut(BaseModel):
+    eligible: bool
+    failed_rules: list[str]
+
+
+class JoinOut(BaseModel):
+    membership: MembershipOut
+    eligibility: EligibilityOut
+
+
+class TopUpIn(In):
+    amount_fen: Annotated[int, Field(ge=1, le=10_000_000)]
+
+
+class TopUpOut(BaseModel):
+    membership_id: int
+    transaction_id: int
+    amount: Money
+    balance: Money
+
+
+class StatementLineOut(BaseModel):
+    round_id: int
+    plan_id: str
+    announce_date: date
+    charged: Money
+    cases: int
+
+
+class StatementOut(BaseModel):
+    membership_id: int
+    plan_id: str
+    status: str
+    plan_version: int
+    balance: Money
+    total_paid: Money
+    people_helped: int
+    charges: list[StatementLineOut]
+    summary: str
+
+
+# --- claims -----------------------------------------------------------------------------
+
+
+class ClaimIn(In):
+    membership_id: Annotated[int, Field(ge=1, le=2**53)]
+    condition_code: Annotated[str, Field(min_length=4, max_length=8)]
+    diagnosis_date: date
+    hospital: Text
+    evidence: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=20)
+    ] = []
+    disability_grade: Annotated[int, Field(ge=1, le=10)] | None = None
+
+
+class RejectIn(In):
+    reason_code: Code
+    explanation: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ClaimOut(BaseModel):
+    id: int
+    plan_id: str
+    membership_id: int
+    condition_code: str
+    diagnosis_date: date
+    hospital: str
+    age_at_diagnosis: int
+    payout: Money | None
+    state: str
+    reason_code: str | None
+    reason_text: str | None
+    submitted_at: datetime
+    decided_at: datetime | None
+    round_id: int | None
+
+
+# --- rounds -----------------------------------------------------------------------------
+
+
+class RoundRunIn(In):
+    announce_date: date
+
+
+class CaseCard(BaseModel):
+    claim_id: int
+    name: str
+    condition_code: str
+    condition: str
+    age: int
+    sex: str
+    province: str | None
+    payout: Money
+    days_since_joining: int
+
+
+class RoundOut(BaseModel):
+    id: int
+    plan_id: str
+    announce_date: date
+    lock_at: datetime
+    collect_date: date
+    plan_version: int
+    members: int
+    cases: int
+    payouts: Money
+    fee: Money
+    carry_in: Money
+    share: Money
+    collected: Money
+    backstop: Money
+    surplus: Money
+
+
+class RoundDetail(RoundOut):
+    case_cards: list[CaseCard]
+
+
+class MyChargeOut(BaseModel):
+    round_id: int
+    membership_id: int
+    charged: Money
+
+
+# --- ledger and audit -------------------------------------------------------------------
+
+
+class LedgerAccountOut(BaseModel):
+    code: str
+    kind: str
+    balance: Money
+
+
+class PostingOut(BaseModel):
+    account: str
+    amount: Money
+
+
+class LedgerTransactionOut(BaseModel):
+    id: int
+    key: str
+    kind: str
+    memo: str
+    posted_at: datetime
+    postings: list[PostingOut]
+
+
+class AuditCheckOut(BaseModel):
+    name: str
+    ok: bool
+    problems: list[str]
+
+
+class AuditOut(BaseModel):
+    ok: bool
+    checks: list[AuditCheckOut]
+
+
+class AuditLogOut(BaseModel):
+    id: int
+    at: datetime
+    actor_account_id: int | None
+    action: str
+    subject: str
+    details: dict[str, object]
+
+
+class WebhookEventOut(BaseModel):
+    id: int
+    host_app_id: int
+    type: str
+    payload: dict[str, object]
+    created_at: datetime
+    attempts: int
+    delivered_at: datetime | None
+    failed_at: datetime | None

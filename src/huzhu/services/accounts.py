@@ -1,0 +1,167 @@
+"""Accounts: registration, sign-in, sessions, host-app assertions and roles."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from huzhu.domain.access import Principal, Role
+from huzhu.domain.errors import Conflict, InvalidInput, Unauthenticated
+from huzhu.storage.repositories.accounts import Account
+from huzhu.storage.uow import UnitOfWork
+
+# argon2id with the library's defaults (RFC 9106 low-memory profile).
+HASHER = PasswordHasher()
+_DUMMY_HASH = HASHER.hash("huzhu-timing-equaliser")
+USERNAME = re.compile(r"^[A-Za-z0-9_.@+-]{3,64}$")
+ASSERTION_AUDIENCE = "huzhu"
+ASSERTION_MAX_AGE = timedelta(minutes=10)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    account_id: int
+    token: str
+    csrf_token: str | None
+    expires_at: datetime
+
+
+def check_password_rules(password: str) -> None:
+    if not 10 <= len(password) <= 256:
+        raise InvalidInput(
+            "a password needs 10 to 256 characters", code="weak-password", field="password"
+        )
+
+
+def register(
+    uow: UnitOfWork,
+    username: str,
+    password: str,
+    now: datetime,
+    roles: frozenset[Role] | None = None,
+) -> int:
+    if not USERNAME.match(username):
+        raise InvalidInput(
+            "a username is 3 to 64 letters, digits or _.@+-", code="bad-username", field="username"
+        )
+    check_password_rules(password)
+    if uow.accounts.by_username(username) is not None:
+        raise Conflict("that username is taken", code="username-taken", field="username")
+    return uow.accounts.add(
+        now=now,
+        roles=roles or frozenset({Role.MEMBER}),
+        username=username,
+        password_hash=HASHER.hash(password),
+    )
+
+
+def authenticate(uow: UnitOfWork, username: str, password: str) -> Account:
+    """The account for these credentials; the same error for an unknown name and a bad password."""
+    account = uow.accounts.by_username(username)
+    stored = account.password_hash if account and account.password_hash else _DUMMY_HASH
+    try:
+        HASHER.verify(stored, password)
+        ok = account is not None and account.password_hash is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or account is None or account.disabled_at is not None:
+        raise Unauthenticated("wrong username or password", code="bad-credentials")
+    if HASHER.check_needs_rehash(stored):
+        uow.accounts.set_password(account.id, HASHER.hash(password))
+    return account
+
+
+def open_session(
+    uow: UnitOfWork, account_id: int, now: datetime, *, cookie: bool, ttl: timedelta
+) -> IssuedSession:
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32) if cookie else None
+    expires = now + ttl
+    uow.accounts.add_session(
+        account_id,
+        digest(token),
+        digest(csrf) if csrf else None,
+        "cookie" if cookie else "bearer",
+        now,
+        expires,
+    )
+    return IssuedSession(account_id, token, csrf, expires)
+
+
+def resolve(uow: UnitOfWork, token: str, now: datetime) -> tuple[Principal, str | None]:
+    found = uow.accounts.principal_for(digest(token), now)
+    if found is None:
+        raise Unauthenticated("the session is unknown, expired or signed out", code="bad-token")
+    return found
+
+
+def exchange_assertion(
+    uow: UnitOfWork, app_name: str, assertion: str, now: datetime, ttl: timedelta
+) -> IssuedSession:
+    """A registered host app vouches for its user with an HS256-signed JWT.
+
+    Required claims: sub (the app's user id), aud = "huzhu", iat, exp (at most 10 minutes after
+    iat) and jti (a nonce: an assertion is accepted once).
+    """
+    app = uow.accounts.host_app_by_name(app_name)
+    if app is None:
+        raise Unauthenticated("unknown host app", code="bad-assertion")
+    try:
+        claims = jwt.decode(
+            assertion,
+            app.assertion_secret,
+            algorithms=["HS256"],
+            audience=ASSERTION_AUDIENCE,
+            options={"require": ["sub", "iat", "exp", "jti", "aud"]},
+            leeway=30,
+        )
+    except jwt.PyJWTError as e:
+        raise Unauthenticated(f"the assertion is not valid: {e}", code="bad-assertion") from None
+    issued = datetime.fromtimestamp(int(claims["iat"]), UTC)
+    expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
+    if expires - issued > ASSERTION_MAX_AGE or issued > now + timedelta(seconds=30):
+        raise Unauthenticated(
+            "the assertion lives too long or is from the future", code="bad-assertion"
+        )
+    if not uow.accounts.use_nonce(app.id, str(claims["jti"])[:128], expires, now):
+        raise Unauthenticated("this assertion was already used", code="assertion-replayed")
+    external = str(claims["sub"])[:128]
+    account = uow.accounts.by_external(app.id, external)
+    account_id = (
+        account.id
+        if account
+        else uow.accounts.add(
+            now=now, roles=frozenset({Role.MEMBER}), host_app_id=app.id, external_id=external
+        )
+    )
+    return open_session(uow, account_id, now, cookie=False, ttl=ttl)
+
+
+@dataclass(frozen=True)
+class NewHostApp:
+    id: int
+    name: str
+    assertion_secret: str
+    webhook_secret: str
+
+
+def create_host_app(
+    uow: UnitOfWork, name: str, webhook_url: str | None, now: datetime
+) -> NewHostApp:
+    if uow.accounts.host_app_by_name(name) is not None:
+        raise Conflict("a host app with that name exists", code="host-app-exists", field="name")
+    assertion_secret = secrets.token_urlsafe(32)
+    webhook_secret = secrets.token_urlsafe(32)
+    app_id = uow.accounts.add_host_app(name, assertion_secret, webhook_url, webhook_secret, now)
+    return NewHostApp(app_id, name, assertion_secret, webhook_secret)
