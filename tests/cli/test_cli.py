@@ -638,15 +638,9 @@ def test_a_bad_database_url_is_refused(url: str, code: str, exit_code: int) -> N
 
 
 # ---------------------------------------------------------------------------------------------
-# Bugs: kept as strict xfails until fixed
+# Bugs found by these tests, now fixed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: `join --credit-score` is ignored when the person is already registered (e.g. a "
-    "member of a plan without a credit threshold): ImportedScore reads the stored score, so the "
-    "join is refused with credit-score-missing although a score was given",
-)
 def test_join_uses_the_credit_score_given_for_a_registered_person(
     engine: Engine, database_url: str
 ) -> None:
@@ -656,11 +650,6 @@ def test_join_uses_the_credit_score_given_for_a_registered_person(
     assert joined.exit_code == 0, joined.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: `balances --at garbage` is refused as `invalid-input [now]: --now 'garbage' ...`:"
-    " the message names --now, an option the user did not give, instead of --at",
-)
 def test_balances_names_the_at_option(engine: Engine, database_url: str) -> None:
     init(database_url)
     result = refused(
@@ -676,12 +665,6 @@ def test_balances_names_the_at_option(engine: Engine, database_url: str) -> None
     assert "--at" in result.stderr and "--now" not in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: `statement` (and `join`) take 'today' as now.date() in whatever offset the clock "
-    "is written in (UTC without --now) instead of the plan's Beijing calendar: between 00:00 and "
-    "08:00 Beijing a member whose cover started today is still shown as waiting",
-)
 def test_statement_status_follows_the_beijing_day(engine: Engine, database_url: str) -> None:
     init(database_url)
     m = membership_of(ok(database_url, *join_args(ALICE, *HEALTHY)))  # cover from 2026-04-02
@@ -690,12 +673,6 @@ def test_statement_status_follows_the_beijing_day(engine: Engine, database_url: 
     assert statement(database_url, m, now="2026-04-01T23:00:00+00:00")["status"] == "covered"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: join checks age on now.date() in the clock's offset, not on the Beijing day: at "
-    "07:00 Beijing on someone's 60th birthday the UTC spelling of the same instant lets them join "
-    "xiang-hu-bao (max 59)",
-)
 def test_join_age_follows_the_beijing_day(engine: Engine, database_url: str) -> None:
     init(database_url)
     sixty_today = id_number(6, date(1966, 1, 3))

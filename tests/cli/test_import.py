@@ -361,15 +361,9 @@ def test_more_rows_than_one_batch(engine: Engine, database_url: str, tmp_path: P
 
 
 # ---------------------------------------------------------------------------------------------
-# Bugs: kept as strict xfails until fixed
+# Bugs found by these tests, now fixed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: import line numbers come from counting records (enumerate from 2), not from the "
-    "file: csv.DictReader skips blank lines, so every row after a blank line is reported one "
-    "line too early (should use reader.line_num)",
-)
 def test_line_numbers_count_blank_lines(engine: Engine, database_url: str, tmp_path: Path) -> None:
     init(database_url)
     path = tmp_path / "blank.csv"
@@ -381,26 +375,32 @@ def test_line_numbers_count_blank_lines(engine: Engine, database_url: str, tmp_p
     assert report["rows"][0]["line"] == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a CSV that is not UTF-8 (e.g. GBK, as Excel in Chinese locales saves it) or that "
-    "has a field over csv.field_size_limit() crashes `members import` with a traceback "
-    "(UnicodeDecodeError / _csv.Error escape report_errors) instead of a refusal naming the file",
-)
-@pytest.mark.parametrize("kind", ["gbk", "huge-field"])
-def test_an_undecodable_file_is_refused_without_a_traceback(
+def test_a_gbk_file_from_excel_is_read_as_gb18030(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    init(database_url)
+    path = tmp_path / "gbk.csv"
+    body = f"id_number,name,credit_score,declared_healthy\n{id_number(1, ADULT)},吴小漫,700,yes\n"
+    path.write_bytes(body.encode("gbk"))
+    _, report = import_json(database_url, path)
+    assert (report["imported"], report["rejected"]) == (1, 0)
+    with engine.connect() as conn:
+        assert conn.execute(text_sql("SELECT name FROM people")).scalar_one() == "吴小漫"
+
+
+@pytest.mark.parametrize("kind", ["not-text", "huge-field"])
+def test_an_unreadable_file_is_refused_whole_without_a_traceback(
     engine: Engine, database_url: str, tmp_path: Path, kind: str
 ) -> None:
     init(database_url)
     path = tmp_path / f"{kind}.csv"
-    if kind == "gbk":
-        body = (
-            f"id_number,name,credit_score,declared_healthy\n{id_number(1, ADULT)},吴小漫,700,yes\n"
-        )
-        path.write_bytes(body.encode("gbk"))
+    good = "".join(f"{id_number(i, ADULT)},成员{i},700,yes\n" for i in range(1, 6))
+    header = "id_number,name,credit_score,declared_healthy\n"
+    if kind == "not-text":
+        # Good rows first: a file that breaks late must still import nothing.
+        path.write_bytes((header + good).encode() + b"\xff\xfe\xfa,\x81\n")
     else:
-        big = "a" * 200_000
-        path.write_text(f"id_number,name\n{id_number(1, ADULT)},{big}\n", "utf-8")
+        path.write_text(f"{header}{good}{id_number(9, ADULT)},{'a' * 200_000},700,yes\n")
     result = cli(database_url, "members", "import", str(path), "--plan", "xiang-hu-bao")
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(
         result.exception

@@ -17,7 +17,7 @@ from huzhu.api.schemas import (
 from huzhu.domain.claims import Claim
 from huzhu.domain.identity import mask_name, province_name
 from huzhu.domain.members import Membership, Person
-from huzhu.domain.plans import Category, Plan
+from huzhu.domain.plans import Category, Plan, local_date
 from huzhu.plans.loader import load_catalogue
 from huzhu.storage.repositories.rounds import RoundRecord
 from huzhu.storage.uow import UnitOfWork
@@ -134,7 +134,7 @@ def case_cards(uow: UnitOfWork, round_id: int) -> list[CaseCard]:
                 sex=row_.sex,
                 province=province_name(row_.province_code) if row_.province_code else None,
                 payout=money(row_.payout or 0),
-                days_since_joining=(row_.diagnosis_date - row_.joined_at.date()).days,
+                days_since_joining=(row_.diagnosis_date - local_date(row_.joined_at)).days,
             )
         )
     return cards

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from huzhu.domain.errors import HuzhuError, InvalidInput, RuleViolation
+from huzhu.domain.plans import CHINA_TZ
 from huzhu.storage.engine import has_schema, make_engine, migrate, schema_is_current
 from huzhu.storage.uow import UnitOfWork
 
@@ -50,15 +51,16 @@ class State:
         return UnitOfWork(self.engine())
 
     def now(self) -> datetime:
-        if self.now_text is None:
-            return datetime.now(UTC)
-        try:
-            stamp = datetime.fromisoformat(self.now_text)
-        except ValueError:
-            raise InvalidInput(
-                f"--now {self.now_text!r} is not an ISO 8601 time", field="now"
-            ) from None
-        return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+        return datetime.now(UTC) if self.now_text is None else parse_moment(self.now_text, "now")
+
+
+def parse_moment(text: str, option: str) -> datetime:
+    """An ISO 8601 moment; one without an offset is read as Beijing time, the plans' clock."""
+    try:
+        stamp = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"--{option} {text!r} is not an ISO 8601 time", field=option) from None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=CHINA_TZ)
 
 
 STATE = State()

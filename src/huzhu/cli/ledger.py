@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from huzhu.cli.context import STATE, err, out, print_json, report_errors
+from huzhu.cli.context import STATE, err, out, parse_moment, print_json, report_errors
 from huzhu.domain.ledger import DEBIT_NORMAL, AccountKind
 from huzhu.domain.money import format_yuan, parse_yuan
 from huzhu.services.audit import audit as run_audit
@@ -66,9 +66,7 @@ def register(root: typer.Typer) -> None:
     @report_errors
     def balances(plan: str = typer.Option(...), at: str | None = typer.Option(None)) -> None:
         """A plan's ledger accounts, now or at a past moment (ISO 8601)."""
-        from huzhu.cli.context import State
-
-        moment = State(now_text=at).now() if at else None
+        moment = parse_moment(at, "at") if at else None
         with STATE.uow() as uow:
             uow.plans.get(plan)
             rows = uow.ledger.balances(plan, moment)

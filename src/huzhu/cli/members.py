@@ -12,6 +12,7 @@ from rich.table import Table
 from huzhu.cli.context import STATE, err, out, print_json, report_errors
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.members import LeaveReason
+from huzhu.domain.plans import local_date
 from huzhu.services import members as svc
 from huzhu.services.importer import import_csv
 
@@ -58,7 +59,7 @@ def register(root: typer.Typer) -> None:
         """Join a plan. Every eligibility rule that fails is listed."""
         now = STATE.now()
         with STATE.uow() as uow:
-            rules = uow.plans.get(plan, now.date())
+            rules = uow.plans.get(plan, local_date(now))
             questions = [(q.id, q.required_answer) for q in rules.eligibility.health_declaration]
             try:
                 born = date.fromisoformat(birth_date) if birth_date else None
@@ -160,6 +161,6 @@ def age_out(plan: str = typer.Option(...)) -> None:
     now = STATE.now()
     with STATE.uow() as uow:
         uow.plans.get(plan)
-        n = uow.memberships.age_out(plan, now.date(), now)
+        n = uow.memberships.age_out(plan, local_date(now), now)
         uow.commit()
     out.print(f"{n} member(s) of {plan} left at the exit age")

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from huzhu.cli.context import STATE, out, print_json, report_errors
 from huzhu.domain.money import format_yuan
-from huzhu.domain.plans import Plan
+from huzhu.domain.plans import Plan, local_date
 from huzhu.plans.loader import load_plan_file
 from huzhu.services.plans import publish as publish_plan
 
@@ -29,7 +29,7 @@ def list_plans() -> None:
     table = Table("id", "name", "version", "ages", "max payout", "fee", "members")
     with STATE.uow() as uow:
         for plan_id in uow.plans.ids():
-            plan = uow.plans.get(plan_id, now.date())
+            plan = uow.plans.get(plan_id, local_date(now))
             table.add_row(
                 plan.id,
                 plan.names.zh,
@@ -54,7 +54,7 @@ def show(
         plan = (
             uow.plans.get_version(plan_id, version)
             if version
-            else uow.plans.get(plan_id, STATE.now().date())
+            else uow.plans.get(plan_id, local_date(STATE.now()))
         )
         history = uow.plans.history(plan_id)
     if as_json:

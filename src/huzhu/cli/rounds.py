@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import typer
 from rich.table import Table
@@ -11,6 +11,7 @@ from huzhu.cli.context import STATE, out, print_json, report_errors
 from huzhu.domain import apportionment
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan, parse_yuan
+from huzhu.domain.plans import local_date
 from huzhu.plans.loader import load_template
 from huzhu.services.rounds import due_dates, run_round
 from huzhu.storage.repositories.rounds import RoundRecord
@@ -64,7 +65,11 @@ def run(
             dates = [_date(on)]
         else:
             last = uow.rounds.recent(plan, limit=1)
-            start = last[0].announce_date if last else now.date().replace(month=1, day=1)
+            start = (
+                last[0].announce_date + timedelta(days=1)
+                if last
+                else local_date(now).replace(month=1, day=1)
+            )
             dates = due_dates(uow, plan, start, now)
     records = []
     for d in dates:
@@ -118,9 +123,12 @@ def quote(
 ) -> None:
     """Print a round's arithmetic for a headcount and total payouts."""
     rules = load_template(plan)
+    payouts_fen = parse_yuan(payouts, field="payouts")
+    if cases == 0 and payouts_fen > 0:
+        raise InvalidInput("payouts come from cases: give --cases 1 or more", field="cases")
     figures = apportionment.quote(
         members=members,
-        payouts=parse_yuan(payouts, field="payouts"),
+        payouts=payouts_fen,
         fee_bp=rules.management_fee_bp,
         cases=cases,
         carry_in=parse_yuan(carry, field="carry"),

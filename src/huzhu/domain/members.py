@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from huzhu.domain.errors import Conflict
 from huzhu.domain.identity import Sex
-from huzhu.domain.plans import CHINA_TZ, Category, Plan
+from huzhu.domain.plans import Category, Plan, local_date
 
 
 class Lifecycle(StrEnum):
@@ -74,7 +74,7 @@ class Membership:
 
     def cover_starts(self, plan: Plan, category: Category) -> date:
         # Days are counted on the plan's calendar (Beijing time), not on UTC's.
-        joined = self.joined_at.astimezone(CHINA_TZ).date()
+        joined = local_date(self.joined_at)
         return joined + timedelta(days=plan.waiting.days_for(category))
 
     def status(self, plan: Plan, today: date) -> Status:

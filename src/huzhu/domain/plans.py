@@ -28,6 +28,11 @@ from huzhu.domain.money import Fen, format_yuan, parse_yuan
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
+def local_date(moment: datetime) -> date:
+    """The day of a moment in Beijing time: ages, waiting periods and rounds count these days."""
+    return moment.astimezone(CHINA_TZ).date()
+
+
 def _yuan_field(value: object) -> int:
     if isinstance(value, (bool, float)):
         raise ValueError("write amounts in yuan as a string (e.g. '0.10') or a whole number")

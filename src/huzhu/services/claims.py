@@ -8,6 +8,7 @@ from datetime import date, datetime
 from huzhu.domain.claims import Claim, ClaimFacts, ClaimState, assess_claim
 from huzhu.domain.errors import InvalidInput, RuleViolation, Violation
 from huzhu.domain.members import LeaveReason, Lifecycle
+from huzhu.domain.plans import local_date
 from huzhu.plans.loader import load_catalogue
 from huzhu.storage.uow import UnitOfWork
 
@@ -29,7 +30,7 @@ def submit(uow: UnitOfWork, req: ClaimRequest, now: datetime) -> Claim:
 
     Refused outright (nothing written): malformed input, and a plan still in preparation.
     """
-    if req.diagnosis_date > now.date():
+    if req.diagnosis_date > local_date(now):
         raise InvalidInput("the diagnosis date is in the future", field="diagnosis_date")
     if not req.hospital.strip():
         raise InvalidInput("the hospital is required", code="missing-field", field="hospital")

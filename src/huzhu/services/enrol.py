@@ -15,7 +15,7 @@ from huzhu.domain.eligibility import Applicant, check_eligibility
 from huzhu.domain.errors import HuzhuError
 from huzhu.domain.identity import parse_document
 from huzhu.domain.members import Person, exit_date
-from huzhu.domain.plans import Plan
+from huzhu.domain.plans import Plan, local_date
 from huzhu.services.members import PersonDetails
 from huzhu.storage.uow import UnitOfWork
 
@@ -40,7 +40,7 @@ class RowResult:
 def enrol_batch(
     uow: UnitOfWork, plan_id: str, batch: Sequence[Candidate], now: datetime
 ) -> list[RowResult]:
-    plan = uow.plans.get(plan_id, now.date())
+    plan = uow.plans.get(plan_id, local_date(now))
     results: dict[int, RowResult] = {}
     ready: list[tuple[Candidate, Person]] = []
     seen: set[tuple[str, str]] = set()
@@ -52,7 +52,7 @@ def enrol_batch(
                 c.person.id_number,
                 birth_date=c.person.birth_date,
                 sex=c.person.sex,
-                today=now.date(),
+                today=local_date(now),
             )
         except HuzhuError as e:
             results[c.line] = RowResult(c.line, False, e.code, e.field, e.message)
@@ -75,7 +75,7 @@ def enrol_batch(
             health_answers=c.health_answers,
             has_guardian=guardian_id is not None,
         )
-        report = check_eligibility(plan, applicant, now.date())
+        report = check_eligibility(plan, applicant, local_date(now))
         if not report.ok:
             v = report.violations
             text = "; ".join(x.message for x in v)

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from huzhu.domain.errors import InvalidInput
+from huzhu.domain.plans import local_date
 from huzhu.services.enrol import Candidate, RowResult, enrol_batch
 from huzhu.services.members import PersonDetails
 from huzhu.storage.uow import UnitOfWork
@@ -112,17 +113,38 @@ def _candidate(line: int, row: dict[str, str], questions: list[tuple[str, bool]]
     )
 
 
-def _batches(
-    reader: Iterator[dict[str, str]], size: int
-) -> Iterator[list[tuple[int, dict[str, str]]]]:
+def _batches(reader: csv.DictReader[str], size: int) -> Iterator[list[tuple[int, dict[str, str]]]]:
     batch: list[tuple[int, dict[str, str]]] = []
-    for i, row in enumerate(reader, start=2):  # line 1 is the header
-        batch.append((i, row))
+    for row in reader:
+        # line_num counts physical lines, so blank lines and quoted line breaks keep it right.
+        batch.append((reader.line_num, row))
         if len(batch) == size:
             yield batch
             batch = []
     if batch:
         yield batch
+
+
+def _encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM), else GB18030, the superset of the GBK that Excel writes."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            with path.open(encoding=encoding, newline="") as handle:
+                reader = csv.reader(handle)
+                for _ in reader:
+                    pass
+            return encoding
+        except UnicodeDecodeError:
+            continue
+        except csv.Error as e:
+            raise InvalidInput(
+                f"{path.name} line {reader.line_num}: {e}", code="csv-malformed", field="file"
+            ) from None
+        except OSError as e:
+            raise InvalidInput(f"cannot read {path}: {e.strerror}", field="file") from e
+    raise InvalidInput(
+        f"{path.name} is neither UTF-8 nor GB18030 text", code="csv-encoding", field="file"
+    )
 
 
 def import_csv(
@@ -132,15 +154,13 @@ def import_csv(
     now: datetime,
     on_batch: Callable[[int], object] | None = None,
 ) -> ImportReport:
+    """Import every row; the file is checked whole first, so a broken file imports nothing."""
+    encoding = _encoding(path)
     with UnitOfWork(engine) as uow:
-        plan = uow.plans.get(plan_id, now.date())
+        plan = uow.plans.get(plan_id, local_date(now))
     questions = [(q.id, q.required_answer) for q in plan.eligibility.health_declaration]
     report = ImportReport()
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as e:
-        raise InvalidInput(f"cannot read {path}: {e.strerror}", field="file") from e
-    with handle:
+    with path.open(newline="", encoding=encoding) as handle:
         reader = csv.DictReader(handle)
         if not reader.fieldnames or not {"id_number", "name"} <= set(reader.fieldnames):
             raise InvalidInput(

@@ -10,7 +10,7 @@ from huzhu.domain.eligibility import Applicant, check_eligibility
 from huzhu.domain.errors import Conflict, Forbidden, NotFound, RuleViolation, Violation
 from huzhu.domain.identity import Sex, age_on, parse_document
 from huzhu.domain.members import LeaveReason, Lifecycle, Membership, Person, Status, exit_date
-from huzhu.domain.plans import Category
+from huzhu.domain.plans import Category, local_date
 from huzhu.services.credit import CreditProvider, ImportedScore
 from huzhu.storage.uow import UnitOfWork
 
@@ -59,10 +59,15 @@ def find_or_register(uow: UnitOfWork, details: PersonDetails, now: datetime) -> 
         details.id_number,
         birth_date=details.birth_date,
         sex=details.sex,
-        today=now.date(),
+        today=local_date(now),
     )
     existing = uow.people.by_document(doc.type.value, doc.number)
     if existing is not None:
+        score = details.credit_score
+        if score is not None and score != existing.credit_score and existing.id is not None:
+            # A score given with this request is the provider's latest word on the person.
+            uow.people.set_credit_score(existing.id, score)
+            return uow.people.get(existing.id)
         return existing
     person = Person(
         id=None,
@@ -92,7 +97,7 @@ def _guardian(uow: UnitOfWork, req: JoinRequest, now: datetime) -> Person | None
         raise NotFound(
             "the guardian must be registered first", code="unknown-guardian", field="guardian"
         )
-    if age_on(guardian.birth_date, now.date()) < 18:
+    if age_on(guardian.birth_date, local_date(now)) < 18:
         raise RuleViolation([Violation("guardian-not-adult", "a guardian must be 18 or older")])
     return guardian
 
@@ -103,7 +108,7 @@ def join(
     now: datetime,
     credit: CreditProvider | None = None,
 ) -> JoinResult:
-    plan = uow.plans.get(req.plan_id, now.date())
+    plan = uow.plans.get(req.plan_id, local_date(now))
     person = find_or_register(uow, req.person, now)
     guardian = _guardian(uow, req, now)
     assert person.id is not None
@@ -115,7 +120,7 @@ def join(
         health_answers=req.health_answers,
         has_guardian=guardian is not None or person.guardian_id is not None,
     )
-    report = check_eligibility(plan, applicant, now.date())
+    report = check_eligibility(plan, applicant, local_date(now))
     if uow.memberships.live(plan.id, person.id) is not None:
         raise Conflict(f"already a member of {plan.id}", code="already-member", field="plan")
     report.raise_if_failed()
@@ -133,7 +138,7 @@ def join(
         person_id=person.id,
         plan_id=plan.id,
         plan_version=plan.version,
-        status=membership.status(plan, now.date()),
+        status=membership.status(plan, local_date(now)),
         illness_cover_from=membership.cover_starts(plan, Category.CRITICAL_ILLNESS),
         accident_cover_from=membership.cover_starts(plan, Category.ACCIDENT),
     )

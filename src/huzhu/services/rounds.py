@@ -12,6 +12,7 @@ from datetime import date, datetime
 from huzhu.domain import apportionment
 from huzhu.domain.errors import InvalidInput, RuleViolation, Violation
 from huzhu.domain.ledger import round_transaction
+from huzhu.domain.plans import local_date
 from huzhu.storage.repositories.rounds import RoundRecord
 from huzhu.storage.uow import UnitOfWork
 
@@ -25,10 +26,10 @@ class RoundOutcome:
 
 def due_dates(uow: UnitOfWork, plan_id: str, start: date, now: datetime) -> list[date]:
     """Announcement dates from `start` whose lock time has passed."""
-    plan = uow.plans.get(plan_id, now.date())
+    plan = uow.plans.get(plan_id, local_date(now))
     return [
         d
-        for d in plan.calendar.announce_dates(start, now.date())
+        for d in plan.calendar.announce_dates(start, local_date(now))
         if plan.calendar.lock_moment(d) <= now
     ]
 

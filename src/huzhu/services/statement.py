@@ -7,6 +7,7 @@ from datetime import datetime
 
 from huzhu.domain.members import Membership, Status
 from huzhu.domain.money import Fen
+from huzhu.domain.plans import local_date
 from huzhu.storage.repositories.rounds import StatementLine
 from huzhu.storage.uow import UnitOfWork
 
@@ -30,10 +31,10 @@ class Statement:
 
 def statement(uow: UnitOfWork, membership_id: int, now: datetime) -> Statement:
     membership = uow.memberships.get(membership_id)
-    plan = uow.plans.get(membership.plan_id, now.date())
+    plan = uow.plans.get(membership.plan_id, local_date(now))
     return Statement(
         membership=membership,
-        status=membership.status(plan, now.date()),
+        status=membership.status(plan, local_date(now)),
         plan_version=plan.version,
         balance=uow.ledger.member_balance(membership_id),
         lines=uow.rounds.statement([membership_id]),

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from huzhu.domain.claims import ClaimState
 from huzhu.domain.identity import age_on
 from huzhu.domain.members import LeaveReason
-from huzhu.domain.plans import CHINA_TZ, Plan
+from huzhu.domain.plans import CHINA_TZ, Plan, local_date
 from huzhu.plans.loader import load_catalogue
 from huzhu.services import claims as claim_svc
 from huzhu.services.enrol import Candidate, enrol_batch
@@ -77,7 +77,7 @@ def enrol(engine: Engine, plan: Plan, cfg: DemoConfig, n: int, seed: int, at: da
         progress(len(batch))
         batch.clear()
 
-    for c in _candidates(plan, cfg, n, seed, at.date()):
+    for c in _candidates(plan, cfg, n, seed, local_date(at)):
         batch.append(c)
         if len(batch) == BATCH:
             flush()

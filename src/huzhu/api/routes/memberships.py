@@ -29,6 +29,7 @@ from huzhu.api.views import membership_out
 from huzhu.domain.errors import InvalidInput, NotFound
 from huzhu.domain.members import LeaveReason, Person
 from huzhu.domain.money import format_yuan
+from huzhu.domain.plans import local_date
 from huzhu.services import members as svc
 from huzhu.services.credit import ImportedScore
 from huzhu.services.ledger import top_up
@@ -99,7 +100,7 @@ def join(
         record(uow, principal.account_id, "membership.joined", f"membership:{m.id}", details, now)
         notify_person(uow, m.person_id, "member.joined", details, now)
         out = JoinOut(
-            membership=membership_out(uow, m, now.date()),
+            membership=membership_out(uow, m, local_date(now)),
             eligibility=EligibilityOut(eligible=True, failed_rules=[]),
         )
         return 201, out.model_dump(mode="json")
@@ -121,13 +122,13 @@ def my_memberships(
     found = uow.memberships.page(
         person_ids=person_ids, plan_id=plan_id, after_id=decode(cursor), limit=limit
     )
-    items = [membership_out(uow, m, now.date()) for m in found]
+    items = [membership_out(uow, m, local_date(now)) for m in found]
     return page(items, limit, found[-1].id if found else None)
 
 
 @router.get("/{membership_id}")
 def one_membership(membership_id: int, principal: Caller, uow: Uow, now: Now) -> MembershipOut:
-    return membership_out(uow, guards.membership(uow, principal, membership_id), now.date())
+    return membership_out(uow, guards.membership(uow, principal, membership_id), local_date(now))
 
 
 @router.post("/{membership_id}/leave")
@@ -139,7 +140,7 @@ def leave(membership_id: int, principal: Caller, uow: Uow, now: Now) -> Membersh
     details = {"plan_id": left.plan_id, "membership_id": m.id, "reason": "voluntary"}
     record(uow, principal.account_id, "membership.left", f"membership:{m.id}", details, now)
     notify_person(uow, left.person_id, "member.left", details, now)
-    out = membership_out(uow, left, now.date())
+    out = membership_out(uow, left, local_date(now))
     uow.commit()
     return out
 

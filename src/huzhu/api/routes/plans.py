@@ -9,7 +9,7 @@ from huzhu.api.pagination import Cursor, Limit, Page, decode, page
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import ConditionOut, PlanDetail, PlanSummary, PlanVersionOut, RoundOut
 from huzhu.api.views import plan_summary, round_out
-from huzhu.domain.plans import Plan
+from huzhu.domain.plans import Plan, local_date
 from huzhu.plans.loader import load_catalogue
 from huzhu.storage.uow import UnitOfWork
 
@@ -39,14 +39,14 @@ def list_plans(uow: Uow, now: Now, cursor: Cursor = None, limit: Limit = 50) -> 
     """Every plan with its current version and headcount. Cursor counts plans in id order."""
     start = decode(cursor)
     ids = uow.plans.ids()[start : start + limit]
-    items = [plan_summary(uow, uow.plans.get(i, now.date())) for i in ids]
+    items = [plan_summary(uow, uow.plans.get(i, local_date(now))) for i in ids]
     return page(items, limit, start + len(ids))
 
 
 @router.get("/{plan_id}")
 def one_plan(plan_id: str, uow: Uow, now: Now) -> PlanDetail:
     """The rules in force today and the history of rule changes, each with its effective date."""
-    return _detail(uow, uow.plans.get(plan_id, now.date()))
+    return _detail(uow, uow.plans.get(plan_id, local_date(now)))
 
 
 @router.get("/{plan_id}/versions/{version}")
@@ -56,7 +56,7 @@ def plan_version(plan_id: str, version: int, uow: Uow) -> PlanDetail:
 
 @router.get("/{plan_id}/conditions")
 def covered_conditions(plan_id: str, uow: Uow, now: Now) -> list[ConditionOut]:
-    plan = uow.plans.get(plan_id, now.date())
+    plan = uow.plans.get(plan_id, local_date(now))
     return [
         ConditionOut(
             code=c.code,

@@ -104,6 +104,9 @@ class PersonRepository:
         if rows:
             self.conn.execute(insert(people), [person_values(p, now) for p in rows])
 
+    def set_credit_score(self, person_id: int, score: int) -> None:
+        self.conn.execute(update(people).where(people.c.id == person_id).values(credit_score=score))
+
     def set_guardian(self, person_id: int, guardian_id: int | None) -> None:
         self.conn.execute(
             update(people).where(people.c.id == person_id).values(guardian_id=guardian_id)
