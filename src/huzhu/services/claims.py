@@ -83,6 +83,15 @@ def submit(uow: UnitOfWork, req: ClaimRequest, now: datetime) -> Claim:
     return claim
 
 
+def finalize_announced(uow: UnitOfWork, plan_id: str, until: datetime) -> int:
+    """Make final the approvals whose objection window closed before `until` with no objection
+    upheld, so that the round locking at `until` shares them. Returns how many.
+
+    (Claims are final at approval until the announcement workflow lands: see issue 4.)
+    """
+    return 0
+
+
 def approve(uow: UnitOfWork, claim_id: int, by: str, now: datetime) -> Claim:
     """Approve a submitted claim; the member's cover in the plan ends with the payout."""
     claim = uow.claims.get(claim_id)

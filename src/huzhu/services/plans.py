@@ -7,6 +7,8 @@ from datetime import datetime
 from huzhu.domain.errors import Conflict, InvalidInput
 from huzhu.domain.plans import Plan
 from huzhu.plans.loader import TEMPLATE_IDS, load_plan_text, template_text
+from huzhu.services import public_record
+from huzhu.storage.repositories.plans import digest
 from huzhu.storage.uow import UnitOfWork
 
 
@@ -36,6 +38,7 @@ def publish(uow: UnitOfWork, document: str, now: datetime, *, source: str = "pla
             )
     uow.plans.add_version(plan, document, now)
     uow.ledger.open_plan_accounts(plan.id)
+    public_record.record_plan_version(uow, plan, digest(document), now)
     return plan
 
 

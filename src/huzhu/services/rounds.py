@@ -13,6 +13,8 @@ from huzhu.domain import apportionment
 from huzhu.domain.errors import InvalidInput, RuleViolation, Violation
 from huzhu.domain.ledger import round_transaction
 from huzhu.domain.plans import local_date
+from huzhu.services import public_record
+from huzhu.services.claims import finalize_announced
 from huzhu.storage.repositories.rounds import RoundRecord
 from huzhu.storage.uow import UnitOfWork
 
@@ -58,6 +60,7 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
     round_id = uow.rounds.open(
         plan_id, announce_date, lock_at, cal.collect_date(announce_date), plan.version, now
     )
+    finalize_announced(uow, plan_id, lock_at)
     cases, payouts = uow.claims.take_into_round(plan_id, lock_at, round_id)
     members = uow.memberships.count_locked(plan_id, lock_at)
     fee = apportionment.management_fee(payouts, plan.management_fee_bp)
@@ -92,4 +95,5 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
     uow.rounds.finish(round_id, figures, txn_id)
     record = uow.rounds.get(round_id)
     assert record is not None
+    public_record.record_round(uow, record, now)
     return RoundOutcome(record, created=True, aged_out=aged_out)
