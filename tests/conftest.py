@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 
 import huzhu.storage.tables_access  # noqa: F401  (all tables, for truncation)
+import huzhu.storage.tables_record  # noqa: F401
 from huzhu.storage.engine import make_engine, migrate
 from huzhu.storage.tables import metadata
 

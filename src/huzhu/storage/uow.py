@@ -15,6 +15,7 @@ from huzhu.storage.repositories.claims import ClaimRepository
 from huzhu.storage.repositories.ledger import LedgerRepository
 from huzhu.storage.repositories.members import MembershipRepository, PersonRepository
 from huzhu.storage.repositories.plans import PlanRepository
+from huzhu.storage.repositories.public_record import PublicRecordRepository
 from huzhu.storage.repositories.records import (
     AuditLogRepository,
     IdempotencyRepository,
@@ -35,6 +36,7 @@ class UnitOfWork:
     audit_log: AuditLogRepository
     idempotency: IdempotencyRepository
     webhooks: WebhookRepository
+    public_record: PublicRecordRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -54,6 +56,7 @@ class UnitOfWork:
         self.audit_log = AuditLogRepository(self.conn)
         self.idempotency = IdempotencyRepository(self.conn)
         self.webhooks = WebhookRepository(self.conn)
+        self.public_record = PublicRecordRepository(self.conn)
         return self
 
     @property

@@ -3,6 +3,7 @@
 from alembic import context
 
 import huzhu.storage.tables_access  # noqa: F401  (registers its tables)
+import huzhu.storage.tables_record  # noqa: F401  (the public record)
 from huzhu.storage.tables import metadata
 
 engine = context.config.attributes["engine"]
