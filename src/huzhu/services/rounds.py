@@ -15,6 +15,7 @@ from huzhu.domain.ledger import round_transaction
 from huzhu.domain.plans import local_date
 from huzhu.services import public_record
 from huzhu.services.claims import finalize_announced
+from huzhu.storage.repositories.charges import ChargeOrder
 from huzhu.storage.repositories.rounds import RoundRecord
 from huzhu.storage.uow import UnitOfWork
 
@@ -67,8 +68,22 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
     share = apportionment.per_head_share(payouts + fee - carry_in, members)
     cap = apportionment.round_cap(plan.caps.per_case_per_member, cases)
     charge = apportionment.member_charge(share, cap, None)
-    charged = uow.rounds.charge_members(
-        round_id, plan_id, lock_at, charge, plan.caps.per_year_per_member, announce_date.year
+    reference = (
+        uow.rounds.reference_for_year(plan_id, announce_date)
+        if plan.caps.per_year_per_member is not None
+        else None
+    )
+    charged = uow.charges.charge(
+        ChargeOrder(
+            round_id=round_id,
+            plan_id=plan_id,
+            lock_at=lock_at,
+            charge=charge,
+            year_cap=plan.caps.per_year_per_member,
+            year=announce_date.year,
+            reference_round=reference.id if reference else None,
+            reference_lock=reference.lock_at if reference else None,
+        )
     )
     figures = apportionment.figures(
         members=members,
@@ -76,7 +91,7 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
         payouts=payouts,
         fee_bp=plan.management_fee_bp,
         carry_in=carry_in,
-        charged=charged,
+        charged=charged.total,
         per_case_cap=plan.caps.per_case_per_member,
     )
     if not figures.balanced():  # pragma: no cover - the arithmetic guarantees it
@@ -92,7 +107,7 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
         surplus=figures.surplus,
     )
     txn_id = uow.ledger.post(txn, now) if txn else None
-    uow.rounds.finish(round_id, figures, txn_id)
+    uow.rounds.finish(round_id, figures, txn_id, charged.rows)
     record = uow.rounds.get(round_id)
     assert record is not None
     public_record.record_round(uow, record, now)

@@ -193,16 +193,26 @@ rounds = Table(
     Column("surplus", Fen, nullable=False),
     Column("transaction_id", BigId, ForeignKey("ledger_transactions.id")),
     Column("created_at", UTCDateTime(), nullable=False),
+    # How many member_charges rows the round wrote (members at a cap may owe 0 and still get a
+    # row, to carry their running totals).
+    Column("charge_rows", BigInteger, nullable=False, server_default="0"),
     UniqueConstraint("plan_id", "announce_date"),
 )
 
 # One narrow row per charged member per round: the subsidiary ledger behind `member-funds`.
+# Physical layout is set by migration 0004, not by this definition: on PostgreSQL the table is
+# partitioned by round (LIST), each partition with a unique index on membership_id and no foreign
+# keys, so a round inserts at bulk speed and old rounds can be detached and archived; on SQLite it
+# is a WITHOUT ROWID table keyed by (round_id, membership_id).
 member_charges = Table(
     "member_charges",
     metadata,
-    Column("round_id", BigId, ForeignKey("rounds.id"), primary_key=True),
-    Column("membership_id", BigId, primary_key=True),
-    Column("amount", Fen, nullable=False),
+    Column("membership_id", BigId, nullable=False),
+    Column("round_id", BigId, nullable=False),
+    Column("amount", Integer, nullable=False),
+    # For plans with an annual cap: what the member was charged this calendar year, this charge
+    # included. Carried from round to round so that a round never sums a member's history.
+    Column("year_total", Integer),
 )
 
 member_credits = Table(

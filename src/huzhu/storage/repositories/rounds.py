@@ -9,18 +9,13 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Row,
-    and_,
-    case,
-    func,
     insert,
-    literal,
     select,
     update,
 )
 
 from huzhu.domain.apportionment import RoundFigures
 from huzhu.domain.money import Fen
-from huzhu.storage.repositories.members import MembershipRepository
 from huzhu.storage.tables import claims, member_charges, memberships, people, rounds
 
 
@@ -138,74 +133,38 @@ class RoundRepository:
         )
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
-    def charge_members(
-        self,
-        round_id: int,
-        plan_id: str,
-        lock_at: datetime,
-        charge: Fen,
-        year_cap: Fen | None,
-        year: int,
-    ) -> Fen:
-        """Insert every locked member's charge in one statement; returns the total charged."""
-        if charge <= 0:
-            return 0
-        locked = MembershipRepository(self.conn).locked_at(plan_id, lock_at)
-        amount: Any = literal(charge)
-        source = select(literal(round_id), memberships.c.id, amount)
-        if year_cap is not None:
-            ytd = (
-                select(
-                    member_charges.c.membership_id,
-                    func.sum(member_charges.c.amount).label("total"),
-                )
-                .join(rounds, rounds.c.id == member_charges.c.round_id)
-                .where(
-                    rounds.c.plan_id == plan_id,
-                    rounds.c.announce_date >= date(year, 1, 1),
-                    rounds.c.announce_date < date(year + 1, 1, 1),
-                )
-                .group_by(member_charges.c.membership_id)
-                .subquery()
-            )
-            left = literal(year_cap) - func.coalesce(ytd.c.total, 0)
-            amount = case((left < charge, left), else_=literal(charge))
-            source = (
-                select(literal(round_id), memberships.c.id, amount)
-                .select_from(memberships.outerjoin(ytd, ytd.c.membership_id == memberships.c.id))
-                .where(amount > 0)
-            )
-        self.conn.execute(
-            insert(member_charges).from_select(
-                ["round_id", "membership_id", "amount"], source.where(locked)
-            )
-        )
-        return self.collected(round_id)
-
-    def collected(self, round_id: int) -> Fen:
-        total = self.conn.scalar(
-            select(func.coalesce(func.sum(member_charges.c.amount), 0)).where(
-                member_charges.c.round_id == round_id
-            )
-        )
-        return int(total or 0)
-
-    def finish(self, round_id: int, figures: RoundFigures, transaction_id: int | None) -> None:
+    def finish(
+        self, round_id: int, figures: RoundFigures, transaction_id: int | None, charge_rows: int
+    ) -> None:
         self.conn.execute(
             update(rounds)
             .where(rounds.c.id == round_id)
-            .values(transaction_id=transaction_id, **figures.as_dict())
+            .values(transaction_id=transaction_id, charge_rows=charge_rows, **figures.as_dict())
         )
 
+    def reference_for_year(self, plan_id: str, before: date) -> RoundRecord | None:
+        """The latest round of this plan earlier in the same calendar year that wrote charges."""
+        row = self.conn.execute(
+            select(rounds)
+            .where(
+                rounds.c.plan_id == plan_id,
+                rounds.c.announce_date < before,
+                rounds.c.announce_date >= date(before.year, 1, 1),
+                rounds.c.charge_rows > 0,
+            )
+            .order_by(rounds.c.announce_date.desc())
+            .limit(1)
+        ).first()
+        return _record(row) if row else None
+
     def charge_of(self, round_id: int, membership_id: int) -> Fen | None:
-        return self.conn.scalar(
+        found = self.conn.scalar(
             select(member_charges.c.amount).where(
-                and_(
-                    member_charges.c.round_id == round_id,
-                    member_charges.c.membership_id == membership_id,
-                )
+                member_charges.c.round_id == round_id,
+                member_charges.c.membership_id == membership_id,
             )
         )
+        return None if found is None else int(found)
 
     def statement(self, membership_ids: list[int]) -> list[StatementLine]:
         rows = self.conn.execute(
