@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 
-import huzhu.storage.tables_access  # noqa: F401  (all tables, for truncation)
-import huzhu.storage.tables_record  # noqa: F401
+# Importing these registers every table on the shared metadata, for truncation.
+from huzhu.storage import tables_access, tables_money, tables_record  # noqa: F401
 from huzhu.storage.engine import make_engine, migrate
 from huzhu.storage.tables import metadata
 

@@ -11,6 +11,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 
 from huzhu.storage.repositories.accounts import AccountRepository
+from huzhu.storage.repositories.charges import ChargeRepository
 from huzhu.storage.repositories.claims import ClaimRepository
 from huzhu.storage.repositories.ledger import LedgerRepository
 from huzhu.storage.repositories.members import MembershipRepository, PersonRepository
@@ -31,6 +32,7 @@ class UnitOfWork:
     memberships: MembershipRepository
     claims: ClaimRepository
     rounds: RoundRepository
+    charges: ChargeRepository
     ledger: LedgerRepository
     accounts: AccountRepository
     audit_log: AuditLogRepository
@@ -51,6 +53,7 @@ class UnitOfWork:
         self.memberships = MembershipRepository(self.conn)
         self.claims = ClaimRepository(self.conn)
         self.rounds = RoundRepository(self.conn)
+        self.charges = ChargeRepository(self.conn)
         self.ledger = LedgerRepository(self.conn)
         self.accounts = AccountRepository(self.conn)
         self.audit_log = AuditLogRepository(self.conn)

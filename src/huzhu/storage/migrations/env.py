@@ -2,8 +2,8 @@
 
 from alembic import context
 
-import huzhu.storage.tables_access  # noqa: F401  (registers its tables)
-import huzhu.storage.tables_record  # noqa: F401  (the public record)
+# Importing these registers their tables on the shared metadata.
+from huzhu.storage import tables_access, tables_money, tables_record  # noqa: F401
 from huzhu.storage.tables import metadata
 
 engine = context.config.attributes["engine"]
