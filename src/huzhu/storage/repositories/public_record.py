@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, tuple_, update
+from sqlalchemy import Connection, and_, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from huzhu.domain.chain import GENESIS
@@ -329,11 +329,16 @@ class PublicRecordRepository:
         )
         return {(int(r.level), int(r.idx)): str(r.digest) for r in rows}
 
-    def node_count(self, round_id: int) -> int:
-        return int(
-            self.conn.scalar(select(func.count()).where(round_merkle_nodes.c.round_id == round_id))
-            or 0
+    def node_rows(self, round_id: int) -> list[tuple[int, int, str]]:
+        """Every stored (level, idx, digest) above the chunk roots, in level and index order."""
+        rows = self.conn.execute(
+            select(
+                round_merkle_nodes.c.level, round_merkle_nodes.c.idx, round_merkle_nodes.c.digest
+            )
+            .where(round_merkle_nodes.c.round_id == round_id)
+            .order_by(round_merkle_nodes.c.level, round_merkle_nodes.c.idx)
         )
+        return [(int(r.level), int(r.idx), str(r.digest)) for r in rows]
 
 
 def _entry(row: Any) -> LogEntry:
