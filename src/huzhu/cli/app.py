@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from huzhu.cli import claims, demo, ledger, members, plans, rounds, server
+from huzhu.cli import claims, demo, ledger, members, plans, rounds, server, verify
 from huzhu.cli.context import STATE, out, report_errors
 from huzhu.services.plans import install_templates
 
@@ -23,6 +23,7 @@ members.register(app)
 ledger.register(app)
 demo.register(app)
 server.register(app)
+verify.register(app)
 
 
 @app.callback()
