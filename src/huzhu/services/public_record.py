@@ -165,10 +165,11 @@ class MerklePublication:
 
 
 def stream_chunks(
-    uow: UnitOfWork, round_id: int, chunk_size: int = CHUNK_SIZE
+    uow: UnitOfWork, round_id: int, chunk_size: int | None = None
 ) -> Iterator[tuple[ChunkRecord, int]]:
     """(chunk, leaves in it) for every chunk of the round's charges, in membership_id order."""
     repo = uow.public_record
+    chunk_size = chunk_size or CHUNK_SIZE
     batch = chunk_size * BATCH_CHUNKS
     after: int | None = None
     chunk_no = 0
@@ -214,7 +215,8 @@ def publish_round_proofs(uow: UnitOfWork, round_id: int, now: datetime) -> Merkl
     chunk_roots: list[bytes] = []
     pending: list[ChunkRecord] = []
     leaves = 0
-    for chunk, count in stream_chunks(uow, round_id):
+    chunk_size = CHUNK_SIZE
+    for chunk, count in stream_chunks(uow, round_id, chunk_size):
         pending.append(chunk)
         chunk_roots.append(bytes.fromhex(chunk.root))
         leaves += count
@@ -225,7 +227,7 @@ def publish_round_proofs(uow: UnitOfWork, round_id: int, now: datetime) -> Merkl
     repo.add_nodes(round_id, _upper_nodes(chunk_roots))
     root = root_of(chunk_roots).hex()
     repo.add_merkle(
-        MerkleRecord(round_id, leaves, CHUNK_SIZE, len(chunk_roots), root, now.astimezone(UTC))
+        MerkleRecord(round_id, leaves, chunk_size, len(chunk_roots), root, now.astimezone(UTC))
     )
     entry = append_entry(
         uow,
@@ -236,7 +238,7 @@ def publish_round_proofs(uow: UnitOfWork, round_id: int, now: datetime) -> Merkl
             "plan": record.plan_id,
             "announce_date": record.announce_date.isoformat(),
             "leaves": leaves,
-            "chunk_size": CHUNK_SIZE,
+            "chunk_size": chunk_size,
             "root": root,
         },
         now,
@@ -522,6 +524,12 @@ def _check_cases(uow: UnitOfWork, seen: _Seen) -> Check:
                         f"{_name(entry)}: {column} is {logged} in the log, {actual} in the "
                         "claims table"
                     )
+    unannounced = [c for c in uow.public_record.paid_claim_ids() if c not in seen.announced]
+    if unannounced:
+        check.notes.append(
+            f"{len(unannounced)} claim(s) paid in a round have no case-announced entry: "
+            + ", ".join(f"claim:{c}" for c in unannounced[:20])
+        )
     return check
 
 
