@@ -6,13 +6,13 @@ round is one database transaction, so a crash leaves it either not started or co
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from huzhu.domain import apportionment
 from huzhu.domain.errors import InvalidInput, RuleViolation, Violation
 from huzhu.domain.ledger import round_transaction
-from huzhu.domain.plans import local_date
+from huzhu.domain.plans import Plan, local_date
 from huzhu.services import public_record
 from huzhu.services.claims import finalize_announced
 from huzhu.storage.repositories.charges import ChargeOrder
@@ -35,6 +35,44 @@ def due_dates(uow: UnitOfWork, plan_id: str, start: date, now: datetime) -> list
         for d in plan.calendar.announce_dates(start, local_date(now))
         if plan.calendar.lock_moment(d) <= now
     ]
+
+
+def _year_max_before(uow: UnitOfWork, plan_id: str, announce_date: date) -> int:
+    reference = uow.rounds.reference_for_year(plan_id, announce_date)
+    return reference.year_max or 0 if reference else 0
+
+
+def _charge_order(
+    uow: UnitOfWork,
+    plan: Plan,
+    round_id: int,
+    announce_date: date,
+    lock_at: datetime,
+    charge: int,
+) -> ChargeOrder:
+    """Decide whether the annual cap can bind this round.
+
+    Nobody can have been charged more this year than the sum of the year's uniform charges, so
+    while that bound plus this round's charge stays within the cap, everyone owes the same and the
+    round is one plain insert. Only when the cap can bind are running totals read and written.
+    """
+    cap = plan.caps.per_year_per_member
+    base = ChargeOrder(round_id, plan.id, lock_at, charge, cap, announce_date.year)
+    if cap is None:
+        return base
+    reference = uow.rounds.reference_for_year(plan.id, announce_date)
+    bound = (reference.year_max if reference else 0) or 0
+    if reference is not None and reference.year_max is None:
+        bound = cap  # unknown history (rounds from before year_max was kept): be careful
+    if bound + charge <= cap:
+        return base
+    return replace(
+        base,
+        capped=True,
+        reference_round=reference.id if reference else None,
+        reference_lock=reference.lock_at if reference else None,
+        reference_has_totals=reference.year_totals if reference else False,
+    )
 
 
 def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime) -> RoundOutcome:
@@ -68,23 +106,15 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
     share = apportionment.per_head_share(payouts + fee - carry_in, members)
     cap = apportionment.round_cap(plan.caps.per_case_per_member, cases)
     charge = apportionment.member_charge(share, cap, None)
-    reference = (
-        uow.rounds.reference_for_year(plan_id, announce_date)
-        if plan.caps.per_year_per_member is not None
-        else None
-    )
-    charged = uow.charges.charge(
-        ChargeOrder(
-            round_id=round_id,
-            plan_id=plan_id,
-            lock_at=lock_at,
-            charge=charge,
-            year_cap=plan.caps.per_year_per_member,
-            year=announce_date.year,
-            reference_round=reference.id if reference else None,
-            reference_lock=reference.lock_at if reference else None,
+    order = _charge_order(uow, plan, round_id, announce_date, lock_at, charge)
+    charged = uow.charges.charge(order)
+    year_max = None
+    if plan.caps.per_year_per_member is not None:
+        year_max = (
+            charged.year_max
+            if order.capped
+            else _year_max_before(uow, plan.id, announce_date) + charge
         )
-    )
     figures = apportionment.figures(
         members=members,
         cases=cases,
@@ -107,7 +137,14 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
         surplus=figures.surplus,
     )
     txn_id = uow.ledger.post(txn, now) if txn else None
-    uow.rounds.finish(round_id, figures, txn_id, charged.rows)
+    uow.rounds.finish(
+        round_id,
+        figures,
+        txn_id,
+        charged.rows,
+        year_max=year_max if charged.rows else None,
+        year_totals=order.capped,
+    )
     record = uow.rounds.get(round_id)
     assert record is not None
     public_record.record_round(uow, record, now)

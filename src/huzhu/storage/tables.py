@@ -136,6 +136,7 @@ memberships = Table(
     ),
     Index("ix_memberships_person_id", "person_id"),
     Index("ix_memberships_plan_id_joined_at", "plan_id", "joined_at"),
+    Index("ix_memberships_plan_id_exit_on", "plan_id", "exit_on"),
 )
 
 membership_events = Table(
@@ -196,6 +197,10 @@ rounds = Table(
     # How many member_charges rows the round wrote (members at a cap may owe 0 and still get a
     # row, to carry their running totals).
     Column("charge_rows", BigInteger, nullable=False, server_default="0"),
+    # Plans with an annual cap: the most any member can have been charged this calendar year
+    # after this round, and whether this round stored each member's running year_total.
+    Column("year_max", BigInteger),
+    Column("year_totals", Boolean, nullable=False, server_default=text("false")),
     UniqueConstraint("plan_id", "announce_date"),
 )
 

@@ -40,16 +40,21 @@ class ChargeOrder:
     charge: Fen  # the share after the per-case cap; the same for everyone
     year_cap: Fen | None
     year: int
-    # The latest earlier round of this plan in the same year that wrote rows: its year_total is
-    # each member's running total (None: this is the first such round of the year).
-    reference_round: int | None
-    reference_lock: datetime | None
+    # Whether the annual cap can bind for anyone this round. When it cannot (the usual case),
+    # every locked member owes the same and no running total is read or written.
+    capped: bool = False
+    # The latest earlier round of this plan in the same year that wrote rows (None: this is the
+    # first), and whether it stored each member's year_total.
+    reference_round: int | None = None
+    reference_lock: datetime | None = None
+    reference_has_totals: bool = False
 
 
 @dataclass(frozen=True)
 class ChargeResult:
     rows: int
     total: Fen
+    year_max: Fen | None = None  # the highest year_total written (capped rounds only)
 
 
 def _partition(round_id: int) -> str:
@@ -82,19 +87,32 @@ class ChargeRepository:
             column("year_total"),
         )
 
-    def _year_before(self, order: ChargeOrder) -> Any:
-        """Each member's charges earlier this year in this plan, from the reference round."""
+    def _year_before(self, order: ChargeOrder) -> tuple[Any, Any]:
+        """Each member's charges earlier this year in this plan: (expression, outer join)."""
         if order.reference_round is None:
             return literal(0), None
-        ref = member_charges.alias("ref")
         year_rounds = select(rounds.c.id).where(
             rounds.c.plan_id == order.plan_id,
             rounds.c.announce_date >= date(order.year, 1, 1),
             rounds.c.announce_date < date(order.year + 1, 1, 1),
+            rounds.c.id != order.round_id,
         )
+        if not order.reference_has_totals:
+            # The first round this year in which the cap can bind: sum the year once.
+            so_far = (
+                select(
+                    member_charges.c.membership_id,
+                    func.sum(member_charges.c.amount).label("total"),
+                )
+                .where(member_charges.c.round_id.in_(year_rounds.scalar_subquery()))
+                .group_by(member_charges.c.membership_id)
+                .subquery("so_far")
+            )
+            join = so_far.c.membership_id == memberships.c.id
+            return func.coalesce(so_far.c.total, 0), (so_far, join)
+        ref = member_charges.alias("ref")
         history = member_charges.alias("history")
-        # Rare: locked now, but not in the reference round (suspended then, or rows of a
-        # plan version without the cap). Only then is the member's history summed.
+        # Rare: locked now but not in the reference round (suspended then): sum their year.
         full = (
             select(func.coalesce(func.sum(history.c.amount), 0))
             .where(
@@ -120,7 +138,7 @@ class ChargeRepository:
         target = self._target(order.round_id)
         locked = MembershipRepository(self.conn).locked_at(order.plan_id, order.lock_at)
         source: Any = memberships
-        if order.year_cap is None:
+        if not order.capped or order.year_cap is None:
             amount: Any = literal(order.charge)
             year_total: Any = literal(None)
         else:
@@ -138,25 +156,44 @@ class ChargeRepository:
             select(memberships.c.id, literal(order.round_id), amount, year_total)
             .select_from(source)
             .where(locked)
-            .order_by(memberships.c.id)
         )
-        result = self.conn.execute(
-            insert(target).from_select(
-                ["membership_id", "round_id", "amount", "year_total"], query
-            ),
-            execution_options={"preserve_rowcount": True},
+        if self._postgres:
+            # JIT compilation costs a second and buys nothing on a plain scan-and-insert.
+            self.conn.execute(text("SET LOCAL jit = off"))
+            self.conn.execute(text("SET LOCAL work_mem = '256MB'"))
+        statement = insert(target).from_select(
+            ["membership_id", "round_id", "amount", "year_total"], query
         )
-        rows = int(result.rowcount)
+        year_max = None
+        if order.capped and self._postgres:
+            # Sum what is written as it is written, instead of reading the rows back.
+            inserted = statement.returning(target.c.amount, target.c.year_total).cte("inserted")
+            row = self.conn.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(inserted.c.amount), 0),
+                    func.coalesce(func.max(inserted.c.year_total), 0),
+                )
+            ).one()
+            rows, total, year_max = int(row[0]), int(row[1]), int(row[2])
+        else:
+            result = self.conn.execute(statement, execution_options={"preserve_rowcount": True})
+            rows = int(result.rowcount)
+            total = rows * order.charge
+            if order.capped:  # SQLite has no INSERT inside WITH: read the round's rows back
+                row = self.conn.execute(
+                    select(
+                        func.coalesce(func.sum(member_charges.c.amount), 0),
+                        func.coalesce(func.max(member_charges.c.year_total), 0),
+                    ).where(member_charges.c.round_id == order.round_id)
+                ).one()
+                total, year_max = int(row[0]), int(row[1])
         if self._postgres:
             name = _partition(order.round_id)
             self.conn.execute(
                 text(f"CREATE UNIQUE INDEX IF NOT EXISTS {name}_mid ON {name} (membership_id)")
             )
-        if order.year_cap is None:
-            return ChargeResult(rows, rows * order.charge)  # uniform: no need to read back
-        total = self.conn.scalar(
-            select(func.coalesce(func.sum(member_charges.c.amount), 0)).where(
-                member_charges.c.round_id == order.round_id
-            )
-        )
-        return ChargeResult(rows, int(total or 0))
+            if order.capped:
+                # The next capped round joins this partition: give the planner statistics.
+                self.conn.execute(text(f"ANALYZE {name}"))
+        return ChargeResult(rows, total, year_max)

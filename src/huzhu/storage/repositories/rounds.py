@@ -30,6 +30,9 @@ class RoundRecord:
     figures: RoundFigures
     transaction_id: int | None
     created_at: datetime
+    charge_rows: int = 0
+    year_max: int | None = None
+    year_totals: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,9 @@ def _record(row: Row[Any]) -> RoundRecord:
         ),
         transaction_id=row.transaction_id,
         created_at=row.created_at,
+        charge_rows=row.charge_rows,
+        year_max=row.year_max,
+        year_totals=bool(row.year_totals),
     )
 
 
@@ -134,12 +140,25 @@ class RoundRepository:
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     def finish(
-        self, round_id: int, figures: RoundFigures, transaction_id: int | None, charge_rows: int
+        self,
+        round_id: int,
+        figures: RoundFigures,
+        transaction_id: int | None,
+        charge_rows: int,
+        *,
+        year_max: int | None,
+        year_totals: bool,
     ) -> None:
         self.conn.execute(
             update(rounds)
             .where(rounds.c.id == round_id)
-            .values(transaction_id=transaction_id, charge_rows=charge_rows, **figures.as_dict())
+            .values(
+                transaction_id=transaction_id,
+                charge_rows=charge_rows,
+                year_max=year_max,
+                year_totals=year_totals,
+                **figures.as_dict(),
+            )
         )
 
     def reference_for_year(self, plan_id: str, before: date) -> RoundRecord | None:

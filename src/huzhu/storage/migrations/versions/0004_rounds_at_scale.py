@@ -278,12 +278,20 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("charge_rows", sa.BigInteger(), server_default="0", nullable=False)
         )
+        batch_op.add_column(sa.Column("year_max", sa.BigInteger(), nullable=True))
+        batch_op.add_column(
+            sa.Column("year_totals", sa.Boolean(), server_default=sa.text("false"), nullable=False)
+        )
+    with op.batch_alter_table("memberships", schema=None) as batch_op:
+        # Age-out finds who reached the exit age without scanning every membership.
+        batch_op.create_index("ix_memberships_plan_id_exit_on", ["plan_id", "exit_on"])
     if op.get_bind().dialect.name == "postgresql":
         _rebuild_postgresql()
     else:
         _rebuild_sqlite()
+    # Copied rows carry their year totals, so later rounds may read them.
     op.execute(
-        "UPDATE rounds SET charge_rows = "
+        "UPDATE rounds SET year_totals = true, charge_rows = "
         "(SELECT COUNT(*) FROM member_charges c WHERE c.round_id = rounds.id)"
     )
 
