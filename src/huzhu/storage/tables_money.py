@@ -27,10 +27,12 @@ collection_batches = Table(
     "collection_batches",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("round_id", BigId, ForeignKey("rounds.id"), nullable=False),
+    # None for a prepaid top-up instruction, which belongs to no round.
+    Column("round_id", BigId, ForeignKey("rounds.id")),
     Column("plan_id", String(64), ForeignKey("plans.id"), nullable=False),
     Column("batch_no", Integer, nullable=False),
-    Column("kind", String(10), nullable=False),  # debit | retry
+    # debit | retry | top-up | prepaid (the marker of a prepaid round's balance check)
+    Column("kind", String(10), nullable=False),
     Column("first_membership_id", BigId, nullable=False),
     Column("last_membership_id", BigId, nullable=False),
     Column("items", Integer, nullable=False),
@@ -57,7 +59,7 @@ collection_failures = Table(
     Column("attempts", SmallInteger, nullable=False),
     Column("first_failed_at", UTCDateTime(), nullable=False),
     Column("retry_batch_id", BigId, ForeignKey("collection_batches.id")),
-    # outstanding | retrying | collected | written-off
+    # outstanding | retrying | collected | written-off | waived (left before the collection date)
     Column("status", String(12), nullable=False),
     Column("closed_at", UTCDateTime()),
     Index("ix_collection_failures_status_round_id", "status", "round_id"),

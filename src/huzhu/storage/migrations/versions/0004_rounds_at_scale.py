@@ -160,7 +160,7 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column("round_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("round_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("plan_id", sa.String(length=64), nullable=False),
         sa.Column("batch_no", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=10), nullable=False),

@@ -1,0 +1,281 @@
+"""The built-in sandbox gateway: a pretend bank that behaves like a real one, deterministically.
+
+- Failures are injected by a hash of (seed, ref, membership id) against a failure rate, so the same
+  run always fails the same members, and a retry (a new ref) can succeed.
+- What it was asked to do is kept in `sandbox_requests`, in huzhu's own database, so that the CLI
+  and the server, separate processes, share one sandbox bank. Outcomes are decided when an
+  instruction arrives and stored with it.
+- Callbacks are sent late (after `delay`), asynchronously (by `pump`, which `huzhu serve` runs in a
+  thread and the CLI and tests call explicitly), some more than once (seeded duplicates, sent again
+  one delay later), and in a shuffled order.
+- Callbacks are signed with HMAC-SHA256 of the body under a secret
+  (`HUZHU_SANDBOX_GATEWAY_SECRET`, default "sandbox-secret").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import random
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from huzhu.domain.money import Fen
+from huzhu.domain.plans import CHINA_TZ
+from huzhu.gateways.base import (
+    DEBIT_SETTLED,
+    PAYOUT_FAILED,
+    PAYOUT_PAID,
+    DebitItem,
+    StatementLine,
+)
+from huzhu.storage.tables_money import sandbox_requests
+
+REASONS = ("insufficient-funds", "account-frozen", "card-expired", "limit-exceeded")
+# deliver(body, signature) -> the HTTP status huzhu answered; 5xx (or an exception) is retried.
+Deliver = Callable[[bytes, str], int]
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"HUZHU_SANDBOX_GATEWAY_{name}", default)
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    secret: str = "sandbox-secret"
+    seed: int = 0
+    failure_rate: float = 0.05  # share of debit items that fail
+    payout_failure_rate: float = 0.0
+    delay: timedelta = timedelta(seconds=60)  # how late a callback arrives
+    duplicate_rate: float = 0.25  # share of callbacks sent twice
+    fail_members: frozenset[int] = field(default_factory=frozenset)  # whose debits always fail
+
+    @classmethod
+    def from_env(cls) -> SandboxConfig:
+        members = _env("FAIL_MEMBERS", "")
+        return cls(
+            secret=_env("SECRET", "sandbox-secret"),
+            seed=int(_env("SEED", "0")),
+            failure_rate=float(_env("FAILURE_RATE", "0.05")),
+            payout_failure_rate=float(_env("PAYOUT_FAILURE_RATE", "0")),
+            delay=timedelta(seconds=float(_env("DELAY_S", "60"))),
+            duplicate_rate=float(_env("DUPLICATE_RATE", "0.25")),
+            fail_members=frozenset(int(m) for m in members.split(",") if m.strip()),
+        )
+
+
+def _unit(*parts: object) -> float:
+    """A deterministic number in [0, 1) from the parts."""
+    digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), CHINA_TZ)
+    return start, start + timedelta(days=1)
+
+
+class SandboxGateway:
+    name = "sandbox"
+    signature_header = "Sandbox-Signature"
+
+    def __init__(self, bind: Connection | Engine, config: SandboxConfig | None = None) -> None:
+        self.bind = bind
+        self.config = config or SandboxConfig.from_env()
+
+    @contextmanager
+    def _conn(self) -> Iterator[Connection]:
+        if isinstance(self.bind, Connection):
+            yield self.bind
+        else:
+            with self.bind.begin() as conn:
+                yield conn
+
+    # -- instructions -------------------------------------------------------------------------
+
+    def _store(
+        self,
+        conn: Connection,
+        ref: str,
+        kind: str,
+        amount: Fen,
+        payload: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        payload["copies"] = (
+            2 if _unit(self.config.seed, ref, "dup") < self.config.duplicate_rate else 1
+        )
+        payload["event_id"] = (
+            "sbx-" + hashlib.sha256(f"{self.config.seed}|{ref}".encode()).hexdigest()[:24]
+        )
+        conn.execute(
+            insert(sandbox_requests).values(
+                ref=ref,
+                kind=kind,
+                payload=payload,
+                amount=amount,
+                submitted_at=now,
+                callbacks_sent=0,
+            )
+        )
+
+    def _known(self, conn: Connection, ref: str) -> bool:
+        return (
+            conn.scalar(select(sandbox_requests.c.ref).where(sandbox_requests.c.ref == ref))
+            is not None
+        )
+
+    def _fails(self, ref: str, membership_id: int) -> bool:
+        if membership_id in self.config.fail_members:
+            return True
+        return _unit(self.config.seed, ref, membership_id) < self.config.failure_rate
+
+    def submit_debits(self, ref: str, items: Sequence[DebitItem], now: datetime) -> None:
+        with self._conn() as conn:
+            if self._known(conn, ref):
+                return  # a resubmitted instruction: the bank ignores it
+            failed = [
+                [
+                    i.membership_id,
+                    i.amount,
+                    REASONS[int(_unit(ref, i.membership_id) * len(REASONS))],
+                ]
+                for i in items
+                if self._fails(ref, i.membership_id)
+            ]
+            total = sum(i.amount for i in items)
+            collected = total - sum(f[1] for f in failed)
+            payload = {
+                "total": total,
+                "collected": collected,
+                "items": len(items),
+                "failed": failed,
+            }
+            self._store(conn, ref, "debit", total, payload, now)
+
+    def submit_payout(self, ref: str, membership_id: int, amount: Fen, now: datetime) -> None:
+        with self._conn() as conn:
+            if self._known(conn, ref):
+                return
+            paid = _unit(self.config.seed, ref, "payout") >= self.config.payout_failure_rate
+            payload = {
+                "membership_id": membership_id,
+                "paid": paid,
+                "reason": None if paid else "account-invalid",
+            }
+            self._store(conn, ref, "payout", amount, payload, now)
+
+    # -- callbacks ----------------------------------------------------------------------------
+
+    def sign(self, body: bytes) -> str:
+        return hmac.new(self.config.secret.encode(), body, hashlib.sha256).hexdigest()
+
+    def verify(self, body: bytes, signature: str) -> bool:
+        return hmac.compare_digest(self.sign(body), signature or "")
+
+    @staticmethod
+    def _event(row: Any) -> dict[str, Any]:
+        p = row.payload
+        if row.kind == "debit":
+            return {
+                "event_id": p["event_id"],
+                "type": DEBIT_SETTLED,
+                "ref": row.ref,
+                "total": p["total"],
+                "collected": p["collected"],
+                "failed": [
+                    {"membership_id": m, "amount": a, "reason": r} for m, a, r in p["failed"]
+                ],
+            }
+        return {
+            "event_id": p["event_id"],
+            "type": PAYOUT_PAID if p["paid"] else PAYOUT_FAILED,
+            "ref": row.ref,
+            "amount": int(row.amount),
+            "reason": p["reason"],
+        }
+
+    def body(self, event: dict[str, Any]) -> bytes:
+        return json.dumps(event, separators=(",", ":"), sort_keys=True).encode()
+
+    def pump(self, now: datetime, deliver: Deliver, *, limit: int = 1000) -> int:
+        """Send every callback that is due by `now`, shuffled; returns how many were accepted.
+
+        Give the gateway an Engine: delivery runs its own transactions.
+        """
+        with self._conn() as conn:
+            rows = [
+                r
+                for r in conn.execute(
+                    select(sandbox_requests)
+                    .where(sandbox_requests.c.callbacks_sent < 3)
+                    .order_by(sandbox_requests.c.submitted_at, sandbox_requests.c.ref)
+                    .with_for_update(skip_locked=True)
+                )
+                if r.callbacks_sent < r.payload.get("copies", 1)
+                and r.submitted_at + self.config.delay * (r.callbacks_sent + 1) <= now
+            ][:limit]
+            for r in rows:
+                conn.execute(
+                    update(sandbox_requests)
+                    .where(sandbox_requests.c.ref == r.ref)
+                    .values(callbacks_sent=r.callbacks_sent + 1)
+                )
+        random.Random(f"{self.config.seed}|{now.isoformat()}").shuffle(rows)
+        accepted = 0
+        for r in rows:
+            body = self.body(self._event(r))
+            try:
+                status = deliver(body, self.sign(body))
+            except Exception:  # the bank retries on any failure to deliver
+                status = 599
+            if status >= 500:
+                with self._conn() as conn:
+                    conn.execute(
+                        update(sandbox_requests)
+                        .where(sandbox_requests.c.ref == r.ref)
+                        .values(callbacks_sent=sandbox_requests.c.callbacks_sent - 1)
+                    )
+            else:
+                accepted += 200 <= status < 300
+        return accepted
+
+    # -- statements ---------------------------------------------------------------------------
+
+    def statement(self, day: date) -> list[StatementLine]:
+        start, end = _day_bounds(day)
+        with self._conn() as conn:
+            rows = conn.execute(
+                select(sandbox_requests)
+                .where(
+                    sandbox_requests.c.submitted_at >= start, sandbox_requests.c.submitted_at < end
+                )
+                .order_by(sandbox_requests.c.ref)
+            )
+            lines = []
+            for r in rows:
+                p = r.payload
+                moved = p["collected"] if r.kind == "debit" else (int(r.amount) if p["paid"] else 0)
+                moved += p.get("adjust", 0)
+                if moved:
+                    lines.append(StatementLine(r.ref, r.kind, int(moved)))
+            return lines
+
+    def inject_statement_error(self, ref: str, delta: Fen) -> None:
+        """Make the bank's statement disagree with what it reported (for reconciliation drills)."""
+        with self._conn() as conn:
+            row = conn.execute(select(sandbox_requests).where(sandbox_requests.c.ref == ref)).one()
+            payload = dict(row.payload)
+            payload["adjust"] = payload.get("adjust", 0) + delta
+            conn.execute(
+                update(sandbox_requests)
+                .where(sandbox_requests.c.ref == ref)
+                .values(payload=payload)
+            )
