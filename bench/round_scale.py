@@ -127,8 +127,11 @@ def charges_bytes(engine: Engine, db: str, round_id: int) -> int:
 
 
 def sqlite_size(engine: Engine) -> int:
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw = engine.raw_connection()  # outside any transaction, so the checkpoint can run
+    try:
+        raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        raw.close()
     return SQLITE_PATH.stat().st_size
 
 

@@ -11,6 +11,7 @@ from huzhu.domain.chain import GENESIS, canonical_transaction, chain_digest
 from huzhu.domain.errors import Conflict, NotFound
 from huzhu.domain.ledger import AccountKind, Transaction, account_code
 from huzhu.domain.money import Fen
+from huzhu.storage.repositories.rounds import charges_of_members
 from huzhu.storage.tables import (
     ledger_accounts,
     ledger_heads,
@@ -18,6 +19,7 @@ from huzhu.storage.tables import (
     ledger_transactions,
     member_charges,
     member_credits,
+    memberships,
     rounds,
 )
 
@@ -211,8 +213,8 @@ class LedgerRepository:
     def member_charged(self, membership_id: int, at: datetime | None = None) -> Fen:
         q = (
             select(func.coalesce(func.sum(member_charges.c.amount), 0))
-            .join(rounds, rounds.c.id == member_charges.c.round_id)
-            .where(member_charges.c.membership_id == membership_id)
+            .select_from(charges_of_members())
+            .where(memberships.c.id == membership_id)
         )
         if at is not None:
             q = q.where(rounds.c.created_at <= at)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Row,
+    and_,
     insert,
     select,
     update,
@@ -69,6 +70,24 @@ def _record(row: Row[Any]) -> RoundRecord:
         charge_rows=row.charge_rows,
         year_max=row.year_max,
         year_totals=bool(row.year_totals),
+    )
+
+
+def charges_of_members() -> Any:
+    """memberships -> their plan's rounds since joining -> the charge, by (round, member) key.
+
+    Driving from the rounds keeps every step a key lookup: charges are keyed by round first, so a
+    member's history is one probe per round however many members each round has.
+    """
+    return memberships.join(
+        rounds,
+        and_(rounds.c.plan_id == memberships.c.plan_id, rounds.c.lock_at > memberships.c.joined_at),
+    ).join(
+        member_charges,
+        and_(
+            member_charges.c.round_id == rounds.c.id,
+            member_charges.c.membership_id == memberships.c.id,
+        ),
     )
 
 
@@ -194,8 +213,8 @@ class RoundRepository:
                 member_charges.c.amount,
                 rounds.c.cases,
             )
-            .join(rounds, rounds.c.id == member_charges.c.round_id)
-            .where(member_charges.c.membership_id.in_(membership_ids))
+            .select_from(charges_of_members())
+            .where(memberships.c.id.in_(membership_ids))
             .order_by(rounds.c.announce_date, rounds.c.id)
         )
         return [StatementLine(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]

@@ -91,7 +91,8 @@ def _rebuild_sqlite() -> None:
     )
     select = _copy_select("strftime('%Y', r.announce_date)")
     op.execute(f"INSERT INTO member_charges ({COLUMNS}) {select}")
-    op.execute("CREATE INDEX ix_member_charges_membership_id ON member_charges (membership_id)")
+    # No index on membership_id: it would turn every round's append into scattered inserts.
+    # A member's history is read through the rounds, one key lookup per round.
     for action in ("UPDATE", "DELETE"):
         op.execute(
             f"CREATE TRIGGER member_charges_no_{action.lower()} BEFORE {action} ON member_charges "
