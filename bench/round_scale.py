@@ -6,7 +6,7 @@ transaction and publish the summary (the round row and the public record entry):
 same code `huzhu rounds run` uses.
 
     .venv/bin/python bench/round_scale.py --db postgresql --members 1000000 --rounds 2
-    .venv/bin/python bench/round_scale.py --db sqlite --members 10000000 --rounds 24 --statements 200
+    .venv/bin/python bench/round_scale.py --db sqlite --members 10000000 --rounds 24
 
 It seeds N members into a fresh database with set-based SQL (seeded rows skip the per-person checks
 that `huzhu members import` runs), approves one claim per round, runs the rounds one after another,
@@ -32,6 +32,7 @@ from huzhu.domain.plans import CHINA_TZ
 from huzhu.services.plans import install_templates
 from huzhu.services.rounds import run_round
 from huzhu.services.statement import statement
+from huzhu.simulation.seed import seed_approved_claim, seed_members
 from huzhu.storage.engine import make_engine, migrate
 from huzhu.storage.uow import UnitOfWork
 
@@ -66,62 +67,12 @@ def fresh_engine(db: str) -> Engine:
     return make_engine(f"sqlite:///{SQLITE_PATH}")
 
 
-def seed(engine: Engine, db: str, members: int, joined: datetime) -> None:
-    numbers = (
-        "SELECT g AS n FROM generate_series(1, :n) AS g"
-        if db == "postgresql"
-        else "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < :n) "
-        "SELECT n FROM s"
-    )
-    pad = "lpad(n::text, 17, '0')" if db == "postgresql" else "printf('%017d', n)"
-    birth = (
-        "DATE '1970-01-01' + (n % 12000)::int"
-        if db == "postgresql"
-        else "date('1970-01-01', '+' || (n % 12000) || ' days')"
-    )
-    stamp = joined.isoformat() if db == "postgresql" else joined.strftime("%Y-%m-%d %H:%M:%S.%f")
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                f"INSERT INTO people (id_type, id_number, name, birth_date, sex, labels, created_at) "
-                f"SELECT 'passport', 'B' || {pad}, 'member', {birth}, "
-                f"CASE WHEN n % 2 = 0 THEN 'F' ELSE 'M' END, '[]', :at FROM ({numbers}) AS q"
-            ),
-            {"n": members, "at": stamp},
-        )
-        conn.execute(
-            text(
-                "INSERT INTO memberships (plan_id, person_id, plan_version, joined_at, lifecycle) "
-                "SELECT 'xiang-hu-bao', id, 1, :at, 'active' FROM people ORDER BY id"
-            ),
-            {"at": stamp},
-        )
-    if db == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE people"))
-            conn.execute(text("VACUUM ANALYZE memberships"))
-
-
-def approve_claim(engine: Engine, db: str, membership_id: int, at: datetime) -> None:
-    stamp = at.astimezone(UTC).isoformat() if db == "postgresql" else (
-        at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    )  # fmt: skip
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO claims (plan_id, membership_id, condition_code, diagnosis_date, "
-                "hospital, evidence, age_at_diagnosis, payout, state, submitted_at, decided_at, "
-                "decided_by) VALUES ('xiang-hu-bao', :m, 'CI-01', :d, 'bench', '[]', 40, "
-                "10000000, 'approved', :at, :at, 'bench')"
-            ),
-            {"m": membership_id, "d": at.date(), "at": stamp},
-        )
-
-
 def charges_bytes(engine: Engine, db: str, round_id: int) -> int:
     with engine.connect() as conn:
         if db == "postgresql":
-            value = conn.scalar(text(f"SELECT pg_total_relation_size('member_charges_r{round_id}')"))
+            value = conn.scalar(
+                text(f"SELECT pg_total_relation_size('member_charges_r{round_id}')")
+            )
             return int(value or 0)
         return 0
 
@@ -156,7 +107,9 @@ def main() -> None:
     engine = fresh_engine(args.db)
     with engine.connect() as conn:
         version = conn.exec_driver_sql(
-            "SELECT version()" if args.db == "postgresql" else "SELECT 'SQLite ' || sqlite_version()"
+            "SELECT version()"
+            if args.db == "postgresql"
+            else "SELECT 'SQLite ' || sqlite_version()"
         ).scalar()
     print(f"database: {version}")
     migrate(engine)
@@ -165,14 +118,16 @@ def main() -> None:
         install_templates(uow, joined)
         uow.commit()
     started = time.perf_counter()
-    seed(engine, args.db, args.members, joined)
-    print(f"seeded {args.members:,} members of xiang-hu-bao in {time.perf_counter() - started:.1f} s")
+    seed_members(engine, "xiang-hu-bao", args.members, joined)
+    print(
+        f"seeded {args.members:,} members of xiang-hu-bao in {time.perf_counter() - started:.1f} s"
+    )
 
     size_before = sqlite_size(engine) if args.db == "sqlite" else 0
     total_rows = 0
     for n, day in enumerate(announce_dates(args.rounds), start=1):
-        approve_claim(engine, args.db, n, datetime.combine(day, datetime.min.time(), CHINA_TZ)
-                      - timedelta(days=2))  # fmt: skip
+        decided = datetime.combine(day, datetime.min.time(), CHINA_TZ) - timedelta(days=2)
+        seed_approved_claim(engine, "xiang-hu-bao", n, 10_000_000, decided)
         now = datetime.combine(day, datetime.min.time(), CHINA_TZ) + timedelta(hours=1)
         t0 = time.perf_counter()
         with UnitOfWork(engine) as uow:
@@ -192,7 +147,9 @@ def main() -> None:
         )
     if args.db == "sqlite":
         grown = sqlite_size(engine) - size_before
-        print(f"sqlite file grew {grown / 2**20:,.0f} MiB = {grown / total_rows:.1f} B/member-round")
+        print(
+            f"sqlite file grew {grown / 2**20:,.0f} MiB = {grown / total_rows:.1f} B/member-round"
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of this process: {peak:,.0f} MiB")
 
