@@ -17,7 +17,9 @@ from huzhu.api import problems
 from huzhu.api.middleware import BodyGuard
 from huzhu.api.ratelimit import RateLimiter
 from huzhu.api.routes import admin, auth, claims, ledger, me, memberships, plans, rounds
+from huzhu.api.routes import gateway as gateway_routes
 from huzhu.api.settings import Settings
+from huzhu.gateways import default_name as default_gateway
 from huzhu.services.webhooks import deliver_due
 from huzhu.storage.engine import make_engine, migrate
 
@@ -67,10 +69,18 @@ def create_app(
                 target=_webhook_loop, args=(engine, settings, stop), daemon=True, name="webhooks"
             )
             worker.start()
+        pump = None
+        if deliver_webhooks and default_gateway() == "sandbox":
+            pump = threading.Thread(
+                target=gateway_routes.pump_loop, args=(engine, stop), daemon=True, name="gateway"
+            )
+            pump.start()
         yield
         stop.set()
         if worker is not None:
             worker.join(timeout=10)
+        if pump is not None:
+            pump.join(timeout=10)
 
     app = FastAPI(
         title="huzhu",
@@ -83,7 +93,7 @@ def create_app(
     app.state.limiter = RateLimiter()
     problems.install(app)
     for router in (auth.router, me.router, plans.router, memberships.router, claims.router,
-                   rounds.router, ledger.router, admin.router):  # fmt: skip
+                   rounds.router, ledger.router, admin.router, gateway_routes.router):  # fmt: skip
         app.include_router(router)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     return app

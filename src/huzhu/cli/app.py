@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from huzhu.cli import claims, demo, ledger, members, plans, rounds, server, verify
+from huzhu.cli import claims, collection, demo, ledger, members, plans, rounds, server, verify
 from huzhu.cli.context import STATE, out, report_errors
 from huzhu.services.plans import install_templates
 
@@ -24,6 +24,7 @@ ledger.register(app)
 demo.register(app)
 server.register(app)
 verify.register(app)
+collection.register(app)
 
 
 @app.callback()

@@ -151,7 +151,7 @@ class SandboxGateway:
                 if self._fails(ref, i.membership_id)
             ]
             total = sum(i.amount for i in items)
-            collected = total - sum(f[1] for f in failed)
+            collected = total - sum(i.amount for i in items if self._fails(ref, i.membership_id))
             payload = {
                 "total": total,
                 "collected": collected,

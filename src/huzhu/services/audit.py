@@ -80,6 +80,22 @@ def _subledger(repo: AuditRepository) -> Check:
     return check
 
 
+def _collections(repo: AuditRepository) -> Check:
+    check = Check("debit batches add up, batch by batch and member by member")
+    for row in repo.unbalanced_batches():
+        check.problems.append(
+            f"batch {row.gateway_ref}: collected {row.collected} + failed {row.failed_amount} "
+            f"!= {row.amount} asked"
+        )
+    for plan_id in repo.plan_ids():
+        said, shown = repo.collected_detail(plan_id)
+        if said != shown:
+            check.problems.append(
+                f"{plan_id}: settled batches collected {said}, members' paid charges sum to {shown}"
+            )
+    return check
+
+
 def _clearing(repo: AuditRepository) -> Check:
     check = Check("clearing accounts net to zero")
     for plan_id in repo.plan_ids():
@@ -127,6 +143,7 @@ def audit(uow: UnitOfWork) -> AuditReport:
             _chain(repo),
             _accounts(repo),
             _subledger(repo),
+            _collections(repo),
             _clearing(repo),
             _rounds(repo),
         ]

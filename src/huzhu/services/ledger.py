@@ -1,8 +1,10 @@
-"""Money arriving for a member: top-ups (prepaid plans) and collected debits (post-paid plans).
+"""Money arriving for a member: a top-up that has already reached the plan.
 
-The built-in flow settles at once, as the sandbox gateway does: money reaches the gateway's
-clearing account and is then settled to the plan's custodial cash account, so clearing returns to
-zero. Asynchronous gateways and reconciliation build on the same two transactions.
+This flow settles at once: money reaches the gateway's clearing account and is then settled to the
+plan's custodial cash account, so clearing returns to zero. A top-up asked of the payment gateway
+(`services.prepaid.request_top_up`) is credited when the gateway's callback arrives and settled by
+reconciliation. Either way, a top-up that brings a suspended prepaid member back to the plan's
+minimum balance gives their cover back.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from huzhu.domain.ledger import (
 )
 from huzhu.domain.members import Lifecycle
 from huzhu.domain.money import Fen, check_amount
+from huzhu.services.prepaid import reactivate_if_funded
 from huzhu.storage.uow import UnitOfWork
 
 
@@ -44,6 +47,7 @@ def top_up(uow: UnitOfWork, membership_id: int, amount: Fen, key: str, now: date
         now,
     )
     uow.ledger.credit_member(membership_id, txn_id, amount, "top-up", now)
+    reactivate_if_funded(uow, membership_id, now)
     uow.ledger.post(
         Transaction(
             key=f"settle:{full_key}",

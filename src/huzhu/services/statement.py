@@ -1,15 +1,23 @@
-"""A member's statement: every charge, the total paid and how many people it helped."""
+"""A member's statement: every charge, the total paid and how many people it helped.
+
+It also tells the member what is coming before it happens: each charge not yet collected is shown
+as due on its round's collection date, derived from the charge and the round (no notice rows are
+written per member), and a prepaid member whose balance is low is asked to top up.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from huzhu.domain.members import Membership, Status
-from huzhu.domain.money import Fen
-from huzhu.domain.plans import local_date
+from huzhu.domain.money import Fen, format_yuan
+from huzhu.domain.plans import CollectionMode, Plan, local_date
+from huzhu.services.collection import charge_status
 from huzhu.storage.repositories.rounds import StatementLine
 from huzhu.storage.uow import UnitOfWork
+
+RECENT = 6  # rounds whose collection state a statement shows
 
 
 @dataclass(frozen=True)
@@ -19,6 +27,9 @@ class Statement:
     plan_version: int
     balance: Fen
     lines: list[StatementLine]
+    # Round id -> where that charge stands ("due on 2026-01-14", "collected", ...).
+    collection: dict[int, str] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
 
     @property
     def total_paid(self) -> Fen:
@@ -29,13 +40,54 @@ class Statement:
         return sum(line.cases for line in self.lines)
 
 
+def _notices(
+    uow: UnitOfWork, plan: Plan, membership: Membership, balance: Fen, lines: list[StatementLine]
+) -> tuple[dict[int, str], list[str]]:
+    collection: dict[int, str] = {}
+    notices: list[str] = []
+    rules = plan.collection
+    # The latest rounds only: older charges have long been collected or closed, and a statement
+    # must stay fast with years of history.
+    for line in lines[-RECENT:]:
+        record = uow.rounds.get(line.round_id)
+        if record is None or line.amount == 0:
+            continue
+        state = charge_status(uow, plan, record, membership.id or 0)
+        collection[line.round_id] = state
+        if state.startswith("due on") and membership.left_at is None:
+            notices.append(
+                f"{format_yuan(line.amount)} yuan for the round announced {line.announce_date} "
+                f"will be debited on {record.collect_date}. You may leave the plan before then "
+                "and it will not be taken."
+            )
+    if rules.mode is CollectionMode.PREPAID and membership.left_at is None:
+        floor = rules.reminder_balance or rules.minimum_balance
+        if floor is not None and balance < floor:
+            notices.append(
+                f"Your balance is {format_yuan(balance)} yuan, below {format_yuan(floor)} yuan: "
+                "please top up."
+            )
+        if rules.minimum_balance is not None and balance < rules.minimum_balance:
+            notices.append(
+                f"Cover needs a balance of at least {format_yuan(rules.minimum_balance)} yuan: "
+                "below it, cover is suspended after the next round until you top up."
+            )
+    return collection, notices
+
+
 def statement(uow: UnitOfWork, membership_id: int, now: datetime) -> Statement:
     membership = uow.memberships.get(membership_id)
     plan = uow.plans.get(membership.plan_id, local_date(now))
+    # Charges a debit batch collected have no credit row each: add what the gateway collected.
+    balance = uow.ledger.member_balance(membership_id) + uow.collection.collected_for(membership_id)
+    lines = uow.rounds.statement([membership_id])
+    collection, notices = _notices(uow, plan, membership, balance, lines)
     return Statement(
         membership=membership,
         status=membership.status(plan, local_date(now)),
         plan_version=plan.version,
-        balance=uow.ledger.member_balance(membership_id),
-        lines=uow.rounds.statement([membership_id]),
+        balance=balance,
+        lines=lines,
+        collection=collection,
+        notices=notices,
     )

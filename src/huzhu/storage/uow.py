@@ -13,8 +13,10 @@ from sqlalchemy import Connection, Engine
 from huzhu.storage.repositories.accounts import AccountRepository
 from huzhu.storage.repositories.charges import ChargeRepository
 from huzhu.storage.repositories.claims import ClaimRepository
+from huzhu.storage.repositories.collection import CollectionRepository
 from huzhu.storage.repositories.ledger import LedgerRepository
 from huzhu.storage.repositories.members import MembershipRepository, PersonRepository
+from huzhu.storage.repositories.payments import PaymentRepository
 from huzhu.storage.repositories.plans import PlanRepository
 from huzhu.storage.repositories.public_record import PublicRecordRepository
 from huzhu.storage.repositories.records import (
@@ -33,6 +35,8 @@ class UnitOfWork:
     claims: ClaimRepository
     rounds: RoundRepository
     charges: ChargeRepository
+    collection: CollectionRepository
+    payments: PaymentRepository
     ledger: LedgerRepository
     accounts: AccountRepository
     audit_log: AuditLogRepository
@@ -54,6 +58,8 @@ class UnitOfWork:
         self.claims = ClaimRepository(self.conn)
         self.rounds = RoundRepository(self.conn)
         self.charges = ChargeRepository(self.conn)
+        self.collection = CollectionRepository(self.conn)
+        self.payments = PaymentRepository(self.conn)
         self.ledger = LedgerRepository(self.conn)
         self.accounts = AccountRepository(self.conn)
         self.audit_log = AuditLogRepository(self.conn)

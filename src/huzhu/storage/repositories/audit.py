@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, literal, select
+from sqlalchemy import Connection, Row, and_, exists, func, literal, select
 
 from huzhu.domain.ledger import AccountKind
 from huzhu.storage.tables import (
@@ -19,6 +19,8 @@ from huzhu.storage.tables import (
     memberships,
     rounds,
 )
+from huzhu.storage.tables_money import collection_batches as batches
+from huzhu.storage.tables_money import collection_failures as failures
 
 
 class AuditRepository:
@@ -106,7 +108,11 @@ class AuditRepository:
         return int(value or 0)
 
     def subledger_total(self, plan_id: str) -> int:
-        """Members' credits minus their charges, over the whole plan."""
+        """Members' credits minus their charges, plus what debit batches collected from them.
+
+        A post-paid member's paid charge has no row of its own: it is counted through the settled
+        batch that collected it (see `collected_detail` for the member-by-member proof).
+        """
         credits = self.conn.scalar(
             select(func.coalesce(func.sum(member_credits.c.amount), 0))
             .join(memberships, memberships.c.id == member_credits.c.membership_id)
@@ -117,7 +123,60 @@ class AuditRepository:
             .join(rounds, rounds.c.id == member_charges.c.round_id)
             .where(rounds.c.plan_id == plan_id)
         )
-        return int(credits or 0) - int(charges or 0)
+        collected = self.conn.scalar(
+            select(func.coalesce(func.sum(batches.c.collected), 0)).where(
+                batches.c.plan_id == plan_id,
+                batches.c.kind.in_(("debit", "retry")),
+                batches.c.status == "settled",
+            )
+        )
+        return int(credits or 0) - int(charges or 0) + int(collected or 0)
+
+    def collected_detail(self, plan_id: str) -> tuple[int, int]:
+        """(what settled debit batches say they collected, the charges that shows as paid).
+
+        A charge is paid when a settled debit batch of its round covers the member and the
+        member has no open exception (failure, write-off, waiver) for the round.
+        """
+        said = self.conn.scalar(
+            select(func.coalesce(func.sum(batches.c.collected), 0)).where(
+                batches.c.plan_id == plan_id,
+                batches.c.kind.in_(("debit", "retry")),
+                batches.c.status == "settled",
+            )
+        )
+        c = member_charges
+        covered = and_(
+            batches.c.round_id == c.c.round_id,
+            batches.c.kind == "debit",
+            batches.c.status == "settled",
+            c.c.membership_id.between(batches.c.first_membership_id, batches.c.last_membership_id),
+        )
+        still_open = exists().where(
+            failures.c.round_id == c.c.round_id,
+            failures.c.membership_id == c.c.membership_id,
+            failures.c.status != "collected",
+        )
+        shown = self.conn.scalar(
+            select(func.coalesce(func.sum(c.c.amount), 0))
+            .select_from(c.join(batches, covered))
+            .where(batches.c.plan_id == plan_id, ~still_open)
+        )
+        return int(said or 0), int(shown or 0)
+
+    def unbalanced_batches(self) -> list[Row[Any]]:
+        """Settled batches whose collected and failed amounts do not add up to what was asked."""
+        return list(
+            self.conn.execute(
+                select(batches.c.gateway_ref, batches.c.amount, batches.c.collected,
+                       batches.c.failed_amount)
+                .where(
+                    batches.c.status == "settled",
+                    batches.c.kind.in_(("debit", "retry", "top-up")),
+                    batches.c.collected + batches.c.failed_amount != batches.c.amount,
+                )
+            )
+        )  # fmt: skip
 
     def rounds_with_detail(self) -> list[Row[Any]]:
         """Each round with what its charges and claims add up to, and its ledger postings."""

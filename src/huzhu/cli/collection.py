@@ -1,0 +1,191 @@
+"""`huzhu collect`, `huzhu payouts`, `huzhu reconcile` and `huzhu gateway`.
+
+The payment gateway is $HUZHU_GATEWAY (default: the built-in sandbox, configured by
+$HUZHU_SANDBOX_GATEWAY_*). The sandbox answers late: run `huzhu gateway pump` (or `huzhu serve`,
+which pumps in the background) to receive its callbacks.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from rich.table import Table
+
+from huzhu import gateways
+from huzhu.cli.context import STATE, out, report_errors
+from huzhu.domain.errors import InvalidInput
+from huzhu.domain.money import format_yuan, parse_yuan
+from huzhu.domain.plans import CollectionMode, local_date
+from huzhu.services import callbacks, collection, payouts, prepaid, reconcile
+
+collect_app = typer.Typer(
+    help="Collect a round's charges: debit batches (post-paid) or the balance check (prepaid).",
+)
+payouts_app = typer.Typer(help="Pay approved claims through the gateway.", no_args_is_help=True)
+gateway_app = typer.Typer(
+    help="The payment gateway: callbacks and their log.", no_args_is_help=True
+)
+
+
+def _date(text: str, option: str = "date") -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not a date (YYYY-MM-DD)", field=option) from None
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(collect_app, name="collect")
+    root.add_typer(payouts_app, name="payouts")
+    root.add_typer(gateway_app, name="gateway")
+
+    @root.command("reconcile")
+    @report_errors
+    def reconcile_day(
+        on: str = typer.Option(..., "--date", help="The statement day (Beijing time)."),
+    ) -> None:
+        """Check the gateway's statement of a day against the books; settle what matches."""
+        day = _date(on)
+        with STATE.uow() as uow:
+            gateway = gateways.factory()(uow.conn)
+            report = reconcile.reconcile(uow, gateway, day, STATE.now())
+            uow.commit()
+        out.print(
+            f"{day}: {report.lines} statement lines, {report.matched} match the books, "
+            f"{report.settled} settled to cash now, {len(report.issues)} issue(s)"
+        )
+        for issue in report.issues:
+            out.print(f"  - {issue['kind']} {issue['ref']}: {issue['detail']}", markup=False)
+        if report.issues:
+            raise typer.Exit(1)
+
+
+@collect_app.callback(invoke_without_command=True)
+@report_errors
+def collect(
+    ctx: typer.Context,
+    plan: str | None = typer.Option(None),
+    on: str | None = typer.Option(None, "--date", help="The round's announcement date."),
+    batch_size: int = typer.Option(collection.DEFAULT_BATCH, min=1, max=collection.MAX_BATCH),
+) -> None:
+    """Collect a round on or after its collection date. Safe to repeat: it resumes."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if plan is None or on is None:
+        raise InvalidInput("give --plan and --date (the round's announcement date)", field="plan")
+    announce, now = _date(on), STATE.now()
+    with STATE.uow() as uow:
+        mode = uow.plans.get(plan, announce).collection.mode
+        if mode is CollectionMode.PREPAID:
+            check = prepaid.after_round(uow, plan, announce, now)
+            uow.commit()
+    if mode is CollectionMode.PREPAID:
+        again = " (already done: nothing changed)" if check.already_done else ""
+        out.print(
+            f"prepaid round {plan} {announce}: charges taken from balances; "
+            f"{check.reminded} member(s) reminded to top up, {check.suspended} suspended{again}"
+        )
+        return
+    run = collection.collect(
+        STATE.engine(), gateways.factory(), plan, announce, now, batch_size=batch_size
+    )
+    out.print(
+        f"round {plan} {announce}: {run.batches} batch(es) sent now, {run.members:,} members, "
+        f"{format_yuan(run.amount)} yuan; waived {format_yuan(run.waived)} yuan; "
+        + ("every charge is sent" if run.complete else "not finished: run again")
+    )
+
+
+@collect_app.command("retry")
+@report_errors
+def retry(
+    plan: str = typer.Option(...),
+    batch_size: int = typer.Option(collection.DEFAULT_BATCH, min=1, max=collection.MAX_BATCH),
+) -> None:
+    """Today's retry of failed debits; past the plan's retry days, members leave (non-payment)."""
+    run = collection.retry(
+        STATE.engine(), gateways.factory(), plan, STATE.now(), batch_size=batch_size
+    )
+    out.print(
+        f"{plan} {local_date(STATE.now())}: retried {run.retried_members:,} member(s) in "
+        f"{run.batches} batch(es); wrote off {format_yuan(run.written_off)} yuan of "
+        f"{run.written_off_members:,} member(s), who left for non-payment"
+    )
+
+
+@collect_app.command("status")
+@report_errors
+def status(plan: str = typer.Option(...), on: str = typer.Option(..., "--date")) -> None:
+    """A round's batches and failures."""
+    with STATE.uow() as uow:
+        _, record = collection.round_of(uow, plan, _date(on))
+        batches = uow.collection.batches(record.id)
+        failures = uow.collection.failures(record.id)
+        complete = collection.is_complete(uow, record)
+    table = Table("batch", "kind", "ref", "members", "amount", "status", "collected", "failed")
+    for b in batches:
+        table.add_row(
+            str(b.batch_no), b.kind, b.gateway_ref, f"{b.items:,}", format_yuan(b.amount),
+            b.status, format_yuan(b.collected), f"{b.failed_items:,}",
+        )  # fmt: skip
+    out.print(table)
+    counts: dict[str, int] = {}
+    for f in failures:
+        counts[f.status] = counts.get(f.status, 0) + 1
+    shown = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"
+    out.print(f"exceptions: {shown}; every charge sent or waived: {'yes' if complete else 'no'}")
+
+
+@collect_app.command("topup")
+@report_errors
+def topup(
+    membership: int = typer.Option(...),
+    amount: str = typer.Option(..., help="Yuan, e.g. 10 or 9.50."),
+    key: str = typer.Option(..., help="Idempotency key: the same key asks only once."),
+) -> None:
+    """Ask the gateway to take a top-up from the member's account (credited when it settles)."""
+    fen = parse_yuan(amount)
+    with STATE.uow() as uow:
+        ref = prepaid.request_top_up(
+            uow, gateways.factory()(uow.conn), membership, fen, key, STATE.now()
+        )
+        uow.commit()
+    out.print(f"top-up of {format_yuan(fen)} yuan asked of the gateway as {ref}")
+
+
+@payouts_app.command("run")
+@report_errors
+def run_payouts(plan: str = typer.Option(...), on: str = typer.Option(..., "--date")) -> None:
+    """Pay the round's claims once its collection has settled; resend failed payouts."""
+    with STATE.uow() as uow:
+        gateway = gateways.factory()(uow.conn)
+        result = payouts.run_payouts(uow, gateway, plan, _date(on), STATE.now())
+        uow.commit()
+    out.print(
+        f"round {plan} {on}: {result.submitted} payout(s) sent, {result.retried} resent, "
+        f"{result.paid} paid, {result.waiting} awaiting the gateway"
+    )
+
+
+@gateway_app.command("pump")
+@report_errors
+def pump() -> None:
+    """Receive the sandbox gateway's callbacks that are due now."""
+    accepted = callbacks.pump_sandbox(STATE.engine(), STATE.now())
+    out.print(f"{accepted} callback(s) accepted")
+
+
+@gateway_app.command("log")
+@report_errors
+def event_log(limit: int = typer.Option(50, min=1, max=10_000)) -> None:
+    """The latest callbacks received, with what happened to each."""
+    with STATE.uow() as uow:
+        events = uow.payments.events()[-limit:]
+    table = Table("received", "gateway", "type", "ref", "outcome", "detail")
+    for e in events:
+        table.add_row(
+            e.received_at.isoformat(timespec="seconds"), e.gateway, e.type or "", e.ref or "",
+            e.outcome, e.detail or "",
+        )  # fmt: skip
+    out.print(table)

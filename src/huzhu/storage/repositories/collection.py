@@ -1,0 +1,330 @@
+"""Collections, payouts and gateway callbacks: per batch and per failure, never per paid member.
+
+Who paid is derived: a member's charge of a round is collected when a settled debit batch of the
+round covers their membership id and they have no open collection exception (a failure not yet
+collected, written off, or waived). Every per-member write here is one set-based statement.
+Exceptions being written off or waived pass through a transient status ('writing-off', 'waiving')
+inside one transaction, so the set that is credited is exactly the set that was totalled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+
+from huzhu.domain.members import LeaveReason, Lifecycle
+from huzhu.domain.money import Fen
+from huzhu.storage.tables import member_charges, member_credits, membership_events
+from huzhu.storage.tables import memberships as ms
+from huzhu.storage.tables_money import collection_batches as batches
+from huzhu.storage.tables_money import collection_failures as failures
+
+OPEN = ("outstanding", "retrying", "written-off", "waived")  # a charge not collected
+FAILURE_COLUMNS = ["round_id", "membership_id", "plan_id", "amount", "reason", "attempts",
+                   "first_failed_at", "status", "closed_at"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NewBatch:
+    round_id: int | None
+    plan_id: str
+    batch_no: int
+    kind: str
+    first: int
+    last: int
+    items: int
+    amount: Fen
+    ref: str
+
+
+def _sum(col: Any) -> Any:
+    return func.coalesce(func.sum(col), 0)
+
+
+def _chunks(ids: Sequence[int], size: int = 5000) -> list[list[int]]:
+    return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
+
+
+class CollectionRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # -- batches ------------------------------------------------------------------------------
+
+    def add_batch(
+        self, b: NewBatch, now: datetime, *, status: str = "submitted", **values: Any
+    ) -> int:
+        result = self.conn.execute(
+            insert(batches).values(
+                round_id=b.round_id, plan_id=b.plan_id, batch_no=b.batch_no, kind=b.kind,
+                first_membership_id=b.first, last_membership_id=b.last, items=b.items,
+                amount=b.amount, status=status, gateway_ref=b.ref, submitted_at=now,
+                **{"collected": 0, "failed_items": 0, "failed_amount": 0, **values},
+            )
+        )  # fmt: skip
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def batch_by_ref(self, ref: str) -> Row[Any] | None:
+        return self.conn.execute(select(batches).where(batches.c.gateway_ref == ref)).first()
+
+    def batches(self, round_id: int) -> list[Row[Any]]:
+        q = select(batches).where(batches.c.round_id == round_id).order_by(batches.c.batch_no)
+        return list(self.conn.execute(q))
+
+    def last_batch(self, round_id: int, kind: str | None = None) -> Row[Any] | None:
+        q = select(batches).where(batches.c.round_id == round_id)
+        if kind is not None:
+            q = q.where(batches.c.kind == kind)
+        return self.conn.execute(q.order_by(batches.c.batch_no.desc()).limit(1)).first()
+
+    def count_refs(self, ref_prefix: str) -> int:
+        q = select(func.count()).where(batches.c.gateway_ref.startswith(ref_prefix))
+        return int(self.conn.scalar(q) or 0)
+
+    def settle_batch(self, batch_id: int, at: datetime, **values: Any) -> bool:
+        """Mark a submitted batch settled; False when another callback got there first."""
+        result = self.conn.execute(
+            update(batches)
+            .where(batches.c.id == batch_id, batches.c.status == "submitted")
+            .values(status="settled", settled_at=at, **values)
+        )
+        return result.rowcount == 1
+
+    def round_progress(self, round_id: int) -> tuple[Fen, Fen, int]:
+        """(amount sent in debit batches, amount waived, debit batches not yet settled)."""
+        unsettled = _sum(case((batches.c.status != "settled", 1), else_=0))
+        sent, waiting = self.conn.execute(
+            select(_sum(batches.c.amount), unsettled).where(
+                batches.c.round_id == round_id, batches.c.kind == "debit"
+            )
+        ).one()
+        waived = self._total(and_(failures.c.round_id == round_id, failures.c.status == "waived"))
+        return int(sent), waived, int(waiting)
+
+    # -- the members of a batch ---------------------------------------------------------------
+
+    def _excepted(self, round_id: Any) -> Any:
+        return exists().where(
+            failures.c.round_id == round_id,
+            failures.c.membership_id == member_charges.c.membership_id,
+        )
+
+    def next_debits(self, round_id: int, after: int, limit: int) -> list[tuple[int, Fen]]:
+        """The next members owed for, in membership order, skipping the waived."""
+        rows = self.conn.execute(
+            select(member_charges.c.membership_id, member_charges.c.amount)
+            .where(member_charges.c.round_id == round_id, member_charges.c.membership_id > after,
+                   member_charges.c.amount > 0, ~self._excepted(round_id))
+            .order_by(member_charges.c.membership_id)
+            .limit(limit)
+        )  # fmt: skip
+        return [(int(r[0]), int(r[1])) for r in rows]
+
+    def owed_in_batch(self, batch: Row[Any], items: Sequence[tuple[int, Fen]]) -> int:
+        """How many of these (member, amount) pairs the batch asked for."""
+        wanted = dict(items)
+        found = 0
+        for chunk in _chunks(list(wanted)):
+            if batch.kind == "retry":
+                q = select(failures.c.membership_id, failures.c.amount).where(
+                    failures.c.retry_batch_id == batch.id,
+                    failures.c.status == "retrying",
+                    failures.c.membership_id.in_(chunk),
+                )
+            else:
+                lo, hi = batch.first_membership_id, batch.last_membership_id
+                q = select(member_charges.c.membership_id, member_charges.c.amount).where(
+                    member_charges.c.round_id == batch.round_id,
+                    member_charges.c.membership_id.between(lo, hi),
+                    member_charges.c.membership_id.in_(chunk),
+                    ~self._excepted(batch.round_id),
+                )
+            found += sum(1 for m, a in self.conn.execute(q) if wanted.get(int(m)) == int(a))
+        return found
+
+    # -- collection exceptions ----------------------------------------------------------------
+
+    def waive_leavers(
+        self, round_id: int, plan_id: str, lock_at: datetime, now: datetime
+    ) -> tuple[int, Fen]:
+        """Set aside the charges of members who left after the lock and by now: (count, total)."""
+        source = (
+            select(
+                member_charges.c.round_id, member_charges.c.membership_id, literal(plan_id),
+                member_charges.c.amount, literal("left-before-collection"), literal(0),
+                literal(now, failures.c.first_failed_at.type), literal("waiving"),
+                literal(now, failures.c.closed_at.type),
+            )
+            .join(ms, ms.c.id == member_charges.c.membership_id)
+            .where(member_charges.c.round_id == round_id, member_charges.c.amount > 0,
+                   ms.c.left_at > lock_at, ms.c.left_at <= now, ~self._excepted(round_id))
+        )  # fmt: skip
+        count = self.conn.execute(insert(failures).from_select(FAILURE_COLUMNS, source)).rowcount
+        waiving = and_(failures.c.round_id == round_id, failures.c.status == "waiving")
+        return int(count), self._total(waiving)
+
+    def credit_waived(self, round_id: int, txn_id: int, now: datetime) -> None:
+        pending = and_(failures.c.round_id == round_id, failures.c.status == "waiving")
+        self._credit(pending, txn_id, "waived", now)
+        self.conn.execute(update(failures).where(pending).values(status="waived"))
+
+    def add_failures(
+        self, round_id: int, plan_id: str, failed: Sequence[tuple[int, Fen, str]], at: datetime
+    ) -> None:
+        rows = [
+            {"round_id": round_id, "membership_id": m, "plan_id": plan_id, "amount": a,
+             "reason": r[:60], "attempts": 1, "first_failed_at": at, "status": "outstanding"}
+            for m, a, r in failed
+        ]  # fmt: skip
+        if rows:
+            self.conn.execute(insert(failures), rows)
+
+    def settle_retry(self, batch_id: int, failed_ids: Sequence[int], at: datetime) -> None:
+        """Failed again: outstanding with one more attempt; the others are now collected."""
+        mine = failures.c.retry_batch_id == batch_id
+        for chunk in _chunks(failed_ids):
+            self.conn.execute(
+                update(failures)
+                .where(mine, failures.c.membership_id.in_(chunk))
+                .values(status="outstanding", attempts=failures.c.attempts + 1)
+            )
+        self.conn.execute(
+            update(failures)
+            .where(mine, failures.c.status == "retrying")
+            .values(status="collected", closed_at=at)
+        )
+
+    def outstanding_groups(self, plan_id: str) -> list[Row[Any]]:
+        """A plan's open failures grouped by round, first failure and attempts."""
+        f = failures
+        return list(
+            self.conn.execute(
+                select(f.c.round_id, f.c.first_failed_at, f.c.attempts, func.count().label("n"))
+                .where(f.c.plan_id == plan_id, f.c.status == "outstanding")
+                .group_by(f.c.round_id, f.c.first_failed_at, f.c.attempts)
+                .order_by(f.c.round_id, f.c.first_failed_at)
+            )
+        )
+
+    def _group(self, round_id: int, groups: Sequence[tuple[datetime, int]]) -> Any:
+        one_of = [
+            and_(failures.c.first_failed_at == t, failures.c.attempts == n) for t, n in groups
+        ]
+        return and_(
+            failures.c.round_id == round_id, failures.c.status == "outstanding", or_(*one_of)
+        )
+
+    def retry_items(
+        self, round_id: int, groups: Sequence[tuple[datetime, int]], limit: int
+    ) -> list[tuple[int, Fen]]:
+        rows = self.conn.execute(
+            select(failures.c.membership_id, failures.c.amount)
+            .where(self._group(round_id, groups))
+            .order_by(failures.c.membership_id)
+            .limit(limit)
+        )
+        return [(int(r[0]), int(r[1])) for r in rows]
+
+    def mark_retrying(self, round_id: int, ids: Sequence[int], batch_id: int) -> None:
+        for chunk in _chunks(ids):
+            self.conn.execute(
+                update(failures)
+                .where(failures.c.round_id == round_id, failures.c.membership_id.in_(chunk))
+                .values(status="retrying", retry_batch_id=batch_id)
+            )
+
+    def start_write_off(self, round_id: int, groups: Sequence[tuple[datetime, int]]) -> Fen:
+        """Set aside the failures due for write-off; returns their total."""
+        due = self._group(round_id, groups)
+        self.conn.execute(update(failures).where(due).values(status="writing-off"))
+        return self._total(
+            and_(failures.c.round_id == round_id, failures.c.status == "writing-off")
+        )
+
+    def write_off(self, round_id: int, txn_id: int, now: datetime) -> int:
+        """Credit each member set aside what is written off; end their membership (non-payment)."""
+        due = and_(failures.c.round_id == round_id, failures.c.status == "writing-off")
+        self._credit(due, txn_id, "write-off", now)
+        live = and_(
+            ms.c.id.in_(select(failures.c.membership_id).where(due)),
+            ms.c.lifecycle != Lifecycle.LEFT.value,
+        )
+        left, reason = Lifecycle.LEFT.value, LeaveReason.NON_PAYMENT.value
+        self.conn.execute(
+            insert(membership_events).from_select(
+                ["membership_id", "at", "from_state", "to_state", "reason"],
+                select(ms.c.id, literal(now, membership_events.c.at.type), ms.c.lifecycle,
+                       literal(left), literal(reason)).where(live),
+            )
+        )  # fmt: skip
+        self.conn.execute(
+            update(ms).where(live).values(lifecycle=left, left_at=now, leave_reason=reason)
+        )
+        done = update(failures).where(due).values(status="written-off", closed_at=now)
+        return int(self.conn.execute(done).rowcount)
+
+    def _total(self, cond: Any) -> Fen:
+        return int(self.conn.scalar(select(_sum(failures.c.amount)).where(cond)) or 0)
+
+    def _credit(self, cond: Any, txn_id: int, kind: str, now: datetime) -> None:
+        rows = select(
+            failures.c.membership_id, failures.c.amount, literal(txn_id), literal(kind),
+            literal(now, member_credits.c.at.type),
+        ).where(cond)  # fmt: skip
+        cols = ["membership_id", "amount", "transaction_id", "kind", "at"]
+        self.conn.execute(insert(member_credits).from_select(cols, rows))
+
+    def failures(self, round_id: int) -> list[Row[Any]]:
+        q = select(failures).where(failures.c.round_id == round_id)
+        return list(self.conn.execute(q.order_by(failures.c.membership_id)))
+
+    def collected_for(self, membership_id: int) -> Fen:
+        """What the gateway has collected from a member in post-paid rounds."""
+        b, c = batches, member_charges
+        covered = and_(
+            b.c.round_id == c.c.round_id, b.c.kind == "debit", b.c.status == "settled",
+            c.c.membership_id.between(b.c.first_membership_id, b.c.last_membership_id),
+        )  # fmt: skip
+        still_open = exists().where(
+            failures.c.round_id == c.c.round_id,
+            failures.c.membership_id == c.c.membership_id,
+            failures.c.status.in_(OPEN),
+        )
+        q = (
+            select(_sum(c.c.amount))
+            .select_from(c.join(b, covered))
+            .where(c.c.membership_id == membership_id, ~still_open)
+        )
+        return int(self.conn.scalar(q) or 0)
+
+    def batch_covering(self, round_id: int, membership_id: int) -> Row[Any] | None:
+        q = select(batches).where(
+            batches.c.round_id == round_id,
+            batches.c.kind == "debit",
+            batches.c.first_membership_id <= membership_id,
+            batches.c.last_membership_id >= membership_id,
+        )
+        return self.conn.execute(q.limit(1)).first()
+
+    def exception_of(self, round_id: int, membership_id: int) -> str | None:
+        return self.conn.scalar(
+            select(failures.c.status).where(
+                failures.c.round_id == round_id, failures.c.membership_id == membership_id
+            )
+        )
