@@ -524,12 +524,11 @@ def _check_cases(uow: UnitOfWork, seen: _Seen) -> Check:
                         f"{_name(entry)}: {column} is {logged} in the log, {actual} in the "
                         "claims table"
                     )
-    unannounced = [c for c in uow.public_record.paid_claim_ids() if c not in seen.announced]
-    if unannounced:
-        check.notes.append(
-            f"{len(unannounced)} claim(s) paid in a round have no case-announced entry: "
-            + ", ".join(f"claim:{c}" for c in unannounced[:20])
-        )
+    for cid, round_id in uow.public_record.paid_claims():
+        if cid not in seen.announced:
+            check.problems.append(
+                f"claim:{cid} was paid in round:{round_id} but the log never announced it"
+            )
     return check
 
 

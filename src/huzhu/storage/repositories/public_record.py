@@ -161,10 +161,14 @@ class PublicRecordRepository:
         ).where(claims.c.id.in_(ids))
         return {r.id: r for r in self.conn.execute(q)}
 
-    def paid_claim_ids(self) -> list[int]:
-        """Claims taken into a round (so announced before they were paid)."""
-        q = select(claims.c.id).where(claims.c.round_id.is_not(None)).order_by(claims.c.id)
-        return [int(i) for i in self.conn.scalars(q)]
+    def paid_claims(self) -> list[tuple[int, int]]:
+        """(claim id, round id) of every claim taken into a round."""
+        q = (
+            select(claims.c.id, claims.c.round_id)
+            .where(claims.c.round_id.is_not(None))
+            .order_by(claims.c.id)
+        )
+        return [(int(r.id), int(r.round_id)) for r in self.conn.execute(q)]
 
     def plan_versions(self) -> Iterator[PlanVersionRow]:
         rows = self.conn.execute(
