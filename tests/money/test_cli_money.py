@@ -1,0 +1,62 @@
+"""`huzhu collect`, `huzhu gateway pump`, `huzhu payouts run` and `huzhu reconcile` end to end."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from moneykit import build, run
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from huzhu.cli.app import app
+from huzhu.cli.context import STATE
+
+runner = CliRunner()
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def cli(url: str, now: str, *args: str, code: int = 0) -> str:
+    result = runner.invoke(app, ["--database", url, "--now", now, *args])
+    if STATE._engine is not None:
+        STATE._engine.dispose()
+        STATE._engine = None
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    text = " ".join(ANSI.sub("", result.stdout + result.stderr).split())
+    assert result.exit_code == code, text
+    return text
+
+
+def test_a_post_paid_round_through_the_command_line(
+    engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUZHU_SANDBOX_GATEWAY_FAILURE_RATE", "0.1")
+    monkeypatch.setenv("HUZHU_SANDBOX_GATEWAY_DELAY_S", "60")
+    build(engine, "meituan-huzhu", "pp", 40)
+    run(engine, "pp", "2026-01-11")
+    url = database_url
+    args = ("collect", "--plan", "pp", "--date", "2026-01-11", "--batch-size", "15")
+
+    early = cli(url, "2026-01-14T10:00", *args, code=2)
+    assert "collection-not-due" in early and "2026-01-15" in early
+    assert "3 batch(es) sent now, 40 members" in cli(url, "2026-01-15T10:00", *args)
+    assert "0 batch(es) sent now" in cli(url, "2026-01-15T10:01", *args)
+    waiting = cli(url, "2026-01-15T10:02", "payouts", "run", "--plan", "pp", "--date", "2026-01-11",
+                  code=2)  # fmt: skip
+    assert "collection-not-settled" in waiting
+    assert "3 callback(s) accepted" in cli(url, "2026-01-15T10:05", "gateway", "pump")
+    cli(url, "2026-01-15T10:30", "gateway", "pump")
+    status = cli(url, "2026-01-15T10:31", "collect", "status", "--plan", "pp", "--date",
+                 "2026-01-11")  # fmt: skip
+    assert "pp-20260111-d3" in status and "settled" in status
+    paid = cli(url, "2026-01-15T11:00", "payouts", "run", "--plan", "pp", "--date", "2026-01-11")
+    assert "1 payout(s) sent" in paid
+    cli(url, "2026-01-15T11:05", "gateway", "pump")
+    cli(url, "2026-01-15T11:10", "gateway", "pump")
+    assert "applied" in cli(url, "2026-01-15T11:11", "gateway", "log")
+    cli(url, "2026-01-16T10:00", "collect", "retry", "--plan", "pp")
+    for minute in ("05", "10"):
+        cli(url, f"2026-01-16T10:{minute}", "gateway", "pump")
+    for day in ("2026-01-15", "2026-01-16"):
+        assert "0 issue(s)" in cli(url, f"{day}T23:00", "reconcile", "--date", day)
+    assert "audit passed" in cli(url, "2026-01-16T23:30", "audit")
