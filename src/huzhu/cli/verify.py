@@ -11,7 +11,12 @@ import typer
 from huzhu.cli.context import STATE, err, out, print_json, report_errors
 from huzhu.domain.errors import InvalidInput, NotFound
 from huzhu.domain.merkle import Proof, check_proof
-from huzhu.services.public_record import chain_head, prove, publish_round_proofs
+from huzhu.services.public_record import (
+    chain_head,
+    prove,
+    publish_round_proofs,
+    snapshot_engine,
+)
 from huzhu.services.public_record import verify as verify_record
 from huzhu.storage.uow import UnitOfWork
 
@@ -85,7 +90,7 @@ def register(root: typer.Typer) -> None:
         if proof is not None:
             _check_proof_file(proof)
             return
-        with STATE.uow() as uow:
+        with UnitOfWork(snapshot_engine(STATE.engine())) as uow:
             report = verify_record(uow, merkle=merkle)
         for check in report.checks:
             mark = "[green]ok[/green]  " if check.ok else "[red]FAIL[/red]"

@@ -17,6 +17,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import Engine
+
 from huzhu.domain.chain import GENESIS, chain_digest
 from huzhu.domain.errors import Conflict, NotFound
 from huzhu.domain.merkle import (
@@ -109,6 +111,13 @@ def append_entry(
     return entry
 
 
+def snapshot_engine(engine: Engine) -> Engine:
+    """The engine to verify with: every read of one verification sees the same snapshot."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="REPEATABLE READ")
+    return engine  # SQLite transactions here begin IMMEDIATE: nothing commits meanwhile
+
+
 def chain_head(uow: UnitOfWork) -> tuple[int, str]:
     """(seq, digest) of the newest entry, for each round's public report; (0, 64 zeros) if empty."""
     return uow.public_record.head()
@@ -198,6 +207,8 @@ def _upper_nodes(chunk_roots: list[bytes]) -> list[tuple[int, int, str]]:
 def publish_round_proofs(uow: UnitOfWork, round_id: int, now: datetime) -> MerklePublication:
     """Compute and store a charged round's Merkle root and append it to the log. Safe to repeat."""
     repo = uow.public_record
+    if not repo.lock_round(round_id):
+        raise NotFound(f"no round {round_id}", code="unknown-round", field="round")
     existing = repo.merkle(round_id)
     if existing is not None:
         entry = repo.latest(ROUND_MERKLE_ROOT, f"round:{round_id}")
@@ -632,7 +643,10 @@ def _stored_chunks(uow: UnitOfWork, round_id: int) -> Iterator[ChunkRecord]:
 
 def verify(uow: UnitOfWork, *, merkle: bool = True) -> VerifyReport:
     """Check the whole chain, that what the log says still matches the live rows, and (unless
-    `merkle` is False) every published Merkle root against a recomputation."""
+    `merkle` is False) every published Merkle root against a recomputation.
+
+    Give it a unit of work on one snapshot (REPEATABLE READ on PostgreSQL, see `snapshot_engine`),
+    or a round committed while it reads may look like a round missing from the log."""
     seen = _Seen()
     chain, count = _check_chain(uow, seen)
     checks = [

@@ -218,6 +218,12 @@ class PublicRecordRepository:
         )
         return [(int(r[0]), int(r[1]), int(r[2])) for r in rows]
 
+    def lock_round(self, round_id: int) -> bool:
+        """Serialise Merkle publication per round (FOR NO KEY UPDATE: rows that merely reference
+        the round are not held up). False when there is no such round."""
+        q = select(rounds.c.id).where(rounds.c.id == round_id).with_for_update(key_share=True)
+        return self.conn.scalar(q) is not None
+
     def merkle(self, round_id: int) -> MerkleRecord | None:
         row = self.conn.execute(
             select(round_merkle).where(round_merkle.c.round_id == round_id)
