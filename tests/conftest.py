@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 
 # Importing these registers every table on the shared metadata, for truncation.
-from huzhu.storage import tables_access, tables_money, tables_record  # noqa: F401
+from huzhu.storage import tables_access, tables_claims, tables_money, tables_record  # noqa: F401
 from huzhu.storage.engine import make_engine, migrate
 from huzhu.storage.tables import metadata
 

@@ -238,13 +238,24 @@ def test_waiting_period_counts_from_the_beijing_join_date() -> None:
 
 # --- claim states ----------------------------------------------------------------------------
 
+S = ClaimState
 ALLOWED = {
-    (ClaimState.SUBMITTED, ClaimState.APPROVED),
-    (ClaimState.SUBMITTED, ClaimState.REJECTED),
-    (ClaimState.SUBMITTED, ClaimState.WITHDRAWN),
-    (ClaimState.APPROVED, ClaimState.SHARED),
-    (ClaimState.SHARED, ClaimState.PAID),
-}
+    (S.SUBMITTED, S.APPROVED),
+    (S.SUBMITTED, S.REJECTED),
+    (S.SUBMITTED, S.WITHDRAWN),
+    (S.APPROVED, S.SHARED),
+    (S.SHARED, S.PAID),
+    # the claims workflow (issue 4): investigation, announcement, appeal to a jury, reopening
+    (S.SUBMITTED, S.UNDER_INVESTIGATION),
+    *((s, t) for s in (S.SUBMITTED, S.UNDER_INVESTIGATION) for t in (S.DOCUMENTS_REQUESTED,
+                                                                      S.ANNOUNCED)),
+    *((S.UNDER_INVESTIGATION, t) for t in (S.APPROVED, S.REJECTED, S.WITHDRAWN)),
+    *((S.DOCUMENTS_REQUESTED, t) for t in (S.UNDER_INVESTIGATION, S.REJECTED, S.WITHDRAWN)),
+    *((S.ANNOUNCED, t) for t in (S.APPROVED, S.REJECTED, S.WITHDRAWN)),
+    (S.REJECTED, S.JURY),
+    (S.REJECTED, S.UNDER_INVESTIGATION),
+    *((S.JURY, t) for t in (S.ANNOUNCED, S.UNDER_INVESTIGATION, S.REJECTED, S.WITHDRAWN)),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize(("current", "target"), sorted(ALLOWED))

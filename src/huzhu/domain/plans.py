@@ -229,6 +229,26 @@ class Calendar(_Model):
         raise ValueError(f"{announce_date} is not an announcement date of this plan")
 
 
+class ClaimRules(_Model):
+    """The numbers of the claim process: the optional `[claims]` table of a plan file."""
+
+    objection_window_days: int = Field(default=3, ge=0, le=60)
+    appeal_days: int = Field(default=30, ge=1, le=365)
+    documents_days: int = Field(default=14, ge=1, le=180)
+    jury_size: int = Field(default=7, ge=1, le=101)
+    jury_quorum: int = Field(default=5, ge=1, le=101)
+    jury_days: int = Field(default=7, ge=1, le=60)
+    juror_min_member_days: int = Field(default=30, ge=0, le=3650)
+    # Fraud signal: a claim diagnosed this soon after the waiting period ended is flagged.
+    early_claim_days: int = Field(default=30, ge=0, le=3650)
+
+    @model_validator(mode="after")
+    def _quorum_fits(self) -> ClaimRules:
+        if self.jury_quorum > self.jury_size:
+            raise ValueError("jury_quorum cannot be above jury_size")
+        return self
+
+
 class Names(_Model):
     zh: str = Field(min_length=1)
     en: str = Field(min_length=1)
@@ -252,6 +272,7 @@ class Plan(_Model):
     activation_threshold: int = Field(default=0, ge=0)
     collection: Collection
     calendar: Calendar
+    claims: ClaimRules = ClaimRules()
 
     def payout_for(
         self, age_years: int, severity: Severity | None, disability_grade: int | None = None

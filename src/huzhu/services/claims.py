@@ -1,18 +1,40 @@
-"""Submitting and deciding claims."""
+"""Submitting and deciding claims: approve (announce, then final), reject, withdraw, reopen.
+
+Approving a claim either announces it for objections for the plan's window
+(`[claims] objection_window_days`, default 3 days) or, as the engine always did, makes it final at
+once. `approve(announce=None)` follows `DEFAULT_ANNOUNCE`; `finalize_announced`, which every round
+calls before it takes approved claims, makes final each announcement whose window has closed with
+no objection pending or upheld. A jury that overturns a rejection always announces the case.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from huzhu.domain.claims import Claim, ClaimFacts, ClaimState, assess_claim
-from huzhu.domain.errors import InvalidInput, RuleViolation, Violation
+from huzhu.domain.claims import (
+    OPEN_STATES,
+    Claim,
+    ClaimFacts,
+    ClaimState,
+    assess_claim,
+    deadline,
+    rule_quote,
+)
+from huzhu.domain.errors import Conflict, InvalidInput, RuleViolation, Violation
 from huzhu.domain.members import LeaveReason, Lifecycle
-from huzhu.domain.plans import local_date
+from huzhu.domain.money import Fen, format_yuan
+from huzhu.domain.plans import Plan, local_date
 from huzhu.plans.loader import load_catalogue
+from huzhu.services.cards import publish_card
+from huzhu.services.notify import tell
+from huzhu.storage.repositories.claim_review import ObjectionStatus
 from huzhu.storage.uow import UnitOfWork
 
 RULES = "rules"  # decided_by for a claim the plan's rules refused on submission
+# What `approve()` does when not told: False keeps the engine's original meaning (final at once).
+DEFAULT_ANNOUNCE = False
 
 
 @dataclass(frozen=True)
@@ -25,8 +47,35 @@ class ClaimRequest:
     disability_grade: int | None = None
 
 
+def claimant_id(uow: UnitOfWork, claim: Claim) -> int:
+    return uow.memberships.get(claim.membership_id).person_id
+
+
+def step(
+    uow: UnitOfWork,
+    claim: Claim,
+    before: ClaimState | None,
+    action: str,
+    by: str,
+    now: datetime,
+    message: tuple[str, str] | None = None,
+    **details: Any,
+) -> None:
+    """Record one step in the claim's history and tell the claimant (title, body) about it."""
+    assert claim.id is not None
+    uow.workflow.add_event(claim.id, now, by, action, before, claim.state, details)
+    if message is not None:
+        title, body = message
+        tell(uow, claimant_id(uow, claim), f"claim.{action}", title, body, now, claim_id=claim.id)
+
+
+def current_plan(uow: UnitOfWork, claim: Claim, now: datetime) -> Plan:
+    return uow.plans.get(claim.plan_id, local_date(now))
+
+
 def submit(uow: UnitOfWork, req: ClaimRequest, now: datetime) -> Claim:
-    """Record a claim. One that the plan's rules exclude is stored as rejected, with every reason.
+    """Record a claim. One that the plan's rules exclude is stored as rejected, with every reason
+    (and may be appealed).
 
     Refused outright (nothing written): malformed input, and a plan still in preparation.
     """
@@ -79,38 +128,142 @@ def submit(uow: UnitOfWork, req: ClaimRequest, now: datetime) -> Claim:
             reason_code=failed[0].code,
             reason_text="; ".join(v.message for v in failed),
         )
-    uow.claims.add(claim)
+    claim_id = uow.claims.add(claim)
+    if claim.state is ClaimState.REJECTED:
+        wf = uow.workflow.get(claim_id)
+        wf.appeal_until = deadline(now, plan.claims.appeal_days)
+        uow.workflow.save(wf)
+        body = f"Refused by the plan's rules: {claim.reason_text}. {_appeal_note(wf.appeal_until)}"
+        step(uow, claim, None, "rejected", RULES, now, (f"Claim {claim_id} refused", body))
+    else:
+        body = f"We received your claim {claim_id}; a reviewer will look at it."
+        step(uow, claim, None, "submitted", "claimant", now, (f"Claim {claim_id} received", body))
     return claim
 
 
-def finalize_announced(uow: UnitOfWork, plan_id: str, until: datetime) -> int:
-    """Make final the approvals whose objection window closed before `until` with no objection
-    upheld, so that the round locking at `until` shares them. Returns how many.
-
-    (Claims are final at approval until the announcement workflow lands: see issue 4.)
-    """
-    return 0
+def _appeal_note(until: datetime) -> str:
+    return f"You may appeal to a jury of members until {until.isoformat()}."
 
 
-def approve(uow: UnitOfWork, claim_id: int, by: str, now: datetime) -> Claim:
-    """Approve a submitted claim; the member's cover in the plan ends with the payout."""
-    claim = uow.claims.get(claim_id)
-    if claim.state is ClaimState.SUBMITTED and uow.claims.has_payout(claim.membership_id):
+def require(claim: Claim, states: frozenset[ClaimState], verb: str) -> None:
+    """Refuse (claim-state) a step that the claim's state does not allow."""
+    if claim.state not in states:
+        raise Conflict(
+            f"a claim that is {claim.state.value} cannot be {verb}",
+            code="claim-state",
+            field="state",
+        )
+
+
+def check_no_other_payout(uow: UnitOfWork, claim: Claim) -> None:
+    if uow.claims.has_payout(claim.membership_id):
         raise RuleViolation(
             [Violation("already-paid-out", "this membership has already received its payout")]
         )
+
+
+def set_payout(plan: Plan, claim: Claim, payout: Fen | None) -> None:
+    if payout is not None:
+        if not 0 < payout <= plan.payout.maximum:
+            raise InvalidInput(
+                f"the payout must be above 0 and at most {format_yuan(plan.payout.maximum)} yuan",
+                code="payout-out-of-range",
+                field="payout",
+            )
+        claim.payout = payout
+    if claim.payout is None:
+        raise RuleViolation(
+            [Violation("no-payout", "no payout applies under the plan's rules; give one", "payout")]
+        )
+
+
+def approve(
+    uow: UnitOfWork,
+    claim_id: int,
+    by: str,
+    now: datetime,
+    *,
+    announce: bool | None = None,
+    payout: Fen | None = None,
+) -> Claim:
+    """Approve a claim: announce it for objections, or (announce=False) make it final at once,
+    ending the member's cover in the plan with the payout."""
+    claim = uow.claims.get(claim_id)
+    require(claim, OPEN_STATES, "approved")
+    check_no_other_payout(uow, claim)
+    plan = current_plan(uow, claim, now)
+    set_payout(plan, claim, payout)
+    if DEFAULT_ANNOUNCE if announce is None else announce:
+        return announce_case(uow, claim, plan, by, now)
+    before = claim.state
     claim.decide(ClaimState.APPROVED, by=by, at=now)
     uow.claims.save_decision(claim)
+    _make_final(uow, claim, now)  # not announced: `huzhu verify` notes it when it is paid
+    paid = format_yuan(claim.payout or 0)
+    step(uow, claim, before, "approved", by, now, (f"Claim {claim_id} approved", f"{paid} yuan"))
+    return claim
+
+
+def announce_case(uow: UnitOfWork, claim: Claim, plan: Plan, by: str, now: datetime) -> Claim:
+    """Put the case on public announcement; objections are taken until the window closes."""
+    assert claim.id is not None
+    before = claim.state
+    claim.decide(ClaimState.ANNOUNCED, by=by, at=now)
+    uow.claims.save_decision(claim)
+    wf = uow.workflow.get(claim.id)
+    wf.window_ends_at = deadline(now, plan.claims.objection_window_days)
+    wf.appeal_until = None
+    wf.documents_due = None
+    uow.workflow.save(wf)
+    publish_card(uow, claim, now, window_end=wf.window_ends_at)
+    body = (
+        f"Approved for {format_yuan(claim.payout or 0)} yuan and announced to the members; "
+        f"it becomes final when no objection is upheld by {wf.window_ends_at.isoformat()}."
+    )
+    step(uow, claim, before, "announced", by, now, (f"Claim {claim.id} announced", body))
+    return claim
+
+
+def _make_final(uow: UnitOfWork, claim: Claim, at: datetime) -> None:
+    """The decision is final: the member's cover in the plan ends with the payout."""
+    assert claim.id is not None
+    wf = uow.workflow.get(claim.id)
+    wf.final_at = at
+    wf.appeal_until = None
+    uow.workflow.save(wf)
     membership = uow.memberships.get(claim.membership_id)
     if membership.lifecycle is not Lifecycle.LEFT:
-        membership.leave(LeaveReason.PAID_OUT, now)
+        membership.leave(LeaveReason.PAID_OUT, at)
         uow.memberships.save_leave(membership)
-    return claim
+
+
+def finalize_announced(uow: UnitOfWork, plan_id: str | None, until: datetime) -> int:
+    """Make final the announcements whose objection window closed at or before `until` with no
+    objection pending or upheld, so that the round locking at `until` shares them. Returns how
+    many. The decision counts from the window's close (or the last objection's dismissal)."""
+    done = 0
+    for claim_id in uow.workflow.windows_closed(plan_id, until):
+        objections = uow.objections.for_claim(claim_id)
+        if any(o.status is not ObjectionStatus.DISMISSED for o in objections):
+            continue
+        claim = uow.claims.get(claim_id)
+        closed = uow.workflow.get(claim_id).window_ends_at
+        assert closed is not None
+        at = max([closed, *(o.reviewed_at for o in objections if o.reviewed_at)])
+        before = claim.move(ClaimState.APPROVED)
+        uow.claims.save_decision(claim)
+        _make_final(uow, claim, at)
+        body = f"No objection was upheld: {format_yuan(claim.payout or 0)} yuan is final."
+        step(uow, claim, before, "approved", "objection-window", at, (f"Claim {claim_id}", body))
+        done += 1
+    return done
 
 
 def reject(
     uow: UnitOfWork, claim_id: int, by: str, reason_code: str, reason_text: str, now: datetime
 ) -> Claim:
+    """Reject with a reason code and an explanation; the rule it rests on is quoted when known.
+    The claimant may appeal within the plan's `appeal_days` (once: not after a jury ruled)."""
     if not reason_code.strip() or not reason_text.strip():
         raise InvalidInput(
             "a rejection needs a reason code and an explanation for the member",
@@ -118,8 +271,26 @@ def reject(
             field="reason",
         )
     claim = uow.claims.get(claim_id)
-    claim.decide(
-        ClaimState.REJECTED, by=by, at=now, reason_code=reason_code, reason_text=reason_text
-    )
+    require(claim, OPEN_STATES, "rejected")
+    before = claim.state
+    plan = current_plan(uow, claim, now)
+    quote = rule_quote(plan, reason_code.strip())
+    text = f"{reason_text.strip()} — rule: {quote}" if quote else reason_text.strip()
+    claim.decide(ClaimState.REJECTED, by=by, at=now, reason_code=reason_code, reason_text=text)
     uow.claims.save_decision(claim)
+    return rejected(uow, claim, before, plan, by, now)
+
+
+def rejected(
+    uow: UnitOfWork, claim: Claim, before: ClaimState, plan: Plan, by: str, now: datetime
+) -> Claim:
+    """After a rejection: open the appeal window (unless a jury has already ruled), tell them."""
+    assert claim.id is not None
+    wf = uow.workflow.get(claim.id)
+    wf.documents_due = None
+    wf.appeal_until = None if wf.jury_decided else deadline(now, plan.claims.appeal_days)
+    uow.workflow.save(wf)
+    note = _appeal_note(wf.appeal_until) if wf.appeal_until else "This decision is final."
+    body = f"{claim.reason_code}: {claim.reason_text}. {note}"
+    step(uow, claim, before, "rejected", by, now, (f"Claim {claim.id} rejected", body))
     return claim

@@ -6,14 +6,20 @@ commit rolls everything back, so a refused request writes nothing.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
 from huzhu.storage.repositories.accounts import AccountRepository
 from huzhu.storage.repositories.charges import ChargeRepository
+from huzhu.storage.repositories.claim_review import EvidenceRepository, ObjectionRepository
+from huzhu.storage.repositories.claim_workflow import WorkflowRepository
 from huzhu.storage.repositories.claims import ClaimRepository
 from huzhu.storage.repositories.collection import CollectionRepository
+from huzhu.storage.repositories.inbox import InboxRepository
+from huzhu.storage.repositories.juries import JuryRepository
 from huzhu.storage.repositories.ledger import LedgerRepository
 from huzhu.storage.repositories.members import MembershipRepository, PersonRepository
 from huzhu.storage.repositories.payments import PaymentRepository
@@ -43,6 +49,11 @@ class UnitOfWork:
     idempotency: IdempotencyRepository
     webhooks: WebhookRepository
     public_record: PublicRecordRepository
+    workflow: WorkflowRepository
+    evidence: EvidenceRepository
+    objections: ObjectionRepository
+    juries: JuryRepository
+    inbox: InboxRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -66,6 +77,12 @@ class UnitOfWork:
         self.idempotency = IdempotencyRepository(self.conn)
         self.webhooks = WebhookRepository(self.conn)
         self.public_record = PublicRecordRepository(self.conn)
+        self.workflow = WorkflowRepository(self.conn)
+        self.evidence = EvidenceRepository(self.conn)
+        self.objections = ObjectionRepository(self.conn)
+        self.juries = JuryRepository(self.conn)
+        self.inbox = InboxRepository(self.conn)
+        self._after_commit: list[Callable[[], None]] = []
         return self
 
     @property
@@ -74,12 +91,24 @@ class UnitOfWork:
 
     def restart(self) -> None:
         """Throw away this transaction's work and begin a fresh one."""
+        self._after_commit = []
         self._tx.rollback()
         self._tx = self.conn.begin()
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once this transaction has committed (e-mail, SMS): never for work that
+        was rolled back. A failing action is logged, not raised."""
+        self._after_commit.append(action)
 
     def commit(self) -> None:
         self._tx.commit()
         self._committed = True
+        actions, self._after_commit = self._after_commit, []
+        for action in actions:
+            try:
+                action()
+            except Exception:
+                logging.getLogger("huzhu.uow").exception("an after-commit action failed")
 
     def __exit__(
         self,

@@ -3,7 +3,7 @@
 from alembic import context
 
 # Importing these registers their tables on the shared metadata.
-from huzhu.storage import tables_access, tables_money, tables_record  # noqa: F401
+from huzhu.storage import tables_access, tables_claims, tables_money, tables_record  # noqa: F401
 from huzhu.storage.tables import metadata
 
 engine = context.config.attributes["engine"]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import builtins
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
 
-from huzhu.domain.claims import PAYOUT_STATES, Claim, ClaimState
+from huzhu.domain.claims import PROMISED_STATES, Claim, ClaimState
 from huzhu.domain.errors import NotFound
-from huzhu.storage.tables import claims
+from huzhu.storage.tables import claims, memberships
 
 
 def _claim(row: Row[Any]) -> Claim:
@@ -77,15 +78,17 @@ class ClaimRepository:
                 reason_text=c.reason_text,
                 decided_at=c.decided_at,
                 decided_by=c.decided_by,
+                payout=c.payout,
             )
         )
 
     def has_payout(self, membership_id: int) -> bool:
+        """An approved, shared or paid claim, or one announced and so promised a payout."""
         found = self.conn.scalar(
             select(claims.c.id)
             .where(
                 claims.c.membership_id == membership_id,
-                claims.c.state.in_([s.value for s in PAYOUT_STATES]),
+                claims.c.state.in_([s.value for s in PROMISED_STATES]),
             )
             .limit(1)
         )
@@ -129,3 +132,33 @@ class ClaimRepository:
             )
         ).one()
         return int(row[0]), int(row[1])
+
+    # --- what fraud signals look at -------------------------------------------------------
+
+    def other_plan_claims(self, person_id: int, plan_id: str) -> builtins.list[tuple[int, str]]:
+        """(claim id, plan) of the same person's claims in other plans."""
+        rows = self.conn.execute(
+            select(claims.c.id, claims.c.plan_id)
+            .join(memberships, memberships.c.id == claims.c.membership_id)
+            .where(memberships.c.person_id == person_id, claims.c.plan_id != plan_id)
+            .order_by(claims.c.id)
+        )
+        return [(int(r.id), str(r.plan_id)) for r in rows]
+
+    def nearby(self, c: Claim, days: int) -> tuple[int, int]:
+        """Other claims of the plan (same hospital within `days` of the diagnosis, same
+        diagnosis date)."""
+        others = (claims.c.plan_id == c.plan_id) & (claims.c.id != c.id)
+        lo: date = c.diagnosis_date - timedelta(days=days)
+        hi: date = c.diagnosis_date + timedelta(days=days)
+        hospital = self.conn.scalar(
+            select(func.count()).where(
+                others,
+                claims.c.hospital == c.hospital,
+                claims.c.diagnosis_date.between(lo, hi),
+            )
+        )
+        same_day = self.conn.scalar(
+            select(func.count()).where(others, claims.c.diagnosis_date == c.diagnosis_date)
+        )
+        return int(hospital or 0), int(same_day or 0)

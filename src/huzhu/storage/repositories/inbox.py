@@ -1,0 +1,77 @@
+"""The members' in-app inbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, select, update
+
+from huzhu.storage.tables_claims import inbox_messages
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    person_id: int
+    claim_id: int | None
+    kind: str
+    title: str
+    body: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+def _message(r: Row[Any]) -> Message:
+    return Message(r.id, r.person_id, r.claim_id, r.kind, r.title, r.body, r.created_at, r.read_at)
+
+
+class InboxRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(
+        self, person_id: int, claim_id: int | None, kind: str, title: str, body: str, at: datetime
+    ) -> None:
+        self.conn.execute(
+            insert(inbox_messages).values(
+                person_id=person_id,
+                claim_id=claim_id,
+                kind=kind,
+                title=title[:200],
+                body=body,
+                created_at=at,
+            )
+        )
+
+    def page(
+        self, person_ids: Sequence[int], *, after_id: int, limit: int, unread: bool = False
+    ) -> list[Message]:
+        if not person_ids:
+            return []
+        q = select(inbox_messages).where(
+            inbox_messages.c.person_id.in_(person_ids), inbox_messages.c.id > after_id
+        )
+        if unread:
+            q = q.where(inbox_messages.c.read_at.is_(None))
+        rows = self.conn.execute(q.order_by(inbox_messages.c.id).limit(limit))
+        return [_message(r) for r in rows]
+
+    def mark_read(self, message_id: int, person_ids: Sequence[int], at: datetime) -> bool:
+        """Mark one of these people's messages read; False when it is not theirs."""
+        if not person_ids:
+            return False
+        found = self.conn.execute(
+            select(inbox_messages.c.read_at).where(
+                inbox_messages.c.id == message_id, inbox_messages.c.person_id.in_(person_ids)
+            )
+        ).first()
+        if found is None:
+            return False
+        if found.read_at is None:
+            self.conn.execute(
+                update(inbox_messages).where(inbox_messages.c.id == message_id).values(read_at=at)
+            )
+        return True
