@@ -37,6 +37,9 @@ def test_a_post_paid_round_through_the_command_line(
     url = database_url
     args = ("collect", "--plan", "pp", "--date", "2026-01-11", "--batch-size", "15")
 
+    w_member = "3"  # joined with the others; owes 27.00 yuan (1,080 yuan over 40 members)
+    told = cli(url, "2026-01-12T10:00", "collect", "notices", "--membership", w_member)
+    assert "27.00 yuan, due on 2026-01-15" in told and "You may leave the plan before then" in told
     early = cli(url, "2026-01-14T10:00", *args, code=2)
     assert "collection-not-due" in early and "2026-01-15" in early
     assert "3 batch(es) sent now, 40 members" in cli(url, "2026-01-15T10:00", *args)

@@ -18,6 +18,7 @@ from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan, parse_yuan
 from huzhu.domain.plans import CollectionMode, local_date
 from huzhu.services import callbacks, collection, payouts, prepaid, reconcile
+from huzhu.services.statement import statement as member_statement
 
 collect_app = typer.Typer(
     help="Collect a round's charges: debit batches (post-paid) or the balance check (prepaid).",
@@ -152,6 +153,24 @@ def topup(
         )
         uow.commit()
     out.print(f"top-up of {format_yuan(fen)} yuan asked of the gateway as {ref}")
+
+
+@collect_app.command("notices")
+@report_errors
+def notices(membership: int = typer.Option(...)) -> None:
+    """What a member is told before money moves: each recent charge and when it is taken."""
+    with STATE.uow() as uow:
+        s = member_statement(uow, membership, STATE.now())
+    for line in s.lines:
+        state = s.collection.get(line.round_id)
+        if state is not None:
+            out.print(
+                f"round {line.announce_date}: {format_yuan(line.amount)} yuan, {state}",
+                markup=False,
+            )
+    for notice in s.notices:
+        out.print(f"notice: {notice}", markup=False)
+    out.print(f"balance: {format_yuan(s.balance)} yuan")
 
 
 @payouts_app.command("run")
