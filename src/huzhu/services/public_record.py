@@ -299,14 +299,20 @@ def prove(uow: UnitOfWork, round_id: int, membership_id: int) -> Proof:
     nodes = repo.nodes(round_id, [(lvl, i) for lvl, i in above if lvl > 0])
     steps = []
     for s in shape:
+        found: str | None
         if s.level < chunk_levels:
             local = s.sibling - chunk.chunk_no * (size >> s.level)
-            digest = levels[s.level][local].hex()
+            found = levels[s.level][local].hex()
         elif s.level == chunk_levels:
-            digest = chunk_roots[s.sibling]
+            found = chunk_roots.get(s.sibling)
         else:
-            digest = nodes[(s.level - chunk_levels, s.sibling)]
-        steps.append(ProofStep(digest, s.side))
+            found = nodes.get((s.level - chunk_levels, s.sibling))
+        if found is None:
+            raise Conflict(
+                f"round {round_id}: a stored node of its Merkle tree is missing (run huzhu verify)",
+                code="merkle-mismatch",
+            )
+        steps.append(ProofStep(found, s.side))
     record = uow.rounds.get(round_id)
     entry = repo.latest(ROUND_MERKLE_ROOT, f"round:{round_id}")
     context: dict[str, Any] = {}
