@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy import Engine
 from helpers import at
 from huzhu.api.app import create_app
 from huzhu.api.settings import Settings
-from huzhu.services import collection, payouts, reconcile
+from huzhu.services import callbacks, collection, payouts, reconcile
 from huzhu.storage.tables import ledger_transactions
 from huzhu.storage.tables_money import gateway_events, reconciliation_issues
 from huzhu.storage.uow import UnitOfWork
@@ -155,3 +156,28 @@ def test_late_duplicated_and_out_of_order_callbacks_are_harmless(
         reconcile.reconcile(uow, sandbox(uow.conn), date(2026, 1, 15), NOW)
         uow.commit()
     assert_audit_passes(engine)
+
+
+def test_the_same_callback_delivered_twice_at_once_is_applied_once(
+    engine: Engine, sandbox: Sandbox
+) -> None:
+    ref, total = "pp-20260111-d1", 10 * 5400
+    txns = count(engine, ledger_transactions)
+    results: list[str] = []
+
+    def deliver(n: int) -> None:
+        body = json.dumps(debit(ref, total, total, n=n)).encode()
+        gw = sandbox.gateway
+        results.append(callbacks.handle(engine, gw, body, gw.sign(body), NOW).outcome)
+
+    threads = [threading.Thread(target=deliver, args=(n,)) for n in (1, 1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count("applied") == 1, results
+    # The others saw it done, or (SQLite's single writer) were told to come again later.
+    assert set(results) - {"applied"} <= {"already-settled", "duplicate", "error"}
+    assert count(engine, ledger_transactions) == txns + 1
+    with UnitOfWork(engine) as uow:
+        assert uow.collection.batch_by_ref(ref).collected == total

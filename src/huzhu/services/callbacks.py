@@ -12,6 +12,7 @@ Refusals are logged in a transaction of their own, so the log survives the rollb
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ from huzhu.gateways.base import DEBIT_SETTLED, EVENT_TYPES, PAYOUT_PAID, Payment
 from huzhu.services.prepaid import reactivate_if_funded
 from huzhu.storage.uow import UnitOfWork
 
+log = logging.getLogger("huzhu.gateway")
 STALE_PAYOUT = re.compile(r"-p(?P<claim>[0-9]+)-a(?P<attempt>[0-9]+)$")
 
 
@@ -147,6 +149,11 @@ def _apply_debit(
     now: datetime,
 ) -> None:
     plan_id, ref = batch.plan_id, batch.gateway_ref
+    failed_amount = sum(a for _, a, _ in failed)
+    values = {"collected": collected, "failed_items": len(failed), "failed_amount": failed_amount}
+    # Claim the batch first: a concurrent copy of this callback waits here, then finds it settled.
+    if not uow.collection.settle_batch(batch.id, now, **values):
+        raise Refused(200, "already-settled", "settled by another callback meanwhile")
     txn_id = None
     if collected:
         memo = f"{batch.kind} {ref}: {batch.items - len(failed)} of {batch.items} paid"
@@ -156,10 +163,7 @@ def _apply_debit(
             credit_txn(plan_id, f"settled:{ref}", collected, kind=batch.kind, memo=memo),
             now,
         )
-    failed_amount = sum(a for _, a, _ in failed)
-    values = {"collected": collected, "failed_items": len(failed), "failed_amount": failed_amount}
-    if not uow.collection.settle_batch(batch.id, now, transaction_id=txn_id, **values):
-        raise Refused(200, "already-settled", "settled by another callback meanwhile")
+        uow.collection.set_batch_transaction(batch.id, txn_id)
     if batch.kind == "debit":
         uow.collection.add_failures(batch.round_id, plan_id, failed, batch.submitted_at)
     elif batch.kind == "retry":
@@ -192,18 +196,16 @@ def _payout(uow: UnitOfWork, event: dict[str, Any], now: datetime) -> str:
                 409, "conflicting-settlement", f"{ref} failed before, now paid", issue=True
             )
         return "already-settled"
-    if not paid:
-        uow.payments.update_payout(payout.id, "submitted", status="failed")
-        return "applied"
-    txn = _clearing_txn(
-        payout.plan_id, f"settled:{ref}", "payout", amount, AccountKind.CLAIMS_PAYABLE
-    )
-    txn_id = uow.ledger.post(txn, now)
-    if not uow.payments.update_payout(
-        payout.id, "submitted", status="paid", paid_at=now, transaction_id=txn_id
-    ):
+    # Claim the payout first: a concurrent copy of this callback waits here, then finds it done.
+    values = {"status": "paid", "paid_at": now} if paid else {"status": "failed"}
+    if not uow.payments.update_payout(payout.id, "submitted", **values):
         raise Refused(200, "already-settled", "settled by another callback meanwhile")
-    uow.payments.mark_claim_paid(payout.claim_id)
+    if paid:
+        txn = _clearing_txn(
+            payout.plan_id, f"settled:{ref}", "payout", amount, AccountKind.CLAIMS_PAYABLE
+        )
+        uow.payments.update_payout(payout.id, "paid", transaction_id=uow.ledger.post(txn, now))
+        uow.payments.mark_claim_paid(payout.claim_id)
     return "applied"
 
 
@@ -236,6 +238,14 @@ def handle(
             event = {"raw": body[:2000].decode("utf-8", "replace")}
         _log_refusal(engine, gateway.name, event, refused, now)
         return refused.result
+    except Exception as exc:  # logged, and a 5xx makes the gateway send it again later
+        log.exception("gateway callback failed")
+        failure = Refused(500, "error", f"{type(exc).__name__}: {exc}"[:500])
+        try:
+            _log_refusal(engine, gateway.name, event or {"raw": ""}, failure, now)
+        except Exception:
+            log.exception("could not log the failed callback")
+        return failure.result
 
 
 def _log_refusal(

@@ -106,6 +106,10 @@ class CollectionRepository:
         )
         return result.rowcount == 1
 
+    def set_batch_transaction(self, batch_id: int, txn_id: int) -> None:
+        q = update(batches).where(batches.c.id == batch_id).values(transaction_id=txn_id)
+        self.conn.execute(q)
+
     def round_progress(self, round_id: int) -> tuple[Fen, Fen, int]:
         """(amount sent in debit batches, amount waived, debit batches not yet settled)."""
         unsettled = _sum(case((batches.c.status != "settled", 1), else_=0))
