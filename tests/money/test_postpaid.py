@@ -21,8 +21,10 @@ from huzhu.domain.errors import RuleViolation
 from huzhu.domain.members import LeaveReason, Lifecycle
 from huzhu.services import collection, payouts, reconcile
 from huzhu.services.members import leave
+from huzhu.services.notify import MemoryNotifier, set_notifier
 from huzhu.services.rounds import run_round
 from huzhu.services.statement import statement
+from huzhu.storage.tables_claims import inbox_messages
 from huzhu.storage.tables_money import collection_batches, sandbox_requests
 from huzhu.storage.uow import UnitOfWork
 
@@ -79,6 +81,16 @@ def test_a_post_paid_round_is_collected_retried_written_off_paid_and_reconciled(
         notice = statement(uow, leaver, at("2026-01-12"))
     assert notice.collection[notice.lines[-1].round_id] == "due on 2026-01-15"
     assert any("5.40 yuan" in n and "2026-01-15" in n for n in notice.notices)
+    set_notifier(MemoryNotifier())
+    with UnitOfWork(engine) as uow:
+        told = collection.notify_due(uow, "pp", ROUND, at("2026-01-11", 13))
+        uow.commit()
+    with UnitOfWork(engine) as uow:
+        assert collection.notify_due(uow, "pp", ROUND, at("2026-01-11", 14)) == told == 200
+        messages = uow.inbox.page([uow.memberships.get(leaver).person_id], after_id=0, limit=10)
+    set_notifier(None)
+    assert count(engine, inbox_messages, inbox_messages.c.kind == "charge-due") == 200
+    assert "5.40 yuan" in messages[-1].body and "2026-01-15" in messages[-1].body
     with UnitOfWork(engine) as uow:
         leave(uow, leaver, at("2026-01-12"))
         uow.commit()
@@ -86,7 +98,7 @@ def test_a_post_paid_round_is_collected_retried_written_off_paid_and_reconciled(
     with pytest.raises(RuleViolation) as early:
         collect(engine, sandbox, "2026-01-14")
     assert early.value.code == "collection-not-due"
-    assert count(engine, collection_batches) == 0
+    assert count(engine, collection_batches, collection_batches.c.kind == "debit") == 0
 
     first = collect(engine, sandbox, "2026-01-15", batch_size=50)
     assert (first.batches, first.members, first.complete) == (4, 199, True)

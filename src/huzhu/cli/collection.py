@@ -155,6 +155,22 @@ def topup(
     out.print(f"top-up of {format_yuan(fen)} yuan asked of the gateway as {ref}")
 
 
+@collect_app.command("notify")
+@report_errors
+def notify(plan: str = typer.Option(...), on: str = typer.Option(..., "--date")) -> None:
+    """Tell each member of a small plan what the round takes and when (inbox, e-mail, SMS)."""
+    with STATE.uow() as uow:
+        told = collection.notify_due(uow, plan, _date(on), STATE.now())
+        uow.commit()
+    if told is None:
+        out.print(
+            f"more than {collection.SMALL_PLAN:,} members: they are told by their statement "
+            "and their host app's charge.due webhook"
+        )
+    else:
+        out.print(f"{told:,} member(s) told what round {on} takes and when")
+
+
 @collect_app.command("notices")
 @report_errors
 def notices(membership: int = typer.Option(...)) -> None:

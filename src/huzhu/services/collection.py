@@ -24,16 +24,18 @@ from sqlalchemy import Engine
 
 from huzhu.domain.errors import InvalidInput, NotFound, RuleViolation, Violation
 from huzhu.domain.ledger import AccountKind, Posting, Transaction, account_code
-from huzhu.domain.money import Fen
+from huzhu.domain.money import Fen, format_yuan
 from huzhu.domain.plans import CollectionMode, Plan, local_date
 from huzhu.gateways import GatewayFactory
 from huzhu.gateways.base import DebitItem
+from huzhu.services.notify import tell
 from huzhu.storage.repositories.collection import NewBatch
 from huzhu.storage.repositories.rounds import RoundRecord
 from huzhu.storage.uow import UnitOfWork
 
 DEFAULT_BATCH = 10_000
 MAX_BATCH = 100_000
+SMALL_PLAN = 10_000  # up to this many members, each is also told by inbox, e-mail and SMS
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,39 @@ def retry(
                 uow.commit()
             sent, retried = sent + 1, retried + len(items)
     return RetryRun(written_members, written, retried, sent)
+
+
+def notify_due(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime) -> int | None:
+    """Tell each charged member of a small plan, by inbox, e-mail and SMS, what is taken and when.
+
+    Once per round. A plan of more than SMALL_PLAN members is told through its statement notice
+    and host-app webhooks only (None): a message per member is not written for 100 million.
+    """
+    plan, record = round_of(uow, plan_id, announce_date)
+    marker = f"{plan_id}-{_stamp(announce_date)}-notice"
+    done = uow.collection.batch_by_ref(marker)
+    if done is not None:
+        return int(done.items)
+    rows = uow.collection.charged_members(record.id, SMALL_PLAN + 1)
+    if len(rows) > SMALL_PLAN:
+        return None
+    prepaid = plan.collection.mode is CollectionMode.PREPAID
+    for r in rows:
+        amount = format_yuan(int(r.amount))
+        if prepaid:
+            body = f"{amount} yuan was taken from your balance for the round of {announce_date}."
+        else:
+            body = (
+                f"{amount} yuan for the round of {announce_date} will be debited on "
+                f"{record.collect_date}. If you leave the plan before then, it will not be taken."
+            )
+        tell(uow, r.person_id, "charge-due", f"{plan_id}: {amount} yuan", body, now)
+    uow.collection.add_batch(
+        NewBatch(record.id, plan_id, -1, "notice", 0, 0, len(rows), 0, marker),
+        now,
+        status="settled",
+    )
+    return len(rows)
 
 
 def charge_status(uow: UnitOfWork, plan: Plan, record: RoundRecord, membership_id: int) -> str:

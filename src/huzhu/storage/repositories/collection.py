@@ -317,6 +317,18 @@ class CollectionRepository:
         )
         return int(self.conn.scalar(q) or 0)
 
+    def charged_members(self, round_id: int, limit: int) -> list[Row[Any]]:
+        """(membership id, person id, amount) of members charged in a round who have not left."""
+        q = (
+            select(ms.c.id, ms.c.person_id, member_charges.c.amount)
+            .join(ms, ms.c.id == member_charges.c.membership_id)
+            .where(member_charges.c.round_id == round_id, member_charges.c.amount > 0,
+                   ms.c.left_at.is_(None))
+            .order_by(ms.c.id)
+            .limit(limit)
+        )  # fmt: skip
+        return list(self.conn.execute(q))
+
     def batch_covering(self, round_id: int, membership_id: int) -> Row[Any] | None:
         q = select(batches).where(
             batches.c.round_id == round_id,
