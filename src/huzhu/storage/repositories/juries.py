@@ -187,8 +187,8 @@ class JuryRepository:
 
     # --- who may sit ----------------------------------------------------------------------
 
-    def candidates(self, plan_id: str, joined_by: datetime) -> list[Candidate]:
-        """Active members of the plan since `joined_by` who passed the juror test."""
+    def candidates(self, plan_id: str, joined_by: datetime, passed_by: datetime) -> list[Candidate]:
+        """Active members of the plan since `joined_by` who passed the juror test by `passed_by`."""
         joined = func.min(memberships.c.joined_at)
         rows = self.conn.execute(
             select(people.c.id, people.c.guardian_id, joined.label("joined_at"))
@@ -198,7 +198,7 @@ class JuryRepository:
                 memberships.c.plan_id == plan_id,
                 memberships.c.lifecycle == Lifecycle.ACTIVE.value,
                 memberships.c.joined_at <= joined_by,
-                juror_tests.c.passed_at.is_not(None),
+                juror_tests.c.passed_at <= passed_by,
             )
             .group_by(people.c.id, people.c.guardian_id)
             .order_by(people.c.id)
