@@ -24,6 +24,17 @@ from huzhu.storage.tables_money import gateway_events, payouts, reconciliation_i
 ACCEPTED = ("applied", "already-settled", "stale")
 
 
+def _clean(value: Any) -> Any:
+    """Text as PostgreSQL stores it: whatever a caller sent, no NUL characters."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
 class PaymentRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -149,15 +160,17 @@ class PaymentRepository:
     def log_event(
         self, gateway: str, event: dict[str, Any], outcome: str, detail: str, at: datetime
     ) -> None:
+        event = _clean(event)
+
         def text(key: str, size: int) -> str | None:
             value = event.get(key)
             return str(value)[:size] if value is not None else None
 
         self.conn.execute(
             insert(gateway_events).values(
-                gateway=gateway[:40], event_id=text("event_id", 100), type=text("type", 40),
-                ref=text("ref", 100), payload=event, received_at=at, outcome=outcome,
-                detail=detail[:2000],
+                gateway=_clean(gateway[:40]), event_id=text("event_id", 100),
+                type=text("type", 40), ref=text("ref", 100), payload=event, received_at=at,
+                outcome=outcome, detail=_clean(detail[:2000]),
             )
         )  # fmt: skip
 
@@ -167,6 +180,7 @@ class PaymentRepository:
     def add_issue(self, values: dict[str, Any]) -> bool:
         """Record a reconciliation issue once per (gateway, day, ref, kind)."""
         t = reconciliation_issues
+        values = _clean(values)
         same = select(t.c.id).where(
             t.c.gateway == values["gateway"], t.c.statement_date == values["statement_date"],
             t.c.ref == values["ref"], t.c.kind == values["kind"],
