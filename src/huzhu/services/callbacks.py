@@ -72,8 +72,9 @@ def _parse(body: bytes) -> dict[str, Any]:
     if not isinstance(event, dict):
         raise Refused(400, "malformed", "the body is not a JSON object")
     for key in ("event_id", "ref"):
-        if not isinstance(event.get(key), str) or not 0 < len(event[key]) <= 100:
-            raise Refused(400, "malformed", f"'{key}' must be text of 1 to 100 characters")
+        value = event.get(key)
+        if not isinstance(value, str) or not 0 < len(value) <= 100 or not value.isprintable():
+            raise Refused(400, "malformed", f"'{key}' must be 1 to 100 printable characters")
     if event.get("type") not in EVENT_TYPES:
         raise Refused(400, "malformed", f"unknown event type {str(event.get('type'))[:40]!r}")
     return event
