@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Row
 
 from huzhu.domain.errors import InvalidInput, NotFound, RuleViolation, Violation
 from huzhu.domain.ledger import AccountKind, Posting, Transaction, account_code
@@ -97,6 +98,13 @@ def _stamp(day: date) -> str:
     return day.strftime("%Y%m%d")
 
 
+def _next_ref(prefix: str, last: Row[Any] | None) -> str:
+    """The ref after the last batch's when that one has the same prefix, else the first."""
+    if last is None or not last.gateway_ref.startswith(prefix):
+        return f"{prefix}1"
+    return f"{prefix}{int(last.gateway_ref[len(prefix) :]) + 1}"
+
+
 def _waive(uow: UnitOfWork, plan_id: str, record: RoundRecord, now: datetime) -> Fen:
     """Once per round, before its first batch: waive the charges of members who have left."""
     marker = f"{plan_id}-{_stamp(record.announce_date)}-waive"
@@ -153,7 +161,7 @@ def collect(
             if not items:
                 break
             # The ref counts debit batches only, so it is the same whenever this batch is rebuilt.
-            ref = f"{prefix}{uow.collection.count_refs(prefix) + 1}"
+            ref = _next_ref(prefix, last)
             newest = uow.collection.last_batch(record.id)
             total = sum(a for _, a in items)
             batch = NewBatch(
@@ -211,7 +219,7 @@ def retry(
                 record = uow.rounds.get(round_id)
                 assert record is not None
                 prefix = f"{plan_id}-{_stamp(record.announce_date)}-r{_stamp(today)}-"
-                ref = f"{prefix}{uow.collection.count_refs(prefix) + 1}"
+                ref = _next_ref(prefix, uow.collection.last_batch(round_id, "retry"))
                 newest = uow.collection.last_batch(round_id)
                 batch = NewBatch(
                     round_id, plan_id, (newest.batch_no if newest else 0) + 1, "retry",
@@ -272,6 +280,6 @@ def charge_status(uow: UnitOfWork, plan: Plan, record: RoundRecord, membership_i
             "written-off": "not collected: written off, you left the plan for non-payment",
         }.get(exception, exception)
     batch = uow.collection.batch_covering(record.id, membership_id)
-    if batch is None:
+    if batch is None or batch.last_membership_id < membership_id:
         return f"due on {record.collect_date}"
     return "collected" if batch.status == "settled" else "debit sent"

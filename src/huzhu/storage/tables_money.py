@@ -46,6 +46,13 @@ collection_batches = Table(
     Column("failed_amount", BigInteger, nullable=False),
     Column("transaction_id", BigId, ForeignKey("ledger_transactions.id")),
     UniqueConstraint("round_id", "batch_no"),
+    # Which debit batch covers a member: one probe (the greatest first id not above theirs).
+    Index(
+        "ix_collection_batches_round_id_kind_first_membership_id",
+        "round_id",
+        "kind",
+        "first_membership_id",
+    ),
 )
 
 collection_failures = Table(

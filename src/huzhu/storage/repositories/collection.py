@@ -93,10 +93,6 @@ class CollectionRepository:
             q = q.where(batches.c.kind == kind)
         return self.conn.execute(q.order_by(batches.c.batch_no.desc()).limit(1)).first()
 
-    def count_refs(self, ref_prefix: str) -> int:
-        q = select(func.count()).where(batches.c.gateway_ref.startswith(ref_prefix))
-        return int(self.conn.scalar(q) or 0)
-
     def settle_batch(self, batch_id: int, at: datetime, **values: Any) -> bool:
         """Mark a submitted batch settled; False when another callback got there first."""
         result = self.conn.execute(
@@ -301,10 +297,10 @@ class CollectionRepository:
     def collected_for(self, membership_id: int) -> Fen:
         """What the gateway has collected from a member in post-paid rounds."""
         b, c = batches, member_charges
+        probe = self._probe(c.c.round_id, c.c.membership_id).correlate(c).scalar_subquery()
         covered = and_(
-            b.c.round_id == c.c.round_id, b.c.kind == "debit", b.c.status == "settled",
-            c.c.membership_id.between(b.c.first_membership_id, b.c.last_membership_id),
-        )  # fmt: skip
+            b.c.id == probe, b.c.status == "settled", b.c.last_membership_id >= c.c.membership_id
+        )
         still_open = exists().where(
             failures.c.round_id == c.c.round_id,
             failures.c.membership_id == c.c.membership_id,
@@ -329,14 +325,24 @@ class CollectionRepository:
         )  # fmt: skip
         return list(self.conn.execute(q))
 
+    def _probe(self, round_id: Any, membership_id: Any) -> Any:
+        """The debit batch with the greatest first id not above the member's: the only one that
+        can cover them (one index probe on round, kind and first id)."""
+        b = batches.alias("probe")
+        return (
+            select(b.c.id)
+            .where(b.c.round_id == round_id, b.c.kind == "debit",
+                   b.c.first_membership_id <= membership_id)
+            .order_by(b.c.first_membership_id.desc())
+            .limit(1)
+        )  # fmt: skip
+
     def batch_covering(self, round_id: int, membership_id: int) -> Row[Any] | None:
+        """The debit batch whose range may hold the member (check its last id)."""
         q = select(batches).where(
-            batches.c.round_id == round_id,
-            batches.c.kind == "debit",
-            batches.c.first_membership_id <= membership_id,
-            batches.c.last_membership_id >= membership_id,
+            batches.c.id == self._probe(round_id, membership_id).scalar_subquery()
         )
-        return self.conn.execute(q.limit(1)).first()
+        return self.conn.execute(q).first()
 
     def exception_of(self, round_id: int, membership_id: int) -> str | None:
         return self.conn.scalar(

@@ -203,6 +203,12 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "round_id", "batch_no", name=op.f("uq_collection_batches_round_id_batch_no")
         ),
+        sa.Index(
+            "ix_collection_batches_round_id_kind_first_membership_id",
+            "round_id",
+            "kind",
+            "first_membership_id",
+        ),
     )
     op.create_table(
         "collection_failures",
