@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -182,3 +182,19 @@ def test_the_same_callback_delivered_twice_at_once_is_applied_once(
     assert count(engine, ledger_transactions) == txns + 1
     with UnitOfWork(engine) as uow:
         assert uow.collection.batch_by_ref(ref).collected == total
+
+
+def test_a_callback_that_fails_to_arrive_is_sent_again(engine: Engine, sandbox: Sandbox) -> None:
+    tries: list[bytes] = []
+
+    def down(body: bytes, signature: str) -> int:
+        tries.append(body)
+        raise ConnectionError("huzhu is down")
+
+    later = at("2026-01-15", 10) + timedelta(minutes=1)  # the callbacks are due
+    assert sandbox.gateway.pump(later, down) == 0
+    assert sandbox.gateway.pump(later, lambda body, sig: tries.append(body) or 503) == 0
+    assert len(tries) == 4
+    assert sandbox.pump(later) == 2  # both batches, now accepted
+    with UnitOfWork(engine) as uow:
+        assert {b.status for b in uow.collection.batches(1) if b.kind == "debit"} == {"settled"}

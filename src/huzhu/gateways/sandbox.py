@@ -39,6 +39,8 @@ from huzhu.gateways.base import (
 from huzhu.storage.tables_money import sandbox_requests
 
 REASONS = ("insufficient-funds", "account-frozen", "card-expired", "limit-exceeded")
+# Like a real gateway, the sandbox stops sending a callback nobody accepted after a while.
+GIVE_UP_AFTER = timedelta(days=7)
 # deliver(body, signature) -> the HTTP status huzhu answered; 5xx (or an exception) is retried.
 Deliver = Callable[[bytes, str], int]
 
@@ -208,14 +210,18 @@ class SandboxGateway:
     def pump(self, now: datetime, deliver: Deliver, *, limit: int = 1000) -> int:
         """Send every callback that is due by `now`, shuffled; returns how many were accepted.
 
-        Give the gateway an Engine: delivery runs its own transactions.
+        An answer of 5xx (or none) is sent again at the next pump, for up to GIVE_UP_AFTER. Give the
+        gateway an Engine: delivery runs its own transactions.
         """
         with self._conn() as conn:
             rows = [
                 r
                 for r in conn.execute(
                     select(sandbox_requests)
-                    .where(sandbox_requests.c.callbacks_sent < 3)
+                    .where(
+                        sandbox_requests.c.callbacks_sent < 2,
+                        sandbox_requests.c.submitted_at >= now - GIVE_UP_AFTER,
+                    )
                     .order_by(sandbox_requests.c.submitted_at, sandbox_requests.c.ref)
                     .with_for_update(skip_locked=True)
                 )
