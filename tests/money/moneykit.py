@@ -138,6 +138,17 @@ def assert_audit_passes(engine: Engine) -> None:
     assert audit_problems(engine) == {}
 
 
+def reconcile_and_audit(engine: Engine, box: Sandbox, *days: str) -> None:
+    """Reconcile each day's statement, then the audit must pass (clearing back to zero)."""
+    from huzhu.services.reconcile import reconcile
+
+    for day in days:
+        with UnitOfWork(engine) as uow:
+            reconcile(uow, box(uow.conn), date.fromisoformat(day), at(day, 23))
+            uow.commit()
+    assert_audit_passes(engine)
+
+
 def balance(engine: Engine, code: str) -> int:
     with UnitOfWork(engine) as uow:
         return uow.ledger.balance(code)

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from moneykit import Sandbox, assert_audit_passes, build, count, run
+from moneykit import Sandbox, assert_audit_passes, build, count, reconcile_and_audit, run
 from sqlalchemy import Engine
 
 from helpers import at
@@ -115,6 +115,7 @@ def test_bad_callbacks_are_refused_and_logged_and_change_nothing(
     assert count(engine, ledger_transactions) == txns + 1
     assert count(engine, gateway_events) == 15
     assert count(engine, reconciliation_issues) == 2
+    reconcile_and_audit(engine, sandbox, "2026-01-15")
 
 
 def test_late_duplicated_and_out_of_order_callbacks_are_harmless(
@@ -182,6 +183,7 @@ def test_the_same_callback_delivered_twice_at_once_is_applied_once(
     assert count(engine, ledger_transactions) == txns + 1
     with UnitOfWork(engine) as uow:
         assert uow.collection.batch_by_ref(ref).collected == total
+    reconcile_and_audit(engine, sandbox, "2026-01-15")
 
 
 def test_a_callback_that_fails_to_arrive_is_sent_again(engine: Engine, sandbox: Sandbox) -> None:
@@ -198,3 +200,4 @@ def test_a_callback_that_fails_to_arrive_is_sent_again(engine: Engine, sandbox: 
     assert sandbox.pump(later) == 2  # both batches, now accepted
     with UnitOfWork(engine) as uow:
         assert {b.status for b in uow.collection.batches(1) if b.kind == "debit"} == {"settled"}
+    reconcile_and_audit(engine, sandbox, "2026-01-15")
