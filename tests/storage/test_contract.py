@@ -141,12 +141,6 @@ def test_the_version_in_force_is_chosen_by_effective_date(engine: Engine) -> Non
     assert [h.created_at for h in history] == [at("2026-01-01"), at("2026-02-01")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: PlanRepository.get(plan_id, on=<a date before the first effective_from>) "
-    "returns the NEWEST version, not the first one its comment promises: the fallback calls "
-    "self.get(plan_id), which orders by version desc",
-)
 def test_before_its_first_effective_date_a_plan_has_its_first_rules(engine: Engine) -> None:
     install(engine, at("2026-01-01"))
     publish_text(engine, revision(2, "2026-03-01"), at("2026-02-01"))
@@ -471,21 +465,8 @@ def test_balances_now_and_at_a_past_moment(engine: Engine) -> None:
     assert rows and all(r.balance == r.posted for r in rows), rows
 
 
-def test_a_top_up_retried_while_the_first_is_in_flight_credits_once(
-    engine: Engine, request: pytest.FixtureRequest
-) -> None:
+def test_a_top_up_retried_while_the_first_is_in_flight_credits_once(engine: Engine) -> None:
     """A gateway retries a top-up before the first attempt has committed: one credit, one id."""
-    if engine.dialect.name == "postgresql":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="BUG: on PostgreSQL LedgerRepository.post looks the key up before it locks "
-                "the chain head, so a second post of the same key that waited for the lock "
-                "inserts it again and fails with IntegrityError (uq_ledger_transactions_key) "
-                "instead of returning the first transaction; SQLite serialises whole "
-                "transactions and returns the first id",
-            )
-        )
     install(engine, at("2026-01-01"))
     m = join_one(engine, XHB, at("2026-01-02"))
     retry: dict[str, Any] = {}

@@ -80,6 +80,16 @@ def _subledger(repo: AuditRepository) -> Check:
     return check
 
 
+def _credits(repo: AuditRepository) -> Check:
+    check = Check("each member credit matches its transaction")
+    for row in repo.credits_off_their_posting():
+        check.problems.append(
+            f"transaction {row.id} ({row.key}): membership {row.membership_id} credited "
+            f"{row.credited}, member-funds posted {row.posted}"
+        )
+    return check
+
+
 def _collections(repo: AuditRepository) -> Check:
     check = Check("debit batches add up, batch by batch and member by member")
     for row in repo.unbalanced_batches():
@@ -124,10 +134,19 @@ def _rounds(repo: AuditRepository) -> Check:
             check.problems.append(
                 f"{name}: its claims sum to {r.payouts_detail} in {r.cases_detail} cases"
             )
-        if r.posted_funds != r.collected:
-            check.problems.append(
-                f"{name}: the ledger posted {r.posted_funds} of {r.collected} charged"
-            )
+        posted = {
+            "member-funds": (r.posted_member_funds, r.collected),
+            "claims-payable": (r.posted_claims_payable, -r.payouts),
+            "fee-income": (r.posted_fee_income, -r.fee),
+            "backstop": (r.posted_backstop, r.backstop),
+            "surplus-reserve": (r.posted_surplus_reserve, r.carry_in - r.surplus),
+        }
+        for account, (found, expected) in posted.items():
+            if found != expected:
+                check.problems.append(
+                    f"{name}: its transaction posted {found} to {account}, the round says "
+                    f"{expected}"
+                )
         left = previous.get(r.plan_id, 0)
         if r.carry_in != left:
             check.problems.append(f"{name}: carried in {r.carry_in}, the round before left {left}")
@@ -143,6 +162,7 @@ def audit(uow: UnitOfWork) -> AuditReport:
             _chain(repo),
             _accounts(repo),
             _subledger(repo),
+            _credits(repo),
             _collections(repo),
             _clearing(repo),
             _rounds(repo),

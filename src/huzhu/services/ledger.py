@@ -39,13 +39,12 @@ def top_up(uow: UnitOfWork, membership_id: int, amount: Fen, key: str, now: date
         raise InvalidInput("this membership has ended", code="membership-left", field="membership")
     plan_id = membership.plan_id
     full_key = f"top-up:{plan_id}:{key}"
-    if uow.ledger.find(full_key) is not None:
-        # A replay: post() checks the amount matches and returns the first transaction.
-        return uow.ledger.post(member_credit_transaction(plan_id, full_key, amount), now)
-    txn_id = uow.ledger.post(
+    txn_id, created = uow.ledger.post_once(
         member_credit_transaction(plan_id, full_key, amount, memo=f"membership {membership_id}"),
         now,
     )
+    if not created:
+        return txn_id  # a replay, even one racing the first: post_once checked the amounts
     uow.ledger.credit_member(membership_id, txn_id, amount, "top-up", now)
     reactivate_if_funded(uow, membership_id, now)
     uow.ledger.post(

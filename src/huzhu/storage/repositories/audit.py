@@ -195,15 +195,19 @@ class AuditRepository:
             .where(claims.c.round_id == rounds.c.id)
             .scalar_subquery()
         )
-        posted_funds = (
-            select(func.coalesce(func.sum(ledger_postings.c.amount), 0))
-            .join(ledger_accounts, ledger_accounts.c.id == ledger_postings.c.account_id)
-            .where(
-                ledger_postings.c.transaction_id == rounds.c.transaction_id,
-                ledger_accounts.c.kind == literal(AccountKind.MEMBER_FUNDS.value),
+
+        def posted(kind: AccountKind) -> Any:
+            return (
+                select(func.coalesce(func.sum(ledger_postings.c.amount), 0))
+                .join(ledger_accounts, ledger_accounts.c.id == ledger_postings.c.account_id)
+                .where(
+                    ledger_postings.c.transaction_id == rounds.c.transaction_id,
+                    ledger_accounts.c.kind == literal(kind.value),
+                )
+                .scalar_subquery()
+                .label(f"posted_{kind.name.lower()}")
             )
-            .scalar_subquery()
-        )
+
         return list(
             self.conn.execute(
                 select(
@@ -211,7 +215,49 @@ class AuditRepository:
                     charged.label("charged_detail"),
                     paid.label("payouts_detail"),
                     cases.label("cases_detail"),
-                    posted_funds.label("posted_funds"),
+                    posted(AccountKind.MEMBER_FUNDS),
+                    posted(AccountKind.CLAIMS_PAYABLE),
+                    posted(AccountKind.FEE_INCOME),
+                    posted(AccountKind.BACKSTOP),
+                    posted(AccountKind.SURPLUS_RESERVE),
                 ).order_by(rounds.c.plan_id, rounds.c.announce_date)
+            )
+        )
+
+    def credits_off_their_posting(self) -> list[Row[Any]]:
+        """Transactions whose member credits differ from what they posted to member-funds."""
+        credited = (
+            select(
+                member_credits.c.transaction_id,
+                func.sum(member_credits.c.amount).label("credited"),
+                func.min(member_credits.c.membership_id).label("membership_id"),
+            )
+            .group_by(member_credits.c.transaction_id)
+            .subquery()
+        )
+        funds = (
+            select(
+                ledger_postings.c.transaction_id, func.sum(ledger_postings.c.amount).label("posted")
+            )
+            .join(ledger_accounts, ledger_accounts.c.id == ledger_postings.c.account_id)
+            .where(ledger_accounts.c.kind == AccountKind.MEMBER_FUNDS.value)
+            .group_by(ledger_postings.c.transaction_id)
+            .subquery()
+        )
+        return list(
+            self.conn.execute(
+                select(
+                    ledger_transactions.c.id,
+                    ledger_transactions.c.key,
+                    credited.c.membership_id,
+                    credited.c.credited,
+                    func.coalesce(funds.c.posted, 0).label("posted"),
+                )
+                .select_from(
+                    credited.join(
+                        ledger_transactions, ledger_transactions.c.id == credited.c.transaction_id
+                    ).outerjoin(funds, funds.c.transaction_id == credited.c.transaction_id)
+                )
+                .where(func.coalesce(funds.c.posted, 0) != -credited.c.credited)
             )
         )

@@ -87,15 +87,17 @@ class LedgerRepository:
 
     def post(self, txn: Transaction, at: datetime) -> int:
         """Append a balanced transaction; posting the same key again returns the first one."""
+        return self.post_once(txn, at)[0]
+
+    def post_once(self, txn: Transaction, at: datetime) -> tuple[int, bool]:
+        """Like `post`, and also says whether this call created the transaction.
+
+        Callers that write more than the transaction (a member's credit row) do so only when it
+        was created here, so a retry that races the first attempt cannot add a second credit.
+        """
         wanted = tuple(sorted((p.account, p.amount) for p in txn.postings))
-        existing = self.find(txn.key)
-        if existing is not None:
-            if existing.postings != wanted:
-                raise Conflict(
-                    f"transaction {txn.key!r} was already posted with other amounts",
-                    code="idempotency-key-reused",
-                )
-            return existing.id
+        # Lock the plan's chain head first: a concurrent twin with the same key then waits here
+        # until the first commits, and finds its transaction below instead of colliding.
         head = self.conn.execute(
             select(ledger_heads.c.digest, ledger_heads.c.length)
             .where(ledger_heads.c.plan_id == txn.plan_id)
@@ -103,6 +105,14 @@ class LedgerRepository:
         ).first()
         if head is None:
             raise NotFound(f"plan {txn.plan_id!r} has no ledger", code="unknown-plan")
+        existing = self.find(txn.key)
+        if existing is not None:
+            if existing.postings != wanted:
+                raise Conflict(
+                    f"transaction {txn.key!r} was already posted with other amounts",
+                    code="idempotency-key-reused",
+                )
+            return existing.id, False
         ids: dict[str, int] = {
             row.code: row.id
             for row in self.conn.execute(
@@ -143,7 +153,7 @@ class LedgerRepository:
             .where(ledger_heads.c.plan_id == txn.plan_id)
             .values(digest=digest, length=head.length + 1)
         )
-        return txn_id
+        return txn_id, True
 
     def credit_member(
         self, membership_id: int, txn_id: int, amount: Fen, kind: str, at: datetime

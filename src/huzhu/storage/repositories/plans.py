@@ -77,8 +77,11 @@ class PlanRepository:
             q = q.where(plan_versions.c.effective_from <= on)
         row = self.conn.execute(q.order_by(plan_versions.c.version.desc()).limit(1)).first()
         if row is None:
-            if on is not None and self.exists(plan_id):
-                return self.get(plan_id)  # before its first effective date: its first rules
+            first = self.conn.scalar(
+                select(func.min(plan_versions.c.version)).where(plan_versions.c.plan_id == plan_id)
+            )
+            if on is not None and first is not None:
+                return self.get_version(plan_id, int(first))  # before it took effect: first rules
             raise NotFound(f"no plan {plan_id!r}", code="unknown-plan", field="plan")
         return parse_document(row.document, row.sha256)
 
