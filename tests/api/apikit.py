@@ -1,0 +1,323 @@
+"""Builders for the HTTP API tests: an app on a test database, accounts, identities and a world.
+
+Accounts are made through the services (no argon2 hash: a hash costs half a second here), and
+everything a member does afterwards goes through the API itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from helpers import at, healthy, id_number, install
+from huzhu.api.app import create_app
+from huzhu.api.settings import Settings
+from huzhu.domain.access import Role
+from huzhu.domain.plans import CHINA_TZ
+from huzhu.services.accounts import open_session
+from huzhu.storage.uow import UnitOfWork
+
+PLAN = "xiang-hu-bao"  # post-paid, accidents covered from day one, rounds on the 7th and 21st
+NOW = at("2026-03-02")  # a Monday, 10:00 in Beijing
+ROUND_DAY = date(2026, 3, 7)  # the first announcement date after NOW
+AFTER_LOCK = at("2026-03-09")  # the round of ROUND_DAY may run from here on
+TTL = timedelta(days=3650)  # sessions outlive every clock move a test makes
+
+FAST = Settings(
+    sign_in_limit="1000/minute", join_limit="1000/minute", session_ttl=TTL, sandbox_credit_score=700
+)
+
+PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
+
+
+class Clock:
+    """The app's clock (`app.state.clock`), which a test moves on."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def real_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass
+class User:
+    username: str
+    account_id: int
+    token: str
+    person_id: int | None = None
+    id_number: str | None = None
+    name: str | None = None
+    memberships: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    """Assert an RFC 9457 problem with this status (and code); returns the body."""
+    assert response.status_code == status, (response.status_code, response.text)
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    body: dict[str, Any] = response.json()
+    assert body.keys() >= PROBLEM_KEYS, body
+    assert body["status"] == status
+    assert body["type"] == f"urn:huzhu:problem:{body['code']}"
+    if code is not None:
+        assert body["code"] == code, body
+    return body
+
+
+class Api:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        settings: Settings = FAST,
+        *,
+        install_plans: bool = True,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        if install_plans:
+            install(engine, clock())
+        self.app = create_app(settings, engine)
+        self.app.state.clock = clock
+        self.client = TestClient(self.app, raise_server_exceptions=False)
+        self._n = 0
+        self._answers: dict[str, dict[str, bool]] = {}
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        user: User | None = None,
+        *,
+        json: Any = None,
+        key: str | None = None,
+        headers: dict[str, str] | None = None,
+        **kw: Any,
+    ) -> httpx.Response:
+        sent = dict(headers or {})
+        if user is not None:
+            sent.update(user.auth)
+        if key is not None:
+            sent["Idempotency-Key"] = key
+        return self.client.request(method, path, json=json, headers=sent, **kw)
+
+    def get(self, path: str, user: User | None = None, **kw: Any) -> httpx.Response:
+        return self.call("GET", path, user, **kw)
+
+    def post(self, path: str, user: User | None = None, **kw: Any) -> httpx.Response:
+        return self.call("POST", path, user, **kw)
+
+    def put(self, path: str, user: User | None = None, **kw: Any) -> httpx.Response:
+        return self.call("PUT", path, user, **kw)
+
+    def count(self, table: str, where: str = "1=1", **params: Any) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(text(f"SELECT count(*) FROM {table} WHERE {where}"), params))
+
+    def rows(self, sql: str, **params: Any) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(text(sql), params))
+
+    def today(self) -> date:
+        """The calendar date in Beijing, as the plans count days."""
+        return self.clock().astimezone(CHINA_TZ).date()
+
+    def next_n(self) -> int:
+        self._n += 1
+        return self._n
+
+    # --- people ---------------------------------------------------------------------------
+
+    def account(self, username: str, *roles: str) -> User:
+        """An account with these roles (default member) and a bearer session."""
+        now = self.clock()
+        with UnitOfWork(self.engine) as uow:
+            account_id = uow.accounts.add(
+                now=now,
+                roles=frozenset(Role(r) for r in (roles or ("member",))),
+                username=username,
+            )
+            issued = open_session(uow, account_id, now, cookie=False, ttl=TTL)
+            uow.commit()
+        return User(username, account_id, issued.token)
+
+    def sign_in_again(self, user: User) -> User:
+        """A second, independent session for the same account."""
+        with UnitOfWork(self.engine) as uow:
+            issued = open_session(uow, user.account_id, self.clock(), cookie=False, ttl=TTL)
+            uow.commit()
+        return User(user.username, user.account_id, issued.token, user.person_id)
+
+    def person_body(
+        self,
+        *,
+        n: int | None = None,
+        birth: date = date(1990, 5, 17),
+        name: str = "张伟",
+        **extra: Any,
+    ) -> dict[str, Any]:
+        number = id_number(n if n is not None else self.next_n(), birth)
+        return {"id_number": number, "name": name, **extra}
+
+    def identity(self, user: User, **person: Any) -> User:
+        body = self.person_body(**person)
+        r = self.put("/v1/me/person", user, json=body)
+        assert r.status_code == 200, r.text
+        user.person_id = r.json()["id"]
+        user.id_number = body["id_number"]
+        user.name = body["name"]
+        return user
+
+    def member(self, username: str, *roles: str, plan: str | None = PLAN, **person: Any) -> User:
+        """An account with an identity and (unless plan is None) a membership of `plan`."""
+        user = self.identity(self.account(username, *(roles or ("member",))), **person)
+        if plan is not None:
+            user.memberships[plan] = self.joined(user, plan)
+        return user
+
+    def dependant(self, guardian: User, **person: Any) -> int:
+        person.setdefault("birth", date(2015, 6, 1))
+        person.setdefault("name", "张小宝")
+        r = self.post("/v1/me/dependants", guardian, json=self.person_body(**person))
+        assert r.status_code == 201, r.text
+        return int(r.json()["id"])
+
+    # --- actions --------------------------------------------------------------------------
+
+    def join(
+        self, user: User, plan: str = PLAN, *, key: str | None = "auto", **fields: Any
+    ) -> httpx.Response:
+        if plan not in self._answers:
+            self._answers[plan] = healthy(self.engine, plan)
+        body = {"plan_id": plan, "health_answers": self._answers[plan], **fields}
+        if key == "auto":
+            key = f"join-{self.next_n()}"
+        return self.post("/v1/memberships", user, json=body, key=key)
+
+    def joined(self, user: User, plan: str = PLAN, **fields: Any) -> int:
+        r = self.join(user, plan, **fields)
+        assert r.status_code == 201, r.text
+        return int(r.json()["membership"]["id"])
+
+    def claim_body(self, membership_id: int, **extra: Any) -> dict[str, Any]:
+        return {
+            "membership_id": membership_id,
+            "condition_code": "AC-01",  # accidents are covered from day one
+            "diagnosis_date": self.today().isoformat(),
+            "hospital": "北京协和医院",
+            "evidence": ["report.pdf"],
+            **extra,
+        }
+
+    def claim(self, user: User, membership_id: int, **extra: Any) -> int:
+        r = self.post("/v1/claims", user, json=self.claim_body(membership_id, **extra))
+        assert r.status_code == 201, r.text
+        assert r.json()["state"] == "submitted", r.text
+        return int(r.json()["id"])
+
+    def run_round(self, operator: User, day: date, plan: str = PLAN) -> httpx.Response:
+        return self.post(
+            f"/v1/plans/{plan}/rounds",
+            operator,
+            json={"announce_date": day.isoformat()},
+            key=f"round-{plan}-{day}",
+        )
+
+
+@dataclass
+class World:
+    """Who is who in the authorization tests, all made through the API at NOW.
+
+    A and B are plain members; A enrolled dependant D. R is a reviewer who is also a member and
+    enrolled dependant RD. C's claim was approved and shared in the round of ROUND_DAY. The clock
+    stands at AFTER_LOCK when the world is handed over.
+    """
+
+    api: Api
+    a: User
+    b: User
+    c: User
+    reviewer: User
+    operator: User
+    auditor: User
+    d_person: int
+    d_membership: int
+    rd_person: int
+    rd_membership: int
+    claim_a: int
+    claim_d: int
+    claim_b: int
+    claim_r: int
+    claim_rd: int
+    claim_c: int
+    round_id: int
+
+    @property
+    def m_a(self) -> int:
+        return self.a.memberships[PLAN]
+
+    @property
+    def m_b(self) -> int:
+        return self.b.memberships[PLAN]
+
+
+C_PHONE = "13800138000"
+
+
+def build_world(api: Api) -> World:
+    operator = api.account("operator", "operator")
+    auditor = api.account("auditor", "auditor")
+    a = api.member("alice", name="李明华")
+    b = api.member("bob", name="王建国")
+    c = api.member("carol", name="吴小漫", phone=C_PHONE, province_code="44")
+    reviewer = api.member("rita", "member", "reviewer", name="赵敏")
+    d_person = api.dependant(a)
+    d_membership = api.joined(a, dependant_id=d_person)
+    rd_person = api.dependant(reviewer, name="赵小宝")
+    rd_membership = api.joined(reviewer, dependant_id=rd_person)
+    claim_a = api.claim(a, a.memberships[PLAN])
+    claim_d = api.claim(a, d_membership)
+    claim_b = api.claim(b, b.memberships[PLAN])
+    claim_r = api.claim(reviewer, reviewer.memberships[PLAN])
+    claim_rd = api.claim(reviewer, rd_membership)
+    claim_c = api.claim(c, c.memberships[PLAN])
+    r = api.post(f"/v1/claims/{claim_c}/approve", reviewer)
+    assert r.status_code == 200, r.text
+    api.clock.now = AFTER_LOCK
+    r = api.run_round(operator, ROUND_DAY)
+    assert r.status_code == 201, r.text
+    return World(
+        api=api,
+        a=a,
+        b=b,
+        c=c,
+        reviewer=reviewer,
+        operator=operator,
+        auditor=auditor,
+        d_person=d_person,
+        d_membership=d_membership,
+        rd_person=rd_person,
+        rd_membership=rd_membership,
+        claim_a=claim_a,
+        claim_d=claim_d,
+        claim_b=claim_b,
+        claim_r=claim_r,
+        claim_rd=claim_rd,
+        claim_c=claim_c,
+        round_id=int(r.json()["id"]),
+    )
