@@ -16,7 +16,21 @@ from huzhu import __version__
 from huzhu.api import problems
 from huzhu.api.middleware import BodyGuard
 from huzhu.api.ratelimit import RateLimiter
-from huzhu.api.routes import admin, auth, claims, ledger, me, memberships, plans, rounds
+from huzhu.api.routes import (
+    admin,
+    auth,
+    claim_steps,
+    claims,
+    evidence,
+    inbox,
+    juries,
+    ledger,
+    me,
+    memberships,
+    objections,
+    plans,
+    rounds,
+)
 from huzhu.api.routes import gateway as gateway_routes
 from huzhu.api.settings import Settings
 from huzhu.gateways import default_name as default_gateway
@@ -93,7 +107,9 @@ def create_app(
     app.state.limiter = RateLimiter()
     problems.install(app)
     for router in (auth.router, me.router, plans.router, memberships.router, claims.router,
-                   rounds.router, ledger.router, admin.router, gateway_routes.router):  # fmt: skip
+                   rounds.router, ledger.router, admin.router, gateway_routes.router,
+                   claim_steps.router, evidence.router, objections.router, juries.router,
+                   inbox.router):  # fmt: skip
         app.include_router(router)
-    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, uploads=evidence.UPLOADS)
     return app

@@ -1,8 +1,14 @@
-"""Refuse oversized bodies (413) and bodies that are not JSON (415) before any endpoint runs."""
+"""Refuse oversized bodies (413) and bodies that are not JSON (415) before any endpoint runs.
+
+Upload routes (`uploads`: a path pattern and its own size limit) take raw bytes instead of JSON;
+the endpoint checks what the bytes are.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,24 +39,33 @@ class _TooLarge(Exception):
 
 
 class BodyGuard:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, uploads: Sequence[tuple[str, int]] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = [(re.compile(pattern), limit) for pattern, limit in uploads]
+
+    def _limit(self, path: str) -> tuple[int, bool]:
+        """(the body limit, whether raw bytes are accepted) for a request path."""
+        for pattern, limit in self.uploads:
+            if pattern.match(path):
+                return limit, True
+        return self.max_bytes, False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        limit, upload = self._limit(scope.get("path", ""))
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            await _problem(
-                send, 413, "body-too-large", f"bodies are limited to {self.max_bytes} bytes"
-            )
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await _problem(send, 413, "body-too-large", f"bodies are limited to {limit} bytes")
             return
         has_body = length not in (None, "0") or "transfer-encoding" in headers
         media = headers.get("content-type", "").split(";")[0].strip().lower()
-        if has_body and media != "application/json":
+        if has_body and not upload and media != "application/json":
             await _problem(send, 415, "unsupported-media-type", "send the body as application/json")
             return
         received = 0
@@ -61,7 +76,7 @@ class BodyGuard:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise _TooLarge
             return message
 
@@ -75,6 +90,4 @@ class BodyGuard:
             await self.app(scope, counted, tracking_send)
         except _TooLarge:
             if not started:
-                await _problem(
-                    send, 413, "body-too-large", f"bodies are limited to {self.max_bytes} bytes"
-                )
+                await _problem(send, 413, "body-too-large", f"bodies are limited to {limit} bytes")

@@ -1,0 +1,45 @@
+"""The caller's in-app inbox: every step of their claims (and their dependants'), jury duties."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from huzhu.api import guards
+from huzhu.api.claim_access import ItemId, hidden
+from huzhu.api.deps import Caller, Now, Uow
+from huzhu.api.pagination import Cursor, Limit, Page, decode, page
+from huzhu.api.problems import ERROR_RESPONSES
+from huzhu.api.schemas_claims import InboxMessageOut
+from huzhu.storage.repositories.inbox import Message
+
+router = APIRouter(prefix="/v1/me/inbox", tags=["me"], responses=ERROR_RESPONSES)
+
+
+def message_out(m: Message) -> InboxMessageOut:
+    return InboxMessageOut(
+        id=m.id,
+        person_id=m.person_id,
+        claim_id=m.claim_id,
+        kind=m.kind,
+        title=m.title,
+        body=m.body,
+        created_at=m.created_at,
+        read_at=m.read_at,
+    )
+
+
+@router.get("")
+def inbox(
+    principal: Caller, uow: Uow, unread: bool = False, cursor: Cursor = None, limit: Limit = 50
+) -> Page[InboxMessageOut]:
+    """Your messages and your dependants', oldest first."""
+    people = guards.own_person_ids(uow, principal)
+    found = uow.inbox.page(people, after_id=decode(cursor), limit=limit, unread=unread)
+    return page([message_out(m) for m in found], limit, found[-1].id if found else None)
+
+
+@router.post("/{message_id}/read", status_code=204)
+def mark_read(message_id: ItemId, principal: Caller, uow: Uow, now: Now) -> None:
+    if not uow.inbox.mark_read(message_id, guards.own_person_ids(uow, principal), now):
+        raise hidden("message", message_id)
+    uow.commit()

@@ -1,0 +1,118 @@
+"""Public announcements of approved cases, and the members' objections to them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from huzhu.api import claim_access as access
+from huzhu.api.claim_access import ClaimId, ItemId
+from huzhu.api.deps import Caller, Now, Uow
+from huzhu.api.pagination import Cursor, Limit, Page, decode, page
+from huzhu.api.problems import ERROR_RESPONSES
+from huzhu.api.schemas import money
+from huzhu.api.schemas_claims import AnnouncementOut, ObjectionOut, ObjectionReviewIn, ReasonIn
+from huzhu.domain.access import Role
+from huzhu.domain.errors import NotFound, RuleViolation, Violation
+from huzhu.domain.identity import mask_name, province_name
+from huzhu.domain.plans import local_date
+from huzhu.plans.loader import load_catalogue
+from huzhu.services import objections as svc
+from huzhu.storage.repositories.claim_review import Objection
+
+router = APIRouter(tags=["announcements"], responses=ERROR_RESPONSES)
+
+
+def _card(row: Any) -> AnnouncementOut:
+    return AnnouncementOut(
+        claim_id=row.id,
+        plan_id=row.plan_id,
+        name=mask_name(row.name),
+        condition_code=row.condition_code,
+        condition=load_catalogue().get(row.condition_code).zh,
+        age=row.age_at_diagnosis,
+        sex=row.sex,
+        province=province_name(row.province_code) if row.province_code else None,
+        payout=money(row.payout or 0),
+        days_since_joining=(row.diagnosis_date - local_date(row.joined_at)).days,
+        diagnosis_date=row.diagnosis_date,
+        objections_until=row.window_ends_at,
+    )
+
+
+def objection_out(o: Objection, as_staff: bool) -> ObjectionOut:
+    return ObjectionOut(
+        id=o.id,
+        claim_id=o.claim_id,
+        reason=o.reason,
+        created_at=o.created_at,
+        status=o.status.value,
+        review_note=o.review_note,
+        reviewed_at=o.reviewed_at,
+        objector_person_id=o.person_id if as_staff else None,
+    )
+
+
+@router.get("/v1/announcements")
+def announcements(
+    uow: Uow,
+    now: Now,
+    plan_id: str | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[AnnouncementOut]:
+    """Cases on public announcement now (public): any member of the plan may object until
+    `objections_until`. Names are masked."""
+    rows = uow.workflow.announced(plan_id, now, limit, decode(cursor))
+    return page([_card(r) for r in rows], limit, rows[-1].id if rows else None)
+
+
+@router.post("/v1/claims/{claim_id}/objections", status_code=201)
+def object_to(
+    claim_id: ClaimId, body: ReasonIn, principal: Caller, uow: Uow, now: Now
+) -> ObjectionOut:
+    """Object to an announced case, with a reason, while its window is open (members of the
+    plan). The claimant is told the reason, never who objected."""
+    try:
+        claim = uow.claims.get(claim_id)
+    except NotFound:
+        raise access.hidden("claim", claim_id) from None
+    if uow.workflow.get(claim_id).window_ends_at is None:
+        # Never announced: its existence is not public.
+        access.visible(uow, principal, claim_id)
+    if principal.person_id is None:
+        raise RuleViolation(
+            [Violation("not-a-member", "only members of the plan may object", "person")]
+        )
+    objection = svc.object_to(uow, claim_id, principal.person_id, body.reason, now)
+    access.log(uow, principal, claim, "claim.objection", now, objection_id=objection.id)
+    uow.commit()
+    return objection_out(objection, as_staff=False)
+
+
+@router.get("/v1/claims/{claim_id}/objections")
+def objections(claim_id: ClaimId, principal: Caller, uow: Uow) -> list[ObjectionOut]:
+    """The objections to a case: for the claimant (without who objected) and the reviewers."""
+    _, as_staff = access.visible(uow, principal, claim_id)
+    return [objection_out(o, as_staff) for o in uow.objections.for_claim(claim_id)]
+
+
+@router.post("/v1/objections/{objection_id}/review")
+def review(
+    objection_id: ItemId, body: ObjectionReviewIn, principal: Caller, uow: Uow, now: Now
+) -> ObjectionOut:
+    """Uphold (the claim is rejected, appealable) or dismiss an objection (reviewers, never on
+    their own or a dependant's claim)."""
+    principal.require(Role.REVIEWER)
+    try:
+        found = uow.objections.get(objection_id)
+    except NotFound:
+        raise access.hidden("objection", objection_id) from None
+    access.decider(uow, principal, found.claim_id)
+    outcome = svc.Outcome(body.outcome)
+    done = svc.review(uow, objection_id, outcome, body.explanation, access.actor(principal), now)
+    claim = uow.claims.get(found.claim_id)
+    access.log(uow, principal, claim, f"claim.objection_{done.status.value}", now)
+    uow.commit()
+    return objection_out(done, as_staff=True)

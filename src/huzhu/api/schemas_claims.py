@@ -1,0 +1,194 @@
+"""Request and response bodies of the claims workflow: investigation, evidence, announcements,
+objections, appeals and juries, and the inbox."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from huzhu.api.schemas import ClaimOut, FenIn, In, Money
+
+Id = Annotated[int, Field(ge=1, le=2**53)]
+LongText = Annotated[str, Field(min_length=1, max_length=2000)]
+Statement = Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class PayoutIn(In):
+    """`payout_fen` sets the payout where the plan's rules give none (e.g. after a jury)."""
+
+    payout_fen: FenIn | None = None
+
+
+class AssignIn(In):
+    account_id: Id
+
+
+class DocumentsIn(In):
+    what: LongText
+    days: Annotated[int, Field(ge=1, le=180)] | None = None
+
+
+class FindingsIn(In):
+    text: Statement
+
+
+class ReasonIn(In):
+    reason: LongText
+
+
+class AppealIn(In):
+    statement: Statement
+
+
+class ObjectionReviewIn(In):
+    outcome: Literal["uphold", "dismiss"]
+    explanation: LongText
+
+
+class DrawJuryIn(In):
+    seed: Annotated[str, Field(min_length=8, max_length=128)] | None = None
+
+
+class VoteIn(In):
+    vote: Literal["overturn", "uphold"]
+
+
+class JurorTestIn(In):
+    answers: Annotated[
+        dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=200)]],
+        Field(max_length=20),
+    ]
+
+
+class SweepIn(In):
+    plan_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+class ClaimEventOut(BaseModel):
+    at: datetime
+    action: str
+    from_state: str | None
+    to_state: str | None
+    actor: str | None  # hidden from the claimant
+    details: dict[str, Any]
+
+
+class WorkflowOut(BaseModel):
+    claim: ClaimOut
+    assignee_account_id: int | None
+    documents_due: datetime | None
+    documents_requested: str | None
+    objections_until: datetime | None
+    appeal_until: datetime | None
+    final_at: datetime | None
+    jury_decided: bool
+    events: list[ClaimEventOut]
+
+
+class FlagOut(BaseModel):
+    code: str
+    message: str
+
+
+class EvidenceOut(BaseModel):
+    id: int
+    claim_id: int
+    sha256: str
+    media_type: str
+    size: int
+    filename: str | None
+    uploaded_at: datetime
+    reused_in_claims: list[int] | None = None  # reviewers only
+
+
+class AnnouncementOut(BaseModel):
+    claim_id: int
+    plan_id: str
+    name: str
+    condition_code: str
+    condition: str
+    age: int
+    sex: str
+    province: str | None
+    payout: Money
+    days_since_joining: int
+    diagnosis_date: date
+    objections_until: datetime
+
+
+class ObjectionOut(BaseModel):
+    id: int
+    claim_id: int
+    reason: str
+    created_at: datetime
+    status: str
+    review_note: str | None
+    reviewed_at: datetime | None
+    objector_person_id: int | None = None  # reviewers only
+
+
+class JuryOut(BaseModel):
+    id: int
+    claim_id: int
+    seed: str
+    quorum: int
+    eligible_count: int
+    eligible_digest: str
+    drawn_at: datetime
+    deadline: datetime
+    status: str
+    jurors: int
+    declined: int
+    # Sealed until the close:
+    closed_at: datetime | None = None
+    result: str | None = None
+    overturn: int | None = None
+    uphold: int | None = None
+
+
+class JuryDutyOut(BaseModel):
+    jury: JuryOut
+    my_status: str
+    case: dict[str, Any]
+    reason_code: str | None
+    reason_text: str | None
+    appeal_statement: str | None
+
+
+class QuestionOut(BaseModel):
+    id: str
+    en: str
+    zh: str
+    options: list[str]
+
+
+class JurorTestOut(BaseModel):
+    questions: list[QuestionOut]
+    passed_at: datetime | None
+
+
+class JurorTestResultOut(BaseModel):
+    score: int
+    total: int
+    passed: bool
+
+
+class InboxMessageOut(BaseModel):
+    id: int
+    person_id: int
+    claim_id: int | None
+    kind: str
+    title: str
+    body: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+class SweepOut(BaseModel):
+    documents_expired: int
+    made_final: int
