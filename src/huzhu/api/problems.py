@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from huzhu.domain.errors import HuzhuError, RuleViolation
@@ -86,6 +87,14 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def _unique_violation(exc: IntegrityError) -> bool:
+    """A UNIQUE constraint refused the write (PostgreSQL SQLSTATE 23505, or SQLite's message)."""
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate is not None:
+        return bool(sqlstate == "23505")
+    return "UNIQUE constraint failed" in str(exc.orig)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(HuzhuError)
     async def domain_error(_: Request, exc: HuzhuError) -> JSONResponse:
@@ -124,6 +133,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
+            # FastAPI could not read the body: an integer of thousands of digits, nesting too deep.
+            message = "the body is not JSON that can be read (a number too long, nesting too deep?)"
+            violation = ViolationOut(code="malformed", message=message, field="body")
+            return problem(
+                422, "malformed-request", f"body: {message}", field="body", violations=[violation]
+            )
         code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         return problem(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
 
@@ -131,3 +147,17 @@ def install(app: FastAPI) -> None:
     async def crash(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return problem(500, "server-error", "something went wrong; it has been logged")
+
+    @app.exception_handler(IntegrityError)
+    async def clash(request: Request, exc: IntegrityError) -> JSONResponse:
+        # Two requests raced past the same "does it exist yet?" check (a username, a host app's
+        # name, an ID number): the database's UNIQUE constraint refused the second. That is a
+        # conflict the client can retry (and get the precise refusal), not a server error.
+        if not _unique_violation(exc):
+            return await crash(request, exc)
+        log.warning("unique constraint refused a concurrent write: %s", exc.orig)
+        return problem(
+            409,
+            "conflict",
+            "this clashes with a change made at the same moment; send the request again",
+        )

@@ -3,15 +3,39 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from huzhu.domain.money import MAX_FEN
+
+T = TypeVar("T")
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def no_nul(value: T) -> T:
+    """Refuse text with a NUL character: no field means one, and PostgreSQL cannot store it."""
+    if _has_nul(value):
+        raise ValueError("text may not contain NUL (\\u0000) characters")
+    return value
 
 
 class In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        return no_nul(value)
 
 
 class Money(BaseModel):
@@ -26,6 +50,16 @@ def money(fen: int) -> Money:
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
 FenIn = Annotated[int, Field(ge=0, le=MAX_FEN)]
+# Ids are positive and within JSON's exact integers (and far inside the database's BIGINT);
+# plan versions fit the database's INTEGER.
+MAX_ID = 2**53
+MAX_VERSION = 2**31 - 1
+IdIn = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Days a plan can be about (announcements, diagnoses): the calendar arithmetic on them (lock and
+# collection dates, time-zone shifts) stays far from the ends of Python's date range.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+DayIn = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 
 
 # --- accounts ---------------------------------------------------------------------------
@@ -162,7 +196,7 @@ class JoinIn(In):
     health_answers: Annotated[
         dict[Annotated[str, Field(max_length=64)], bool], Field(max_length=20)
     ]
-    dependant_id: Annotated[int, Field(ge=1, le=2**53)] | None = None
+    dependant_id: IdIn | None = None
     person: PersonIn | None = None
 
 
@@ -225,9 +259,9 @@ class StatementOut(BaseModel):
 
 
 class ClaimIn(In):
-    membership_id: Annotated[int, Field(ge=1, le=2**53)]
+    membership_id: IdIn
     condition_code: Annotated[str, Field(min_length=4, max_length=8)]
-    diagnosis_date: date
+    diagnosis_date: DayIn
     hospital: Text
     evidence: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=20)
@@ -261,7 +295,7 @@ class ClaimOut(BaseModel):
 
 
 class RoundRunIn(In):
-    announce_date: date
+    announce_date: DayIn
 
 
 class CaseCard(BaseModel):

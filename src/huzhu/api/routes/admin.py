@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from huzhu.api.audit import record
 from huzhu.api.deps import Now, Uow, role
 from huzhu.api.pagination import Cursor, Limit, Page, decode, page
+from huzhu.api.params import PathId, QueryId
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.routes.auth import account_out
 from huzhu.api.schemas import AccountOut, HostAppIn, HostAppOut, RolesIn, WebhookEventOut
@@ -31,7 +32,7 @@ def list_accounts(
 
 @router.put("/accounts/{account_id}/roles")
 def set_roles(
-    account_id: int, body: RolesIn, principal: Operator, uow: Uow, now: Now
+    account_id: PathId, body: RolesIn, principal: Operator, uow: Uow, now: Now
 ) -> AccountOut:
     """Replace an account's roles. An operator cannot remove their own operator role."""
     before = uow.accounts.get(account_id)
@@ -74,7 +75,7 @@ def register_host_app(body: HostAppIn, principal: Operator, uow: Uow, now: Now) 
 
 @router.get("/webhook-events")
 def webhook_events(
-    _: Reader, uow: Uow, host_app_id: int | None = None, cursor: Cursor = None, limit: Limit = 50
+    _: Reader, uow: Uow, host_app_id: QueryId = None, cursor: Cursor = None, limit: Limit = 50
 ) -> Page[WebhookEventOut]:
     """Events queued for host apps, with their delivery state."""
     rows = uow.webhooks.events(after_id=decode(cursor), limit=limit, host_app_id=host_app_id)

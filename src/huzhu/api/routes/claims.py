@@ -8,11 +8,13 @@ from huzhu.api import guards
 from huzhu.api.audit import notify_person, record
 from huzhu.api.deps import Caller, Now, Uow
 from huzhu.api.pagination import Cursor, Limit, Page, decode, page
+from huzhu.api.params import PathId, PlanFilter
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import ClaimIn, ClaimOut, RejectIn
 from huzhu.api.views import claim_out
 from huzhu.domain.access import Principal, Role, check_may_decide
 from huzhu.domain.claims import Claim, ClaimState
+from huzhu.domain.errors import InvalidInput
 from huzhu.services import claims as svc
 from huzhu.storage.uow import UnitOfWork
 
@@ -31,6 +33,9 @@ def submit(body: ClaimIn, principal: Caller, uow: Uow, now: Now) -> ClaimOut:
     """Submit a claim for your own or a dependant's membership. Plan rules are checked at once."""
     m = guards.membership(uow, principal, body.membership_id, write=True)
     assert m.id is not None
+    if body.diagnosis_date < uow.people.get(m.person_id).birth_date:
+        # The plan's age rules cannot be applied to a diagnosis before birth.
+        raise InvalidInput("the diagnosis date is before the birth date", field="diagnosis_date")
     claim = svc.submit(
         uow,
         svc.ClaimRequest(
@@ -53,7 +58,7 @@ def submit(body: ClaimIn, principal: Caller, uow: Uow, now: Now) -> ClaimOut:
 def list_claims(
     principal: Caller,
     uow: Uow,
-    plan_id: str | None = None,
+    plan_id: PlanFilter = None,
     state: ClaimState | None = None,
     cursor: Cursor = None,
     limit: Limit = 50,
@@ -74,7 +79,7 @@ def list_claims(
 
 
 @router.get("/{claim_id}")
-def one_claim(claim_id: int, principal: Caller, uow: Uow) -> ClaimOut:
+def one_claim(claim_id: PathId, principal: Caller, uow: Uow) -> ClaimOut:
     return claim_out(guards.claim(uow, principal, claim_id))
 
 
@@ -88,7 +93,7 @@ def _decidable(uow: UnitOfWork, principal: Principal, claim_id: int) -> Claim:
 
 
 @router.post("/{claim_id}/approve")
-def approve(claim_id: int, principal: Caller, uow: Uow, now: Now) -> ClaimOut:
+def approve(claim_id: PathId, principal: Caller, uow: Uow, now: Now) -> ClaimOut:
     """Approve a submitted claim (reviewers; never their own or a dependant's)."""
     _decidable(uow, principal, claim_id)
     claim = svc.approve(uow, claim_id, f"account:{principal.account_id}", now)
@@ -99,7 +104,7 @@ def approve(claim_id: int, principal: Caller, uow: Uow, now: Now) -> ClaimOut:
 
 
 @router.post("/{claim_id}/reject")
-def reject(claim_id: int, body: RejectIn, principal: Caller, uow: Uow, now: Now) -> ClaimOut:
+def reject(claim_id: PathId, body: RejectIn, principal: Caller, uow: Uow, now: Now) -> ClaimOut:
     """Reject with a reason code and an explanation that quotes the rule."""
     _decidable(uow, principal, claim_id)
     claim = svc.reject(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
 from huzhu.api.deps import Uow, role
 from huzhu.api.pagination import Cursor, Limit, Page, decode, page
+from huzhu.api.params import ActionFilter, Moment, PlanIdQuery, QueryId, SubjectFilter
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import (
     AuditCheckOut,
@@ -30,7 +30,7 @@ Reader = Annotated[Principal, Depends(role(Role.OPERATOR, Role.AUDITOR))]
 
 @router.get("/ledger/accounts")
 def ledger_accounts(
-    plan_id: str, _: Reader, uow: Uow, at: datetime | None = None
+    plan_id: PlanIdQuery, _: Reader, uow: Uow, at: Moment = None
 ) -> list[LedgerAccountOut]:
     """A plan's accounts with their balances (in their normal sign), now or at a past moment."""
     if at is not None and at.tzinfo is None:
@@ -48,7 +48,7 @@ def ledger_accounts(
 
 @router.get("/ledger/transactions")
 def ledger_transactions(
-    plan_id: str, _: Reader, uow: Uow, cursor: Cursor = None, limit: Limit = 50
+    plan_id: PlanIdQuery, _: Reader, uow: Uow, cursor: Cursor = None, limit: Limit = 50
 ) -> Page[LedgerTransactionOut]:
     """Transactions of a plan in the order they were posted, with signed postings (debit +)."""
     uow.plans.get(plan_id)
@@ -83,9 +83,9 @@ def run_audit(_: Reader, uow: Uow) -> AuditOut:
 def audit_log(
     _: Reader,
     uow: Uow,
-    action: Annotated[str | None, "e.g. membership.joined"] = None,
-    actor_account_id: int | None = None,
-    subject: str | None = None,
+    action: ActionFilter = None,
+    actor_account_id: QueryId = None,
+    subject: SubjectFilter = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[AuditLogOut]:

@@ -12,6 +12,7 @@ from huzhu.api.audit import notify_person, record
 from huzhu.api.deps import Caller, Config, Now, Uow
 from huzhu.api.idempotency import run_once
 from huzhu.api.pagination import Cursor, Limit, Page, decode, page
+from huzhu.api.params import PathId, PlanFilter
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.routes.me import link_person
 from huzhu.api.schemas import (
@@ -113,7 +114,7 @@ def my_memberships(
     principal: Caller,
     uow: Uow,
     now: Now,
-    plan_id: str | None = None,
+    plan_id: PlanFilter = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[MembershipOut]:
@@ -127,12 +128,12 @@ def my_memberships(
 
 
 @router.get("/{membership_id}")
-def one_membership(membership_id: int, principal: Caller, uow: Uow, now: Now) -> MembershipOut:
+def one_membership(membership_id: PathId, principal: Caller, uow: Uow, now: Now) -> MembershipOut:
     return membership_out(uow, guards.membership(uow, principal, membership_id), local_date(now))
 
 
 @router.post("/{membership_id}/leave")
-def leave(membership_id: int, principal: Caller, uow: Uow, now: Now) -> MembershipOut:
+def leave(membership_id: PathId, principal: Caller, uow: Uow, now: Now) -> MembershipOut:
     """Leave the plan in one step. Charges of rounds already locked stay due."""
     m = guards.membership(uow, principal, membership_id, write=True)
     assert m.id is not None
@@ -147,7 +148,7 @@ def leave(membership_id: int, principal: Caller, uow: Uow, now: Now) -> Membersh
 
 @router.post("/{membership_id}/top-ups", status_code=201, response_model=TopUpOut)
 def add_top_up(
-    membership_id: int,
+    membership_id: PathId,
     body: TopUpIn,
     principal: Caller,
     uow: Uow,
@@ -183,7 +184,7 @@ def add_top_up(
 
 
 @router.get("/{membership_id}/statement")
-def my_statement(membership_id: int, principal: Caller, uow: Uow, now: Now) -> StatementOut:
+def my_statement(membership_id: PathId, principal: Caller, uow: Uow, now: Now) -> StatementOut:
     """Every charge, the total paid and how many people the member helped."""
     m = guards.membership(uow, principal, membership_id)
     assert m.id is not None

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from huzhu.api.deps import Now, Uow
 from huzhu.api.pagination import Cursor, Limit, Page, decode, page
+from huzhu.api.params import PathVersion, PlanId
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import ConditionOut, PlanDetail, PlanSummary, PlanVersionOut, RoundOut
 from huzhu.api.views import plan_summary, round_out
@@ -44,18 +45,18 @@ def list_plans(uow: Uow, now: Now, cursor: Cursor = None, limit: Limit = 50) -> 
 
 
 @router.get("/{plan_id}")
-def one_plan(plan_id: str, uow: Uow, now: Now) -> PlanDetail:
+def one_plan(plan_id: PlanId, uow: Uow, now: Now) -> PlanDetail:
     """The rules in force today and the history of rule changes, each with its effective date."""
     return _detail(uow, uow.plans.get(plan_id, local_date(now)))
 
 
 @router.get("/{plan_id}/versions/{version}")
-def plan_version(plan_id: str, version: int, uow: Uow) -> PlanDetail:
+def plan_version(plan_id: PlanId, version: PathVersion, uow: Uow) -> PlanDetail:
     return _detail(uow, uow.plans.get_version(plan_id, version))
 
 
 @router.get("/{plan_id}/conditions")
-def covered_conditions(plan_id: str, uow: Uow, now: Now) -> list[ConditionOut]:
+def covered_conditions(plan_id: PlanId, uow: Uow, now: Now) -> list[ConditionOut]:
     plan = uow.plans.get(plan_id, local_date(now))
     return [
         ConditionOut(
@@ -71,7 +72,9 @@ def covered_conditions(plan_id: str, uow: Uow, now: Now) -> list[ConditionOut]:
 
 
 @router.get("/{plan_id}/rounds")
-def plan_rounds(plan_id: str, uow: Uow, cursor: Cursor = None, limit: Limit = 24) -> Page[RoundOut]:
+def plan_rounds(
+    plan_id: PlanId, uow: Uow, cursor: Cursor = None, limit: Limit = 24
+) -> Page[RoundOut]:
     """Published rounds in the order they ran: headcount, cases, payouts, fee, share."""
     uow.plans.get(plan_id)
     found = uow.rounds.page(plan_id, after_id=decode(cursor), limit=limit)

@@ -11,6 +11,7 @@ from huzhu.api import guards
 from huzhu.api.audit import record
 from huzhu.api.deps import Caller, Now, Uow, role
 from huzhu.api.idempotency import run_once
+from huzhu.api.params import PathId, PlanId
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import MyChargeOut, RoundDetail, RoundOut, RoundRunIn, money
 from huzhu.api.views import case_cards, round_out
@@ -23,7 +24,7 @@ Operator = Annotated[Principal, Depends(role(Role.OPERATOR))]
 
 
 @router.get("/rounds/{round_id}")
-def one_round(round_id: int, uow: Uow) -> RoundDetail:
+def one_round(round_id: PathId, uow: Uow) -> RoundDetail:
     """A published round: headcount, cases (names masked), payouts, fee and per-head share."""
     record_ = uow.rounds.get(round_id)
     if record_ is None:
@@ -32,7 +33,7 @@ def one_round(round_id: int, uow: Uow) -> RoundDetail:
 
 
 @router.get("/rounds/{round_id}/my-charges")
-def my_charges(round_id: int, principal: Caller, uow: Uow) -> list[MyChargeOut]:
+def my_charges(round_id: PathId, principal: Caller, uow: Uow) -> list[MyChargeOut]:
     """What the caller (and their dependants) were charged in this round."""
     if uow.rounds.get(round_id) is None:
         raise NotFound(f"no round {round_id}", code="unknown-round", field="round")
@@ -46,9 +47,14 @@ def my_charges(round_id: int, principal: Caller, uow: Uow) -> list[MyChargeOut]:
     return out
 
 
-@router.post("/plans/{plan_id}/rounds", status_code=201, response_model=RoundOut)
+@router.post(
+    "/plans/{plan_id}/rounds",
+    status_code=201,
+    response_model=RoundOut,
+    responses={200: {"model": RoundOut, "description": "The period had already run: that round"}},
+)
 def run(
-    plan_id: str,
+    plan_id: PlanId,
     body: RoundRunIn,
     principal: Operator,
     uow: Uow,
