@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from apikit import (
+    AFTER_LOCK,
     C_PHONE,
     FAST,
     PLAN,
@@ -25,6 +26,7 @@ from apikit import (
 from fastapi import FastAPI
 from sqlalchemy import create_engine
 
+from helpers import id_number, join_one
 from huzhu.api.app import create_app
 
 PUBLIC = "public"
@@ -380,6 +382,21 @@ def test_a_new_account_cannot_take_over_a_dependants_identity(world: World) -> N
     )
     assert r.status_code == 409, r.text
     problem(api.get(f"/v1/memberships/{world.d_membership}", eve), 404, "unknown-membership")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: POST /v1/me/dependants (routes/me.py add_dependant) adopts any existing person "
+    "without an account or guardian, e.g. a member imported in bulk, so whoever knows their ID "
+    "number reads and ends their memberships",
+)
+def test_a_member_without_an_account_cannot_be_adopted(world: World) -> None:
+    api = world.api
+    imported = join_one(api.engine, PLAN, AFTER_LOCK, n=77, birth=date(1980, 1, 1), name="孙大圣")
+    number = id_number(77, date(1980, 1, 1))
+    api.post("/v1/me/dependants", world.b, json={"id_number": number, "name": "孙大圣"})
+    problem(api.get(f"/v1/memberships/{imported.membership_id}", world.b), 404)
+    problem(api.post(f"/v1/memberships/{imported.membership_id}/leave", world.b), 404)
 
 
 def test_b_cannot_join_with_someone_elses_dependant(world: World) -> None:
