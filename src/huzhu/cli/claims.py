@@ -1,4 +1,4 @@
-"""`huzhu claims ...`: submit, decide and list claims."""
+"""`huzhu claims ...`: submit, decide and list claims (the workflow's steps: `claim_steps`)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,18 @@ from datetime import date
 import typer
 from rich.table import Table
 
+from huzhu.cli import claim_steps
 from huzhu.cli.context import STATE, out, print_json, report_errors
 from huzhu.domain.claims import Claim, ClaimState
 from huzhu.domain.errors import InvalidInput
-from huzhu.domain.money import format_yuan
+from huzhu.domain.money import format_yuan, parse_yuan
 from huzhu.services import claims as svc
 from huzhu.services.members import live_membership
 
-app = typer.Typer(help="Claims: submit, approve, reject, list.", no_args_is_help=True)
+app = typer.Typer(
+    help="Claims: submit, investigate, approve or reject, objections, appeals and juries.",
+    no_args_is_help=True,
+)
 
 
 def _date(text: str, field: str) -> date:
@@ -24,7 +28,7 @@ def _date(text: str, field: str) -> date:
         raise InvalidInput(f"{text!r} is not a date (YYYY-MM-DD)", field=field) from None
 
 
-def _show(claim: Claim) -> None:
+def show_claim(claim: Claim) -> None:
     payout = format_yuan(claim.payout) if claim.payout is not None else "—"
     out.print(f"claim {claim.id}: {claim.state.value}, payout {payout} yuan")
     if claim.reason_code:
@@ -61,17 +65,32 @@ def submit(
             now,
         )
         uow.commit()
-    _show(claim)
+    show_claim(claim)
 
 
 @app.command()
 @report_errors
-def approve(claim_id: int, by: str = typer.Option(..., help="Reviewer's name.")) -> None:
-    """Approve a submitted claim; it is shared in the next round."""
+def approve(
+    claim_id: int,
+    by: str = typer.Option(..., help="Reviewer's name."),
+    announce: bool | None = typer.Option(
+        None,
+        "--announce/--final",
+        help="Announce for objections for the plan's window, or make final at once "
+        "(default: the server's setting).",
+    ),
+    payout: str | None = typer.Option(None, help="Payout in yuan, where the rules give none."),
+) -> None:
+    """Approve a claim: announced, it becomes final once its objection window closes with no
+    objection upheld; final, it is shared in the next round."""
+    amount = parse_yuan(payout, field="payout") if payout is not None else None
     with STATE.uow() as uow:
-        claim = svc.approve(uow, claim_id, by, STATE.now())
+        claim = svc.approve(uow, claim_id, by, STATE.now(), announce=announce, payout=amount)
+        window = uow.workflow.get(claim_id).window_ends_at
         uow.commit()
-    _show(claim)
+    show_claim(claim)
+    if claim.state is ClaimState.ANNOUNCED and window is not None:
+        out.print(f"  approved and announced: objections until {window.isoformat()}")
 
 
 @app.command()
@@ -86,7 +105,7 @@ def reject(
     with STATE.uow() as uow:
         claim = svc.reject(uow, claim_id, by, reason, text, STATE.now())
         uow.commit()
-    _show(claim)
+    show_claim(claim)
 
 
 @app.command("list")
@@ -114,3 +133,6 @@ def list_claims(
             c.reason_code or "",
         )
     out.print(table)
+
+
+claim_steps.register(app)

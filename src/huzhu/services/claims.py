@@ -243,10 +243,14 @@ def finalize_announced(uow: UnitOfWork, plan_id: str | None, until: datetime) ->
     many. The decision counts from the window's close (or the last objection's dismissal)."""
     done = 0
     for claim_id in uow.workflow.windows_closed(plan_id, until):
-        objections = uow.objections.for_claim(claim_id)
+        claim = uow.claims.get(claim_id)
+        # Objections to this announcement (a case re-announced after a jury starts afresh).
+        since = claim.decided_at
+        objections = [
+            o for o in uow.objections.for_claim(claim_id) if since is None or o.created_at >= since
+        ]
         if any(o.status is not ObjectionStatus.DISMISSED for o in objections):
             continue
-        claim = uow.claims.get(claim_id)
         closed = uow.workflow.get(claim_id).window_ends_at
         assert closed is not None
         at = max([closed, *(o.reviewed_at for o in objections if o.reviewed_at)])

@@ -178,12 +178,9 @@ class JuryRepository:
         if not person_ids:
             return []
         rows = self.conn.execute(
-            select(juries, *SEAT)
-            .join(jurors, jurors.c.jury_id == juries.c.id)
-            .where(jurors.c.person_id.in_(person_ids))
-            .order_by(juries.c.id)
+            select(*SEAT).where(jurors.c.person_id.in_(person_ids)).order_by(jurors.c.jury_id)
         )
-        return [(_jury(r), _juror(r)) for r in rows]
+        return [(self.get(r.jury_id), _juror(r)) for r in rows]
 
     # --- who may sit ----------------------------------------------------------------------
 
