@@ -281,12 +281,6 @@ def test_bad_assertions_are_refused(host: HostApp) -> None:
     assert host.api.count("auth_sessions") == 1  # the operator's own
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: services/accounts.py exchange_assertion accepts tokens up to 30 s past exp "
-    "(leeway=30) but AccountRepository.use_nonce purges nonces as soon as exp has passed, so an "
-    "assertion presented in that window can be replayed any number of times",
-)
 def test_an_assertion_in_its_leeway_window_is_still_accepted_once(host: HostApp) -> None:
     now = int(time.time())
     token = host.assertion(iat=now - 120, exp=now - 5)  # expired, but within the 30 s leeway

@@ -244,12 +244,6 @@ def test_money_is_integer_fen_with_a_currency_and_times_carry_a_zone(world: Worl
     assert money > 40 and stamps > 30, (money, stamps)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (convention): GET /v1/plans/{id} and /versions/{v} return 'rules' as the plan "
-    "model dump (api/routes/plans.py _detail), so money there is decimal yuan strings "
-    "(payout.maximum '300000.00', caps.per_case_per_member '0.10') instead of {fen, currency}",
-)
 def test_plan_rules_carry_money_as_fen_too(api: Api) -> None:
     rules = api.get(f"/v1/plans/{PLAN}").json()["rules"]
     assert rules["payout"]["maximum"] == {"fen": 30_000_000, "currency": "CNY"}

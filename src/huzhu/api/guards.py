@@ -45,7 +45,10 @@ def claim(uow: UnitOfWork, principal: Principal, claim_id: int) -> Claim:
         raise _hidden("claim", claim_id) from None
     if principal.sees_everything or principal.has(Role.REVIEWER):
         return c
-    membership(uow, principal, c.membership_id)  # raises 404 when not theirs
+    try:
+        membership(uow, principal, c.membership_id)
+    except NotFound:
+        raise _hidden("claim", claim_id) from None  # answer exactly like a missing claim
     return c
 
 

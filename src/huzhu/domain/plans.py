@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    SerializationInfo,
     model_validator,
 )
 
@@ -45,10 +46,18 @@ def _yuan_field(value: object) -> int:
         raise ValueError(err.message) from None
 
 
+def _dump_yuan(fen: Fen, info: SerializationInfo) -> object:
+    """Plan files say yuan; the API says {fen, currency} (dump with context={"money": "fen"})."""
+    context = info.context or {}
+    if context.get("money") == "fen":
+        return {"fen": fen, "currency": "CNY"}
+    return format_yuan(fen, grouping=False)
+
+
 Yuan = Annotated[
     Fen,
     BeforeValidator(_yuan_field),
-    PlainSerializer(lambda fen: format_yuan(fen, grouping=False), return_type=str),
+    PlainSerializer(_dump_yuan, return_type=Any, when_used="always"),
 ]
 
 

@@ -23,6 +23,7 @@ _DUMMY_HASH = HASHER.hash("huzhu-timing-equaliser")
 USERNAME = re.compile(r"^[A-Za-z0-9_.@+-]{3,64}$")
 ASSERTION_AUDIENCE = "huzhu"
 ASSERTION_MAX_AGE = timedelta(minutes=10)
+LEEWAY_S = 30  # clock skew tolerated between a host app and huzhu
 
 
 def digest(token: str) -> str:
@@ -124,7 +125,7 @@ def exchange_assertion(
             algorithms=["HS256"],
             audience=ASSERTION_AUDIENCE,
             options={"require": ["sub", "iat", "exp", "jti", "aud"]},
-            leeway=30,
+            leeway=LEEWAY_S,
         )
     except jwt.PyJWTError as e:
         raise Unauthenticated(f"the assertion is not valid: {e}", code="bad-assertion") from None
@@ -134,7 +135,9 @@ def exchange_assertion(
         raise Unauthenticated(
             "the assertion lives too long or is from the future", code="bad-assertion"
         )
-    if not uow.accounts.use_nonce(app.id, str(claims["jti"])[:128], expires, now):
+    # Remember the nonce for as long as the assertion could still be accepted (leeway included).
+    remember_until = expires + timedelta(seconds=LEEWAY_S)
+    if not uow.accounts.use_nonce(app.id, str(claims["jti"])[:128], remember_until, now):
         raise Unauthenticated("this assertion was already used", code="assertion-replayed")
     external = str(claims["sub"])[:128]
     account = uow.accounts.by_external(app.id, external)

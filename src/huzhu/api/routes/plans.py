@@ -30,7 +30,7 @@ def _detail(uow: UnitOfWork, plan: Plan) -> PlanDetail:
     ]
     return PlanDetail(
         **plan_summary(uow, plan).model_dump(),
-        rules=plan.model_dump(mode="json"),
+        rules=plan.model_dump(mode="json", context={"money": "fen"}),
         versions=versions,
     )
 
