@@ -19,6 +19,7 @@ from huzhu.domain.identity import mask_name, province_name
 from huzhu.domain.members import Membership, Person
 from huzhu.domain.plans import Category, Plan, local_date
 from huzhu.plans.loader import load_catalogue
+from huzhu.services.statement import balance_of
 from huzhu.storage.repositories.rounds import RoundRecord
 from huzhu.storage.uow import UnitOfWork
 
@@ -57,7 +58,7 @@ def membership_out(uow: UnitOfWork, m: Membership, today: date) -> MembershipOut
         accident_cover_from=m.cover_starts(plan, Category.ACCIDENT),
         left_at=m.left_at,
         leave_reason=m.leave_reason.value if m.leave_reason else None,
-        balance=money(uow.ledger.member_balance(m.id)),
+        balance=money(balance_of(uow, m.id)),
     )
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from huzhu.domain import apportionment
 from huzhu.domain.errors import InvalidInput, RuleViolation, Violation
 from huzhu.domain.ledger import round_transaction
-from huzhu.domain.plans import Plan, local_date
+from huzhu.domain.plans import CollectionMode, Plan, local_date
 from huzhu.services import public_record
 from huzhu.services.claims import finalize_announced
 from huzhu.storage.repositories.charges import ChargeOrder
@@ -148,4 +148,10 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
     record = uow.rounds.get(round_id)
     assert record is not None
     public_record.record_round(uow, record, now)
+    if charged.rows and uow.webhooks.has_subscribers():
+        # Host apps tell their users of the charge before it is collected. A prepaid balance is
+        # debited at once, so there the charge is collected too.
+        prepaid = plan.collection.mode is CollectionMode.PREPAID
+        types = ("charge.due", "charge.collected") if prepaid else ("charge.due",)
+        uow.webhooks.emit_round_charges(round_id, types, now)
     return RoundOutcome(record, created=True, aged_out=aged_out)

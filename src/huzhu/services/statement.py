@@ -40,6 +40,11 @@ class Statement:
         return sum(line.cases for line in self.lines)
 
 
+def balance_of(uow: UnitOfWork, membership_id: int) -> Fen:
+    """What a member has in hand (prepaid) or still owes (negative), collections included."""
+    return uow.ledger.member_balance(membership_id) + uow.collection.collected_for(membership_id)
+
+
 def _notices(
     uow: UnitOfWork, plan: Plan, membership: Membership, balance: Fen, lines: list[StatementLine]
 ) -> tuple[dict[int, str], list[str]]:
@@ -79,7 +84,7 @@ def statement(uow: UnitOfWork, membership_id: int, now: datetime) -> Statement:
     membership = uow.memberships.get(membership_id)
     plan = uow.plans.get(membership.plan_id, local_date(now))
     # Charges a debit batch collected have no credit row each: add what the gateway collected.
-    balance = uow.ledger.member_balance(membership_id) + uow.collection.collected_for(membership_id)
+    balance = balance_of(uow, membership_id)
     lines = uow.rounds.statement([membership_id])
     collection, notices = _notices(uow, plan, membership, balance, lines)
     return Statement(

@@ -34,7 +34,7 @@ from huzhu.domain.plans import local_date
 from huzhu.services import members as svc
 from huzhu.services.credit import ImportedScore
 from huzhu.services.ledger import top_up
-from huzhu.services.statement import statement
+from huzhu.services.statement import balance_of, statement
 
 router = APIRouter(prefix="/v1/memberships", tags=["memberships"], responses=ERROR_RESPONSES)
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
@@ -176,7 +176,7 @@ def add_top_up(
             membership_id=membership_id_,
             transaction_id=txn,
             amount=money(body.amount_fen),
-            balance=money(uow.ledger.member_balance(membership_id_)),
+            balance=money(balance_of(uow, membership_id_)),
         )
         return 201, out.model_dump(mode="json")
 

@@ -73,10 +73,6 @@ def run(
                 "round_id": r.id,
             }
             record(uow, principal.account_id, "round.run", f"round:{r.id}", details, now)
-            prepaid = uow.plans.get(plan_id, r.announce_date).collection.mode.value == "prepaid"
-            # A prepaid balance is debited at once; a post-paid charge is collected later.
-            types = ("charge.due", "charge.collected") if prepaid else ("charge.due",)
-            uow.webhooks.emit_round_charges(r.id, types, now)
         return (201 if outcome.created else 200), round_out(r).model_dump(mode="json")
 
     return run_once(uow, principal, idempotency_key, f"round:{plan_id}", body, now, work)

@@ -30,6 +30,7 @@ from sqlalchemy import (
 
 from huzhu.domain.members import LeaveReason, Lifecycle
 from huzhu.domain.money import Fen
+from huzhu.storage.repositories.rounds import charges_of_members
 from huzhu.storage.tables import member_charges, member_credits, membership_events
 from huzhu.storage.tables import memberships as ms
 from huzhu.storage.tables_money import collection_batches as batches
@@ -306,10 +307,11 @@ class CollectionRepository:
             failures.c.membership_id == c.c.membership_id,
             failures.c.status.in_(OPEN),
         )
+        # Through the member's rounds: one key lookup per round, never a scan of the charges.
         q = (
             select(_sum(c.c.amount))
-            .select_from(c.join(b, covered))
-            .where(c.c.membership_id == membership_id, ~still_open)
+            .select_from(charges_of_members().join(b, covered))
+            .where(ms.c.id == membership_id, ~still_open)
         )
         return int(self.conn.scalar(q) or 0)
 

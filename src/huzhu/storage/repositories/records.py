@@ -139,6 +139,13 @@ class WebhookRepository:
                 )
             )
 
+    def has_subscribers(self) -> bool:
+        """Whether any host app takes webhooks (so a round can skip a join over its charges)."""
+        found = self.conn.scalar(
+            select(host_apps.c.id).where(host_apps.c.webhook_url.is_not(None)).limit(1)
+        )
+        return found is not None
+
     def due(self, now: datetime, limit: int) -> list[Row[Any]]:
         return list(
             self.conn.execute(
