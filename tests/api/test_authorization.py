@@ -37,6 +37,7 @@ MEMBERSHIP_ROUTES = [
     ("POST", "/v1/memberships/{id}/leave", None),
     ("POST", "/v1/memberships/{id}/top-ups", {"amount_fen": 1000}),
     ("GET", "/v1/memberships/{id}/statement", None),
+    ("GET", "/v1/memberships/{id}/rounds/1/proof", None),
 ]
 
 
@@ -94,6 +95,7 @@ ROUTES: list[Route] = [
     Route("GET", "/v1/memberships/{membership_id}", SIGNED_IN),
     Route("POST", "/v1/memberships/{membership_id}/top-ups", SIGNED_IN, lambda w: {"amount_fen": 500}, key=True),  # noqa: E501
     Route("GET", "/v1/memberships/{membership_id}/statement", SIGNED_IN),
+    Route("GET", "/v1/memberships/{membership_id}/rounds/{round_id}/proof", SIGNED_IN),
     Route("POST", "/v1/claims", SIGNED_IN, _claim),
     Route("GET", "/v1/claims", SIGNED_IN),
     Route("GET", "/v1/claims/{claim_id}", SIGNED_IN),

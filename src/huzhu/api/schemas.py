@@ -328,8 +328,17 @@ class RoundOut(BaseModel):
     surplus: Money
 
 
+class ChainHead(BaseModel):
+    """The newest entry of the public record: outsiders keep it to hold the operator to history."""
+
+    seq: int
+    digest: str
+
+
 class RoundDetail(RoundOut):
     case_cards: list[CaseCard]
+    chain_head: ChainHead
+    merkle_root: str | None  # over every member's charge; None until the proofs are published
 
 
 class MyChargeOut(BaseModel):

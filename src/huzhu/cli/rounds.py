@@ -13,6 +13,7 @@ from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan, parse_yuan
 from huzhu.domain.plans import local_date
 from huzhu.plans.loader import load_template
+from huzhu.services import public_record
 from huzhu.services.rounds import due_dates, run_round
 from huzhu.storage.repositories.rounds import RoundRecord
 
@@ -57,8 +58,15 @@ def run(
     on: str | None = typer.Option(
         None, "--date", help="Announcement date; default: every due round not yet run this year."
     ),
+    proofs: bool = typer.Option(
+        True, help="Publish the Merkle root over members' charges after each round."
+    ),
 ) -> None:
-    """Lock the headcount, share the approved payouts and charge every member. Safe to repeat."""
+    """Lock the headcount, share the approved payouts and charge every member. Safe to repeat.
+
+    Then publish each round's Merkle root (its own transaction: a round is final without it),
+    so every member can get a proof of their charge.
+    """
     now = STATE.now()
     with STATE.uow() as uow:
         if on is not None:
@@ -79,8 +87,16 @@ def run(
         records.append(outcome.round)
         if not outcome.created:
             out.print(f"round {plan} {d} had already run; nothing changed")
+        if proofs:
+            with STATE.uow() as uow:
+                published = public_record.publish_round_proofs(uow, outcome.round.id, now)
+                uow.commit()
+            out.print(f"round {plan} {d}: Merkle root {published.root} over {published.leaves:,}")
     if records:
         out.print(round_table(records))
+        with STATE.uow() as uow:
+            seq, digest = public_record.chain_head(uow)
+        out.print(f"public record head: entry {seq}, digest {digest}")
     else:
         out.print("no round is due")
 
@@ -92,14 +108,28 @@ def show(
     on: str = typer.Option(..., "--date"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
+    """A round's published figures, its Merkle root and the head of the public record."""
     with STATE.uow() as uow:
         record = uow.rounds.for_period(plan, _date(on))
-    if record is None:
-        raise InvalidInput(f"no round of {plan} on {on}", code="unknown-round", field="date")
+        if record is None:
+            raise InvalidInput(f"no round of {plan} on {on}", code="unknown-round", field="date")
+        seq, digest = public_record.chain_head(uow)
+        merkle = uow.public_record.merkle(record.id)
+    root = merkle.root if merkle else None
     if as_json:
-        print_json({"plan": plan, "announce_date": on, **record.figures.as_dict()})
+        print_json(
+            {
+                "plan": plan,
+                "announce_date": on,
+                **record.figures.as_dict(),
+                "merkle_root": root,
+                "chain_head": {"seq": seq, "digest": digest},
+            }
+        )
     else:
         out.print(round_table([record]))
+        out.print(f"Merkle root over members' charges: {root or 'not published yet'}")
+        out.print(f"public record head: entry {seq}, digest {digest}")
 
 
 @app.command("list")

@@ -21,6 +21,7 @@ from huzhu.domain.members import LeaveReason
 from huzhu.domain.plans import CHINA_TZ, Plan, local_date
 from huzhu.plans.loader import load_catalogue
 from huzhu.services import claims as claim_svc
+from huzhu.services import public_record
 from huzhu.services.enrol import Candidate, enrol_batch
 from huzhu.services.members import PersonDetails, leave
 from huzhu.services.rounds import RoundOutcome, run_round
@@ -161,6 +162,9 @@ def run_demo(
             now = plan.calendar.lock_moment(day) + timedelta(hours=1)
             with UnitOfWork(engine) as uow:
                 outcome = run_round(uow, plan.id, day, now.astimezone(UTC))
+                uow.commit()
+            with UnitOfWork(engine) as uow:
+                public_record.publish_round_proofs(uow, outcome.round.id, now.astimezone(UTC))
                 uow.commit()
             outcomes.append(outcome)
             on_round(outcome)

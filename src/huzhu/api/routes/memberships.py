@@ -32,6 +32,7 @@ from huzhu.domain.members import LeaveReason, Person
 from huzhu.domain.money import format_yuan
 from huzhu.domain.plans import local_date
 from huzhu.services import members as svc
+from huzhu.services import public_record
 from huzhu.services.credit import ImportedScore
 from huzhu.services.ledger import top_up
 from huzhu.services.statement import balance_of, statement
@@ -211,3 +212,17 @@ def my_statement(membership_id: PathId, principal: Caller, uow: Uow, now: Now) -
             f"paid {format_yuan(s.total_paid)} yuan in total, helped {s.people_helped:,} people"
         ),
     )
+
+
+@router.get("/{membership_id}/rounds/{round_id}/proof")
+def charge_proof(
+    membership_id: int, round_id: int, principal: Caller, uow: Uow
+) -> dict[str, object]:
+    """An inclusion proof of this member's charge in a round's published Merkle root.
+
+    Check it offline with `huzhu verify --proof FILE.json`: it needs nothing but the proof and
+    the root printed in the round's public report.
+    """
+    m = guards.membership(uow, principal, membership_id)
+    assert m.id is not None
+    return public_record.prove(uow, round_id, m.id).to_dict()

@@ -13,10 +13,11 @@ from huzhu.api.deps import Caller, Now, Uow, role
 from huzhu.api.idempotency import run_once
 from huzhu.api.params import PathId, PlanId
 from huzhu.api.problems import ERROR_RESPONSES
-from huzhu.api.schemas import MyChargeOut, RoundDetail, RoundOut, RoundRunIn, money
+from huzhu.api.schemas import ChainHead, MyChargeOut, RoundDetail, RoundOut, RoundRunIn, money
 from huzhu.api.views import case_cards, round_out
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.errors import NotFound
+from huzhu.services import public_record
 from huzhu.services.rounds import run_round
 
 router = APIRouter(prefix="/v1", tags=["rounds"], responses=ERROR_RESPONSES)
@@ -29,7 +30,14 @@ def one_round(round_id: PathId, uow: Uow) -> RoundDetail:
     record_ = uow.rounds.get(round_id)
     if record_ is None:
         raise NotFound(f"no round {round_id}", code="unknown-round", field="round")
-    return RoundDetail(**round_out(record_).model_dump(), case_cards=case_cards(uow, round_id))
+    seq, digest = public_record.chain_head(uow)
+    merkle = uow.public_record.merkle(round_id)
+    return RoundDetail(
+        **round_out(record_).model_dump(),
+        case_cards=case_cards(uow, round_id),
+        chain_head=ChainHead(seq=seq, digest=digest),
+        merkle_root=merkle.root if merkle else None,
+    )
 
 
 @router.get("/rounds/{round_id}/my-charges")
