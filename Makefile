@@ -10,6 +10,8 @@ BIN := $(VENV)/bin
 DB ?= huzhu.db
 DEMO_MEMBERS ?= 20000
 DEMO_MONTHS ?= 6
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: install run test lint typecheck pytest postgres bench clean
 
@@ -27,7 +29,7 @@ run: install
 	  $(BIN)/huzhu --database sqlite:///$(DB) demo --members $(DEMO_MEMBERS) --months $(DEMO_MONTHS); \
 	fi
 	$(BIN)/huzhu --database sqlite:///$(DB) audit
-	$(BIN)/huzhu --database sqlite:///$(DB) plans list
+	$(BIN)/huzhu --database sqlite:///$(DB) serve --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -43,6 +45,10 @@ pytest: install postgres
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+bench: install postgres
+	$(BIN)/python bench/round_scale.py --db sqlite --members 1000000 --rounds 2
+	$(BIN)/python bench/round_scale.py --db postgresql --members 1000000 --rounds 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
