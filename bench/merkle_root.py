@@ -35,8 +35,8 @@ from huzhu.services.public_record import (
     publish_round_proofs,
     record_round,
     stream_chunks,
-    verify,
 )
+from huzhu.services.verify import verify
 from huzhu.storage.engine import make_engine, migrate
 from huzhu.storage.uow import UnitOfWork
 

@@ -40,9 +40,9 @@ from huzhu.services.public_record import (
     chain_head,
     prove,
     publish_round_proofs,
-    verify,
 )
 from huzhu.services.rounds import run_round
+from huzhu.services.verify import verify
 from huzhu.storage.tables import claims, member_charges, plan_versions, rounds
 from huzhu.storage.tables_record import public_log, round_merkle, round_merkle_chunks
 from huzhu.storage.uow import UnitOfWork

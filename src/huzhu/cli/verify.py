@@ -17,7 +17,7 @@ from huzhu.services.public_record import (
     publish_round_proofs,
     snapshot_engine,
 )
-from huzhu.services.public_record import verify as verify_record
+from huzhu.services.verify import verify as verify_record
 from huzhu.storage.uow import UnitOfWork
 
 record_app = typer.Typer(
