@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import pytest
 from apikit import (
     AFTER_LOCK,
     C_PHONE,

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-import pytest
 from apikit import AFTER_LOCK, PLAN, ROUND_DAY, Api, User, World, problem
 
 from helpers import healthy, id_number, join_one
