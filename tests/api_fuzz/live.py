@@ -1,0 +1,107 @@
+"""A live huzhu API on a real database (SQLite and PostgreSQL), seeded so that every endpoint has
+something to find: a signed-in account with every role, its membership, an approved claim, a
+published round and a registered host app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from helpers import at, install, join_many, join_one
+from huzhu.api.app import create_app
+from huzhu.api.settings import Settings
+from huzhu.domain.access import Role
+from huzhu.services import accounts
+from huzhu.services import claims as claim_svc
+from huzhu.services.rounds import run_round
+from huzhu.storage.uow import UnitOfWork
+
+# The app's clock stands still, so every run sees the same plans, waiting periods and rounds.
+NOW = at("2026-02-02")
+ALL_ROLES = frozenset(Role)
+USERNAME = "fuzz-operator"
+PASSWORD = "correct horse battery staple"
+PLAN = "waterdrop-cancer"
+
+
+@dataclass
+class LiveApi:
+    """The app under test and the account that calls it."""
+
+    app: FastAPI
+    engine: Engine
+    account_id: int
+    token: str
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def sign_in_again(self) -> None:
+        """A fresh bearer token (after a generated call signed the old one out)."""
+        with UnitOfWork(self.engine) as uow:
+            issued = accounts.open_session(
+                uow, self.account_id, NOW, cookie=False, ttl=Settings().session_ttl
+            )
+            uow.commit()
+        self.token = issued.token
+
+    def restore_roles(self) -> None:
+        """Every role again (after a generated PUT /v1/accounts/{id}/roles took some away)."""
+        with UnitOfWork(self.engine) as uow:
+            if uow.accounts.get(self.account_id).roles != ALL_ROLES:
+                uow.accounts.set_roles(self.account_id, ALL_ROLES)
+                uow.commit()
+
+
+@cache
+def password_hash() -> str:
+    """Hashed once: argon2 is slow on purpose, and every test seeds a database."""
+    return PasswordHasher().hash(PASSWORD)
+
+
+def seed(engine: Engine) -> int:
+    """Plans, a claimant with a paid claim in a published round, 20 other members, and the
+    account (every role) that owns the claimant's identity. Returns the account id."""
+    install(engine, at("2025-01-01"))
+    claimant = join_one(engine, PLAN, at("2025-02-01"), n=3, birth=date(1985, 1, 1))
+    join_many(engine, PLAN, 20, at("2025-02-01"))
+    with UnitOfWork(engine) as uow:
+        claim = claim_svc.submit(
+            uow,
+            claim_svc.ClaimRequest(
+                membership_id=claimant.membership_id,
+                condition_code="CA-01",
+                diagnosis_date=date(2026, 1, 2),
+                hospital="北京协和医院",
+                evidence=("report.pdf",),
+            ),
+            at("2026-01-03"),
+        )
+        assert claim.id is not None
+        claim_svc.approve(uow, claim.id, "reviewer", at("2026-01-04"))
+        run_round(uow, PLAN, date(2026, 1, 7), at("2026-01-07", 12))
+        account_id = uow.accounts.add(
+            now=NOW, roles=ALL_ROLES, username=USERNAME, password_hash=password_hash()
+        )
+        person_id = uow.memberships.get(claimant.membership_id).person_id
+        uow.accounts.link_person(account_id, person_id)
+        accounts.create_host_app(uow, "fuzz-host", "https://host.example/hooks", NOW)
+        uow.commit()
+    return account_id
+
+
+def live_api(engine: Engine) -> LiveApi:
+    account_id = seed(engine)
+    # Generous limits: the fuzzer should reach the endpoints, not the rate limiter.
+    settings = Settings(sign_in_limit="100000/minute", join_limit="100000/minute")
+    app = create_app(settings, engine)
+    app.state.clock = lambda: NOW
+    api = LiveApi(app=app, engine=engine, account_id=account_id, token="")
+    api.sign_in_again()
+    return api
