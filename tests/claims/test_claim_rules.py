@@ -1,0 +1,42 @@
+"""The claim process's numbers are plan rules: an optional `[claims]` table, defaults otherwise."""
+
+from __future__ import annotations
+
+import pytest
+from claimkit import plan_text
+
+from huzhu.domain.claims import rule_quote
+from huzhu.domain.errors import InvalidInput
+from huzhu.domain.plans import ClaimRules
+from huzhu.plans.loader import load_plan_text, load_templates
+
+
+def test_templates_without_a_claims_table_get_the_defaults() -> None:
+    for plan in load_templates():
+        assert plan.claims == ClaimRules()
+    rules = ClaimRules()
+    assert (rules.objection_window_days, rules.appeal_days, rules.juror_min_member_days) == (
+        3,
+        30,
+        30,
+    )
+
+
+def test_a_claims_table_sets_them() -> None:
+    plan = load_plan_text(plan_text())
+    assert (plan.claims.jury_size, plan.claims.jury_quorum) == (5, 3)
+    assert "documents_days = 14" in (rule_quote(plan, "documents-not-provided") or "")
+    assert rule_quote(plan, "no-such-rule") is None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("jury_size = 5", "jury_size = 2", "claims"),  # a quorum of 3 above a jury of 2
+        ("objection_window_days = 3", "objection_window_days = -1", "objection_window_days"),
+    ],
+)
+def test_bad_claim_rules_are_refused_naming_the_field(old: str, new: str, field: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        load_plan_text(plan_text().replace(old, new))
+    assert field in str(refused.value)
