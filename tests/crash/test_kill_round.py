@@ -78,7 +78,7 @@ def test_a_round_killed_at_any_moment_is_not_started_or_complete(
     full = time.monotonic() - started
     assert charged(engine, PERIODS[0])[:2] == (1, MEMBERS)
     kills = 0
-    for period, fraction in zip(PERIODS[1:], (0.3, 0.5, 0.65, 0.8, 0.92), strict=True):
+    for period, fraction in zip(PERIODS[1:], (0.15, 0.3, 0.45, 0.6, 0.75), strict=True):
         victim = run_round_process(database_url, period)
         time.sleep(full * fraction)
         if victim.poll() is None:

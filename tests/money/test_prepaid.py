@@ -94,7 +94,14 @@ def test_prepaid_top_ups_reminders_suspension_and_reactivation(engine: Engine) -
     assert (check.reminded, check.suspended, check.already_done) == (14, 7, False)
     with UnitOfWork(engine) as uow:
         again = prepaid.after_round(uow, "pre", ROUND, at("2026-01-07", 14))
-        hooks = uow.conn.execute(select(webhook_events.c.payload)).scalars().all()
+        # The round itself told host apps of each charge; these are the low-balance reminders.
+        hooks = (
+            uow.conn.execute(
+                select(webhook_events.c.payload).where(webhook_events.c.type == "balance.low")
+            )
+            .scalars()
+            .all()
+        )
         notice = statement(uow, m[14], at("2026-01-08"))
     assert again.already_done and (again.reminded, again.suspended) == (14, 7)
     assert sorted(h["membership_id"] for h in hooks) == sorted([m[1], m[14]])

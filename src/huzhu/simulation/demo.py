@@ -120,7 +120,10 @@ def _claims_for_month(engine: Engine, plan: Plan, rng: random.Random, month_star
                     at,
                 )
                 if claim.state is ClaimState.SUBMITTED:
-                    claim_svc.approve(uow, claim.id or 0, "demo-reviewer", at + timedelta(days=3))
+                    # As the real plans did: announced for objections, final when the window closes.
+                    claim_svc.approve(
+                        uow, claim.id or 0, "demo-reviewer", at + timedelta(days=3), announce=True
+                    )
                 uow.commit()
             submitted += 1
             break
