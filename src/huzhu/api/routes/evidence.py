@@ -9,11 +9,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
+from pydantic import AfterValidator
 
 from huzhu.api import claim_access as access
 from huzhu.api.claim_access import ClaimId, ItemId
 from huzhu.api.deps import Caller, Now, Uow
 from huzhu.api.problems import ERROR_RESPONSES
+from huzhu.api.schemas import no_nul
 from huzhu.api.schemas_claims import EvidenceOut
 from huzhu.domain.errors import NotFound
 from huzhu.services import evidence as svc
@@ -75,7 +77,7 @@ def upload(
     store: Store,
     data: Body,
     content_type: Annotated[str | None, Header()] = None,
-    filename: Annotated[str | None, Query(max_length=200)] = None,
+    filename: Annotated[str | None, Query(max_length=200), AfterValidator(no_nul)] = None,
 ) -> EvidenceOut:
     """Attach one file to your claim (or one you investigate). A file answering a request for
     documents puts the claim back under investigation. Sending the same file again changes

@@ -216,7 +216,7 @@ def my_statement(membership_id: PathId, principal: Caller, uow: Uow, now: Now) -
 
 @router.get("/{membership_id}/rounds/{round_id}/proof")
 def charge_proof(
-    membership_id: int, round_id: int, principal: Caller, uow: Uow
+    membership_id: PathId, round_id: PathId, principal: Caller, uow: Uow
 ) -> dict[str, object]:
     """An inclusion proof of this member's charge in a round's published Merkle root.
 

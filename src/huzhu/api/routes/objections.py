@@ -10,6 +10,7 @@ from huzhu.api import claim_access as access
 from huzhu.api.claim_access import ClaimId, ItemId
 from huzhu.api.deps import Caller, Now, Uow
 from huzhu.api.pagination import Cursor, Limit, Page, decode, page
+from huzhu.api.params import PlanFilter
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import money
 from huzhu.api.schemas_claims import AnnouncementOut, ObjectionOut, ObjectionReviewIn, ReasonIn
@@ -58,7 +59,7 @@ def objection_out(o: Objection, as_staff: bool) -> ObjectionOut:
 def announcements(
     uow: Uow,
     now: Now,
-    plan_id: str | None = None,
+    plan_id: PlanFilter = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[AnnouncementOut]:
