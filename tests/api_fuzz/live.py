@@ -1,6 +1,6 @@
 """A live huzhu API on a real database (SQLite and PostgreSQL), seeded so that every endpoint has
-something to find: a signed-in account with every role, its membership, an approved claim, a
-published round and a registered host app.
+something to find: a signed-in account with every role and its membership, another member's paid
+claim, a published round and a registered host app.
 """
 
 from __future__ import annotations
@@ -66,10 +66,14 @@ def password_hash() -> str:
 
 
 def seed(engine: Engine) -> int:
-    """Plans, a claimant with a paid claim in a published round, 20 other members, and the
-    account (every role) that owns the claimant's identity. Returns the account id."""
+    """Plans; the account (every role) and its live membership, id 1; a claimant whose claim,
+    id 1, was paid in the published round 1; 20 other members. Returns the account id.
+
+    Generated ids are rarely small, but 1 is a boundary every run tries: id 1 is the interesting
+    resource of each kind."""
     install(engine, at("2025-01-01"))
-    claimant = join_one(engine, PLAN, at("2025-02-01"), n=3, birth=date(1985, 1, 1))
+    mine = join_one(engine, PLAN, at("2025-02-01"), n=1, birth=date(1990, 5, 17), name="吴小漫")
+    claimant = join_one(engine, PLAN, at("2025-02-01"), n=3, birth=date(1985, 1, 1), name="李四")
     join_many(engine, PLAN, 20, at("2025-02-01"))
     with UnitOfWork(engine) as uow:
         claim = claim_svc.submit(
@@ -83,14 +87,13 @@ def seed(engine: Engine) -> int:
             ),
             at("2026-01-03"),
         )
-        assert claim.id is not None
+        assert (mine.membership_id, claim.id) == (1, 1)
         claim_svc.approve(uow, claim.id, "reviewer", at("2026-01-04"))
         run_round(uow, PLAN, date(2026, 1, 7), at("2026-01-07", 12))
         account_id = uow.accounts.add(
             now=NOW, roles=ALL_ROLES, username=USERNAME, password_hash=password_hash()
         )
-        person_id = uow.memberships.get(claimant.membership_id).person_id
-        uow.accounts.link_person(account_id, person_id)
+        uow.accounts.link_person(account_id, uow.memberships.get(mine.membership_id).person_id)
         accounts.create_host_app(uow, "fuzz-host", "https://host.example/hooks", NOW)
         uow.commit()
     return account_id

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis import Case
 from schemathesis.checks import CheckFunction, not_a_server_error
 from schemathesis.config import SchemathesisConfig
@@ -58,6 +59,16 @@ def bounded(max_examples: int) -> settings:
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
 
+
+# Evidence uploads are raw files: give Schemathesis bytes for them, some that start like the real
+# thing and some that do not.
+for media, magic in [
+    ("application/pdf", b"%PDF-1.4\n"),
+    ("image/jpeg", b"\xff\xd8\xff\xe0"),
+    ("image/png", b"\x89PNG\r\n\x1a\n"),
+]:
+    tail = st.binary(max_size=256)
+    schemathesis.openapi.media_type(media, st.one_of(tail, tail.map(magic.__add__)))
 
 # The document comes from the app itself, as served at /openapi.json; each test then calls an app
 # of its own, built the same way on the test's database (the `api` fixture, once on SQLite and
