@@ -40,9 +40,20 @@ class Statement:
         return sum(line.cases for line in self.lines)
 
 
-def balance_of(uow: UnitOfWork, membership_id: int) -> Fen:
-    """What a member has in hand (prepaid) or still owes (negative), collections included."""
-    return uow.ledger.member_balance(membership_id) + uow.collection.collected_for(membership_id)
+def balance_of(
+    uow: UnitOfWork, membership_id: int, lines: list[StatementLine] | None = None
+) -> Fen:
+    """What a member has in hand (prepaid) or still owes (negative), collections included.
+
+    Computed from the member's charges (read once, through their rounds), their credits, and
+    which of those charges a settled debit batch collected.
+    """
+    if lines is None:
+        lines = uow.rounds.statement([membership_id])
+    charges = [(line.round_id, line.amount) for line in lines]
+    charged = sum(amount for _, amount in charges)
+    collected = uow.collection.collected_of(membership_id, charges)
+    return uow.ledger.member_credited(membership_id) - charged + collected
 
 
 def _notices(
@@ -83,9 +94,9 @@ def _notices(
 def statement(uow: UnitOfWork, membership_id: int, now: datetime) -> Statement:
     membership = uow.memberships.get(membership_id)
     plan = uow.plans.get(membership.plan_id, local_date(now))
-    # Charges a debit batch collected have no credit row each: add what the gateway collected.
-    balance = balance_of(uow, membership_id)
     lines = uow.rounds.statement([membership_id])
+    # Charges a debit batch collected have no credit row each: add what the gateway collected.
+    balance = balance_of(uow, membership_id, lines)
     collection, notices = _notices(uow, plan, membership, balance, lines)
     return Statement(
         membership=membership,

@@ -30,7 +30,6 @@ from sqlalchemy import (
 
 from huzhu.domain.members import LeaveReason, Lifecycle
 from huzhu.domain.money import Fen
-from huzhu.storage.repositories.rounds import charges_of_members
 from huzhu.storage.tables import member_charges, member_credits, membership_events
 from huzhu.storage.tables import memberships as ms
 from huzhu.storage.tables_money import collection_batches as batches
@@ -295,25 +294,36 @@ class CollectionRepository:
         q = select(failures).where(failures.c.round_id == round_id)
         return list(self.conn.execute(q.order_by(failures.c.membership_id)))
 
-    def collected_for(self, membership_id: int) -> Fen:
-        """What the gateway has collected from a member in post-paid rounds."""
-        b, c = batches, member_charges
-        probe = self._probe(c.c.round_id, c.c.membership_id).correlate(c).scalar_subquery()
-        covered = and_(
-            b.c.id == probe, b.c.status == "settled", b.c.last_membership_id >= c.c.membership_id
+    def collected_of(self, membership_id: int, charges: Sequence[tuple[int, Fen]]) -> Fen:
+        """What the gateway collected of these (round id, amount) charges of one member.
+
+        Works from charges the caller has already read, so it asks only the batches and the
+        failures (two small index lookups), never the charges table again.
+        """
+        rounds_charged = [round_id for round_id, amount in charges if amount]
+        if not rounds_charged:
+            return 0
+        covered = set(
+            self.conn.scalars(
+                select(batches.c.round_id).where(
+                    batches.c.round_id.in_(rounds_charged),
+                    batches.c.kind == "debit",
+                    batches.c.status == "settled",
+                    batches.c.first_membership_id <= membership_id,
+                    batches.c.last_membership_id >= membership_id,
+                )
+            )
         )
-        still_open = exists().where(
-            failures.c.round_id == c.c.round_id,
-            failures.c.membership_id == c.c.membership_id,
-            failures.c.status.in_(OPEN),
+        still_open = set(
+            self.conn.scalars(
+                select(failures.c.round_id).where(
+                    failures.c.round_id.in_(rounds_charged),
+                    failures.c.membership_id == membership_id,
+                    failures.c.status.in_(OPEN),
+                )
+            )
         )
-        # Through the member's rounds: one key lookup per round, never a scan of the charges.
-        q = (
-            select(_sum(c.c.amount))
-            .select_from(charges_of_members().join(b, covered))
-            .where(ms.c.id == membership_id, ~still_open)
-        )
-        return int(self.conn.scalar(q) or 0)
+        return sum(a for r, a in charges if r in covered and r not in still_open)
 
     def charged_members(self, round_id: int, limit: int) -> list[Row[Any]]:
         """(membership id, person id, amount) of members charged in a round who have not left."""

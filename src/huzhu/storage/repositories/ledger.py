@@ -212,13 +212,15 @@ class LedgerRepository:
 
     def member_balance(self, membership_id: int, at: datetime | None = None) -> Fen:
         """Credits minus charges: positive is money held for the member, negative is owed."""
+        return self.member_credited(membership_id, at) - self.member_charged(membership_id, at)
+
+    def member_credited(self, membership_id: int, at: datetime | None = None) -> Fen:
         credits = select(func.coalesce(func.sum(member_credits.c.amount), 0)).where(
             member_credits.c.membership_id == membership_id
         )
         if at is not None:
             credits = credits.where(member_credits.c.at <= at)
-        charged = self.member_charged(membership_id, at)
-        return int(self.conn.scalar(credits) or 0) - charged
+        return int(self.conn.scalar(credits) or 0)
 
     def member_charged(self, membership_id: int, at: datetime | None = None) -> Fen:
         q = (
