@@ -85,6 +85,9 @@ def submit(uow: UnitOfWork, req: ClaimRequest, now: datetime) -> Claim:
         raise InvalidInput("the hospital is required", code="missing-field", field="hospital")
     condition = load_catalogue().get(req.condition_code)
     membership = uow.memberships.get(req.membership_id)
+    if req.diagnosis_date < uow.people.get(membership.person_id).birth_date:
+        # The plan's age rules cannot be applied to a diagnosis before birth.
+        raise InvalidInput("the diagnosis date is before the birth date", field="diagnosis_date")
     plan = uow.plans.get(membership.plan_id, req.diagnosis_date)
     members = uow.memberships.count_live(plan.id)
     if members < plan.activation_threshold:

@@ -14,7 +14,6 @@ from huzhu.api.schemas import ClaimIn, ClaimOut, RejectIn
 from huzhu.api.views import claim_out
 from huzhu.domain.access import Principal, Role, check_may_decide
 from huzhu.domain.claims import Claim, ClaimState
-from huzhu.domain.errors import InvalidInput
 from huzhu.services import claims as svc
 from huzhu.storage.uow import UnitOfWork
 
@@ -33,9 +32,6 @@ def submit(body: ClaimIn, principal: Caller, uow: Uow, now: Now) -> ClaimOut:
     """Submit a claim for your own or a dependant's membership. Plan rules are checked at once."""
     m = guards.membership(uow, principal, body.membership_id, write=True)
     assert m.id is not None
-    if body.diagnosis_date < uow.people.get(m.person_id).birth_date:
-        # The plan's age rules cannot be applied to a diagnosis before birth.
-        raise InvalidInput("the diagnosis date is before the birth date", field="diagnosis_date")
     claim = svc.submit(
         uow,
         svc.ClaimRequest(
