@@ -29,7 +29,7 @@ def sandbox(engine: Engine) -> Sandbox:
     build(engine, "meituan-huzhu", "pp", 20)
     run(engine, "pp", "2026-01-11")
     box = Sandbox(engine)
-    box.set(failure_rate=0.0, duplicate_rate=1.0)  # every callback will come twice
+    box.set(failure_bp=0, duplicate_bp=10_000)  # every callback will come twice
     collection.collect(engine, box, "pp", date(2026, 1, 11), at("2026-01-15"), batch_size=10)
     return box
 
@@ -123,7 +123,7 @@ def test_late_duplicated_and_out_of_order_callbacks_are_harmless(
 ) -> None:
     sandbox.drain(at("2026-01-15"))
     assert outcomes(engine).count("duplicate") == 2
-    sandbox.set(payout_failure_rate=1.0)
+    sandbox.set(payout_failure_bp=10_000)
     with UnitOfWork(engine) as uow:
         payouts.run_payouts(uow, sandbox(uow.conn), "pp", date(2026, 1, 11), NOW)
         uow.commit()
@@ -132,7 +132,7 @@ def test_late_duplicated_and_out_of_order_callbacks_are_harmless(
     failed = {"event_id": "evt-a1", "type": "payout.failed", "ref": first.gateway_ref,
               "amount": first.amount, "reason": "account-invalid"}  # fmt: skip
     assert send(client, sandbox, failed).json()["outcome"] == "applied"
-    sandbox.set(payout_failure_rate=0.0)
+    sandbox.set(payout_failure_bp=0)
     with UnitOfWork(engine) as uow:
         payouts.run_payouts(uow, sandbox(uow.conn), "pp", date(2026, 1, 11), NOW)
         uow.commit()

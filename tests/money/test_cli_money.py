@@ -30,7 +30,7 @@ def cli(url: str, now: str, *args: str, code: int = 0) -> str:
 def test_a_post_paid_round_through_the_command_line(
     engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HUZHU_SANDBOX_GATEWAY_FAILURE_RATE", "0.1")
+    monkeypatch.setenv("HUZHU_SANDBOX_GATEWAY_FAILURE_BP", "1000")
     monkeypatch.setenv("HUZHU_SANDBOX_GATEWAY_DELAY_S", "60")
     build(engine, "meituan-huzhu", "pp", 40)
     run(engine, "pp", "2026-01-11")

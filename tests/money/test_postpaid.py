@@ -73,7 +73,7 @@ def test_a_post_paid_round_is_collected_retried_written_off_paid_and_reconciled(
     w = world(engine)
     stubborn = {w.members[10], w.members[120]}  # their accounts are always empty
     sandbox = Sandbox(engine)
-    sandbox.set(failure_rate=0.05, fail_members=frozenset(stubborn), duplicate_rate=0.5)
+    sandbox.set(failure_bp=500, fail_members=frozenset(stubborn), duplicate_bp=5_000)
     leaver = w.members[5]
 
     # Told first: before the collection date the statement says what is due and when.
@@ -126,10 +126,10 @@ def test_a_post_paid_round_is_collected_retried_written_off_paid_and_reconciled(
     assert outcomes.count("applied") == 4 and "duplicate" in outcomes
 
     # The claimant is paid in full although some debits failed; a failed transfer is resent.
-    sandbox.set(payout_failure_rate=1.0)
+    sandbox.set(payout_failure_bp=10_000)
     sent = pay(engine, sandbox, "2026-01-15")
     assert (sent.submitted, sent.retried) == (1, 0)
-    sandbox.set(payout_failure_rate=0.0)
+    sandbox.set(payout_failure_bp=0)
     resent = pay(engine, sandbox, "2026-01-16")
     assert (resent.submitted, resent.retried) == (0, 1)
     with UnitOfWork(engine) as uow:

@@ -58,7 +58,7 @@ def test_prepaid_top_ups_reminders_suspension_and_reactivation(engine: Engine) -
     w = build(engine, "qingsong-huzhu", "pre", 20, payout="100")  # 108 yuan: 5.40 a head
     m = w.members
     box = Sandbox(engine)
-    box.set(failure_rate=0.0, fail_members=frozenset({m[0]}))  # m[0]'s bank refuses
+    box.set(failure_bp=0, fail_members=frozenset({m[0]}))  # m[0]'s bank refuses
 
     # A top-up of zero or a negative amount is refused, whichever way it comes; nothing written.
     for fen, code in ((0, "amount-not-positive"), (-100, "amount-negative")):

@@ -27,7 +27,7 @@ def test_mismatches_are_flagged_left_in_clearing_and_settle_once_resolved(engine
     w = build(engine, "meituan-huzhu", "pp", 30)
     run(engine, "pp", "2026-01-11")
     box = Sandbox(engine)
-    box.set(failure_rate=0.1, fail_members=frozenset({w.members[25]}))
+    box.set(failure_bp=1_000, fail_members=frozenset({w.members[25]}))
     collection.collect(engine, box, "pp", date(2026, 1, 11), at("2026-01-15"), batch_size=10)
     box.drain(at("2026-01-15"))
     with UnitOfWork(engine) as uow:

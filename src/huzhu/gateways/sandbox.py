@@ -53,10 +53,11 @@ def _env(name: str, default: str) -> str:
 class SandboxConfig:
     secret: str = "sandbox-secret"
     seed: int = 0
-    failure_rate: float = 0.05  # share of debit items that fail
-    payout_failure_rate: float = 0.0
+    # Shares in basis points (1/10,000), so no float comes near the money paths.
+    failure_bp: int = 500  # debit items that fail
+    payout_failure_bp: int = 0
     delay: timedelta = timedelta(seconds=60)  # how late a callback arrives
-    duplicate_rate: float = 0.25  # share of callbacks sent twice
+    duplicate_bp: int = 2_500  # callbacks sent twice
     fail_members: frozenset[int] = field(default_factory=frozenset)  # whose debits always fail
 
     @classmethod
@@ -65,18 +66,18 @@ class SandboxConfig:
         return cls(
             secret=_env("SECRET", "sandbox-secret"),
             seed=int(_env("SEED", "0")),
-            failure_rate=float(_env("FAILURE_RATE", "0.05")),
-            payout_failure_rate=float(_env("PAYOUT_FAILURE_RATE", "0")),
-            delay=timedelta(seconds=float(_env("DELAY_S", "60"))),
-            duplicate_rate=float(_env("DUPLICATE_RATE", "0.25")),
+            failure_bp=int(_env("FAILURE_BP", "500")),
+            payout_failure_bp=int(_env("PAYOUT_FAILURE_BP", "0")),
+            delay=timedelta(seconds=int(_env("DELAY_S", "60"))),
+            duplicate_bp=int(_env("DUPLICATE_BP", "2500")),
             fail_members=frozenset(int(m) for m in members.split(",") if m.strip()),
         )
 
 
-def _unit(*parts: object) -> float:
-    """A deterministic number in [0, 1) from the parts."""
+def _bucket(*parts: object, of: int = 10_000) -> int:
+    """A deterministic whole number in [0, of) from the parts."""
     digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
+    return int.from_bytes(digest[:8], "big") * of >> 64
 
 
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -112,7 +113,7 @@ class SandboxGateway:
         now: datetime,
     ) -> None:
         payload["copies"] = (
-            2 if _unit(self.config.seed, ref, "dup") < self.config.duplicate_rate else 1
+            2 if _bucket(self.config.seed, ref, "dup") < self.config.duplicate_bp else 1
         )
         payload["event_id"] = (
             "sbx-" + hashlib.sha256(f"{self.config.seed}|{ref}".encode()).hexdigest()[:24]
@@ -137,7 +138,7 @@ class SandboxGateway:
     def _fails(self, ref: str, membership_id: int) -> bool:
         if membership_id in self.config.fail_members:
             return True
-        return _unit(self.config.seed, ref, membership_id) < self.config.failure_rate
+        return _bucket(self.config.seed, ref, membership_id) < self.config.failure_bp
 
     def submit_debits(self, ref: str, items: Sequence[DebitItem], now: datetime) -> None:
         with self._conn() as conn:
@@ -147,7 +148,7 @@ class SandboxGateway:
                 [
                     i.membership_id,
                     i.amount,
-                    REASONS[int(_unit(ref, i.membership_id) * len(REASONS))],
+                    REASONS[_bucket(ref, i.membership_id, of=len(REASONS))],
                 ]
                 for i in items
                 if self._fails(ref, i.membership_id)
@@ -166,7 +167,7 @@ class SandboxGateway:
         with self._conn() as conn:
             if self._known(conn, ref):
                 return
-            paid = _unit(self.config.seed, ref, "payout") >= self.config.payout_failure_rate
+            paid = _bucket(self.config.seed, ref, "payout") >= self.config.payout_failure_bp
             payload = {
                 "membership_id": membership_id,
                 "paid": paid,
