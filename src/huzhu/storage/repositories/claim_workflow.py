@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, insert, select, update
 
 from huzhu.domain.claims import ClaimState, Workflow
+from huzhu.storage.repositories.claims import public_card_select
 from huzhu.storage.tables import claims, memberships, people
 from huzhu.storage.tables_claims import claim_events, claim_workflow
 
@@ -162,22 +163,7 @@ class WorkflowRepository:
 
     def card_row(self, claim_id: int) -> Any:
         """One claim's public card facts (for the public record when it is announced)."""
-        return self.conn.execute(
-            select(
-                claims.c.id,
-                claims.c.condition_code,
-                claims.c.age_at_diagnosis,
-                claims.c.payout,
-                claims.c.diagnosis_date,
-                memberships.c.joined_at,
-                people.c.name,
-                people.c.sex,
-                people.c.province_code,
-            )
-            .join(memberships, memberships.c.id == claims.c.membership_id)
-            .join(people, people.c.id == memberships.c.person_id)
-            .where(claims.c.id == claim_id)
-        ).one()
+        return self.conn.execute(public_card_select().where(claims.c.id == claim_id)).one()
 
     def assigned_claims(self, account_id: int, states: Sequence[ClaimState]) -> list[int]:
         q = (

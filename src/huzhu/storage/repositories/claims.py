@@ -6,11 +6,11 @@ import builtins
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, Select, func, insert, select, update
 
 from huzhu.domain.claims import PROMISED_STATES, Claim, ClaimState
 from huzhu.domain.errors import NotFound
-from huzhu.storage.tables import claims, memberships
+from huzhu.storage.tables import claims, memberships, people
 
 
 def _claim(row: Row[Any]) -> Claim:
@@ -32,6 +32,26 @@ def _claim(row: Row[Any]) -> Claim:
         decided_at=row.decided_at,
         decided_by=row.decided_by,
         round_id=row.round_id,
+    )
+
+
+def public_card_select() -> Select[Any]:
+    """What a case's public card shows (masking happens in the view): one query for rounds'
+    case lists and for the announcement appended to the public record."""
+    return (
+        select(
+            claims.c.id,
+            claims.c.condition_code,
+            claims.c.age_at_diagnosis,
+            claims.c.payout,
+            claims.c.diagnosis_date,
+            memberships.c.joined_at,
+            people.c.name,
+            people.c.sex,
+            people.c.province_code,
+        )
+        .join(memberships, memberships.c.id == claims.c.membership_id)
+        .join(people, people.c.id == memberships.c.person_id)
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
 
 from huzhu.domain.apportionment import RoundFigures
 from huzhu.domain.money import Fen
+from huzhu.storage.repositories.claims import public_card_select
 from huzhu.storage.tables import claims, member_charges, memberships, people, rounds
 
 
@@ -230,21 +231,7 @@ class RoundRepository:
         """The round's cases with what a public card shows (masking happens in the view)."""
         return list(
             self.conn.execute(
-                select(
-                    claims.c.id,
-                    claims.c.condition_code,
-                    claims.c.age_at_diagnosis,
-                    claims.c.payout,
-                    claims.c.diagnosis_date,
-                    memberships.c.joined_at,
-                    people.c.name,
-                    people.c.sex,
-                    people.c.province_code,
-                )
-                .join(memberships, memberships.c.id == claims.c.membership_id)
-                .join(people, people.c.id == memberships.c.person_id)
-                .where(claims.c.round_id == round_id)
-                .order_by(claims.c.id)
+                public_card_select().where(claims.c.round_id == round_id).order_by(claims.c.id)
             )
         )
 
