@@ -14,7 +14,9 @@ from huzhu.domain.money import format_yuan, parse_yuan
 from huzhu.domain.plans import local_date
 from huzhu.plans.loader import load_template
 from huzhu.services import public_record
+from huzhu.services.archive import archive_rounds
 from huzhu.services.rounds import due_dates, run_round
+from huzhu.storage.repositories.archive import ArchiveRepository
 from huzhu.storage.repositories.rounds import RoundRecord
 
 app = typer.Typer(help="Apportionment rounds: run, show, list.", no_args_is_help=True)
@@ -139,6 +141,61 @@ def list_rounds(plan: str = typer.Option(...), limit: int = typer.Option(24)) ->
         uow.plans.get(plan)
         records = uow.rounds.recent(plan, limit=limit)
     out.print(round_table(list(reversed(records))))
+
+
+@app.command()
+@report_errors
+def archive(
+    plan: str = typer.Option(...),
+    before: str = typer.Option(..., help="Archive the rounds announced before this date."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Say what would be archived; write nothing."
+    ),
+) -> None:
+    """Move the charges of settled rounds of past years out of member_charges. Safe to repeat.
+
+    On PostgreSQL each round's partition goes, whole, to the huzhu_archive schema, where it can be
+    dumped (pg_dump -t) and dropped; on SQLite its rows go to member_charges_archive. Statements,
+    proofs, `huzhu audit` and `huzhu verify` read archived rounds from there. A round whose
+    collection or payouts are still open is refused, and then nothing is archived.
+    """
+    run_ = archive_rounds(STATE.engine(), plan, _date(before), STATE.now(), dry_run=dry_run)
+    table = Table("round", "announced", "charges", "amount", "Merkle root", "archived in", "status")
+    for a in run_.rounds:
+        status = "already archived"
+        if a.created:
+            status = "would archive" if dry_run else "archived"
+        table.add_row(
+            str(a.round_id), a.announce_date.isoformat(), f"{a.rows:,}",
+            format_yuan(a.amount), (a.root or "")[:16], a.stored_in or "", status,
+        )  # fmt: skip
+    if not run_.rounds:
+        out.print(f"no round of {plan} was announced before {before}")
+        return
+    out.print(table)
+    new = sum(1 for a in run_.rounds if a.created)
+    verb = "would archive" if dry_run else "archived"
+    out.print(f"{verb} {new} round(s); {len(run_.rounds) - new} were archived before")
+
+
+@app.command()
+@report_errors
+def archived(plan: str = typer.Option(...)) -> None:
+    """The archived rounds of a plan: what each holds, and whether its table is still there."""
+    with STATE.uow() as uow:
+        uow.plans.get(plan)
+        repo = ArchiveRepository(uow.conn)
+        records = repo.records(plan)
+        offline = repo.offline(records)
+        rounds_ = [uow.rounds.get(a.round_id) for a in records]
+    table = Table("round", "announced", "charges", "amount", "archived at", "table", "state")
+    for a, r in zip(records, rounds_, strict=True):
+        table.add_row(
+            str(a.round_id), str(r.announce_date) if r else "", f"{a.charge_rows:,}",
+            format_yuan(a.amount_total), a.archived_at.isoformat(timespec="seconds"),
+            a.stored_in or "(no charges)", "dropped" if a.round_id in offline else "",
+        )  # fmt: skip
+    out.print(table)
 
 
 @quote_app.command()

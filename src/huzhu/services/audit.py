@@ -1,4 +1,9 @@
-"""`huzhu audit`: prove that the books hold, or say exactly where they do not."""
+"""`huzhu audit`: prove that the books hold, or say exactly where they do not.
+
+Charges of archived rounds are no longer in member_charges: every check that adds up charges adds
+what each archived round's record says, and one more check proves that the archive still holds
+exactly what was recorded (huzhu.services.archive.check_archives).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ from dataclasses import dataclass, field
 
 from huzhu.domain.chain import GENESIS, canonical_transaction, chain_digest
 from huzhu.domain.ledger import CLEARING_KINDS, AccountKind
+from huzhu.services.archive import check_archives
+from huzhu.storage.repositories.archive import ArchiveRecord, ArchiveRepository
 from huzhu.storage.repositories.audit import AuditRepository
 from huzhu.storage.uow import UnitOfWork
 
@@ -67,11 +74,15 @@ def _accounts(repo: AuditRepository) -> Check:
     return check
 
 
-def _subledger(repo: AuditRepository) -> Check:
+def _archived(archived: list[ArchiveRecord], plan_id: str, field: str) -> int:
+    return sum(getattr(a, field) for a in archived if a.plan_id == plan_id)
+
+
+def _subledger(repo: AuditRepository, archived: list[ArchiveRecord]) -> Check:
     check = Check("members' balances add up to the member-funds account")
     for plan_id in repo.plan_ids():
         control = repo.account_balance(plan_id, AccountKind.MEMBER_FUNDS)
-        detail = repo.subledger_total(plan_id)
+        detail = repo.subledger_total(plan_id) - _archived(archived, plan_id, "amount_total")
         # member-funds is credit-normal: it holds minus what members have in credit.
         if control + detail != 0:
             check.problems.append(
@@ -90,7 +101,7 @@ def _credits(repo: AuditRepository) -> Check:
     return check
 
 
-def _collections(repo: AuditRepository) -> Check:
+def _collections(repo: AuditRepository, archived: list[ArchiveRecord]) -> Check:
     check = Check("debit batches add up, batch by batch and member by member")
     for row in repo.unbalanced_batches():
         check.problems.append(
@@ -99,6 +110,7 @@ def _collections(repo: AuditRepository) -> Check:
         )
     for plan_id in repo.plan_ids():
         said, shown = repo.collected_detail(plan_id)
+        shown += _archived(archived, plan_id, "paid_total")
         if said != shown:
             check.problems.append(
                 f"{plan_id}: settled batches collected {said}, members' paid charges sum to {shown}"
@@ -116,20 +128,20 @@ def _clearing(repo: AuditRepository) -> Check:
     return check
 
 
-def _rounds(repo: AuditRepository) -> Check:
+def _rounds(repo: AuditRepository, archived: list[ArchiveRecord]) -> Check:
     check = Check("every round adds up and carries its surplus")
     previous: dict[str, int] = {}
+    in_archive = {a.round_id: a.amount_total for a in archived}
     for r in repo.rounds_with_detail():
+        charged = r.charged_detail + in_archive.get(r.id, 0)
         name = f"round {r.plan_id} {r.announce_date}"
         need = r.payouts + r.fee - r.carry_in
         if r.collected + r.backstop - r.surplus != need:
             check.problems.append(
                 f"{name}: charged + backstop - surplus != payouts + fee - carry_in"
             )
-        if r.charged_detail != r.collected:
-            check.problems.append(
-                f"{name}: members' charges sum to {r.charged_detail}, not {r.collected}"
-            )
+        if charged != r.collected:
+            check.problems.append(f"{name}: members' charges sum to {charged}, not {r.collected}")
         if r.payouts_detail != r.payouts or r.cases_detail != r.cases:
             check.problems.append(
                 f"{name}: its claims sum to {r.payouts_detail} in {r.cases_detail} cases"
@@ -154,17 +166,25 @@ def _rounds(repo: AuditRepository) -> Check:
     return check
 
 
+def _archive(uow: UnitOfWork, archived: list[ArchiveRecord]) -> Check:
+    check = Check("every archived round still holds what was archived")
+    check.problems.extend(check_archives(uow, archived))
+    return check
+
+
 def audit(uow: UnitOfWork) -> AuditReport:
     repo = AuditRepository(uow.conn)
+    archived = ArchiveRepository(uow.conn).records()
     return AuditReport(
         [
             _balanced(repo),
             _chain(repo),
             _accounts(repo),
-            _subledger(repo),
+            _subledger(repo, archived),
             _credits(repo),
-            _collections(repo),
+            _collections(repo, archived),
             _clearing(repo),
-            _rounds(repo),
+            _rounds(repo, archived),
+            _archive(uow, archived),
         ]
     )

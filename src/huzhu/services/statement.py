@@ -3,6 +3,9 @@
 It also tells the member what is coming before it happens: each charge not yet collected is shown
 as due on its round's collection date, derived from the charge and the round (no notice rows are
 written per member), and a prepaid member whose balance is low is asked to top up.
+
+Charges of archived rounds are read from the archive (huzhu.services.archive), so the statement
+is the same before and after a round is archived.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from huzhu.domain.members import Membership, Status
 from huzhu.domain.money import Fen, format_yuan
 from huzhu.domain.plans import CollectionMode, Plan, local_date
 from huzhu.services.collection import charge_status
+from huzhu.storage.repositories.archive import ArchiveRepository
 from huzhu.storage.repositories.rounds import StatementLine
 from huzhu.storage.uow import UnitOfWork
 
@@ -40,6 +44,16 @@ class Statement:
         return sum(line.cases for line in self.lines)
 
 
+def charge_lines(uow: UnitOfWork, membership_id: int) -> tuple[list[StatementLine], list[int]]:
+    """A member's charges in round order, archived rounds included; and the ids of archived
+    rounds whose charges the operator has taken offline (dumped and dropped)."""
+    lines = uow.rounds.statement([membership_id])
+    archived, offline = ArchiveRepository(uow.conn).statement_lines(membership_id)
+    if archived:
+        lines = sorted(lines + archived, key=lambda line: (line.announce_date, line.round_id))
+    return lines, offline
+
+
 def balance_of(
     uow: UnitOfWork, membership_id: int, lines: list[StatementLine] | None = None
 ) -> Fen:
@@ -49,7 +63,7 @@ def balance_of(
     which of those charges a settled debit batch collected.
     """
     if lines is None:
-        lines = uow.rounds.statement([membership_id])
+        lines, _ = charge_lines(uow, membership_id)
     charges = [(line.round_id, line.amount) for line in lines]
     charged = sum(amount for _, amount in charges)
     collected = uow.collection.collected_of(membership_id, charges)
@@ -94,10 +108,15 @@ def _notices(
 def statement(uow: UnitOfWork, membership_id: int, now: datetime) -> Statement:
     membership = uow.memberships.get(membership_id)
     plan = uow.plans.get(membership.plan_id, local_date(now))
-    lines = uow.rounds.statement([membership_id])
+    lines, offline = charge_lines(uow, membership_id)
     # Charges a debit batch collected have no credit row each: add what the gateway collected.
     balance = balance_of(uow, membership_id, lines)
     collection, notices = _notices(uow, plan, membership, balance, lines)
+    if offline:
+        notices.append(
+            f"Your charges in {len(offline)} archived round(s) are kept offline by the operator "
+            "and not listed here: ask the operator for them."
+        )
     return Statement(
         membership=membership,
         status=membership.status(plan, local_date(now)),

@@ -6,14 +6,10 @@ announced cases, plan versions) and recomputes every published Merkle root.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from huzhu.domain.chain import GENESIS
-from huzhu.domain.merkle import (
-    root_of,
-)
 from huzhu.services.public_record import (
     CASE_ANNOUNCED,
     JURY_RESULT,
@@ -23,10 +19,10 @@ from huzhu.services.public_record import (
     chain_head,
     entry_digest,
     stamp,
-    stream_chunks,
-    upper_nodes,
 )
-from huzhu.storage.repositories.public_record import ChunkRecord, LogEntry
+from huzhu.services.verify_merkle import entry_name as _name
+from huzhu.services.verify_merkle import merkle_problems
+from huzhu.storage.repositories.public_record import LogEntry
 from huzhu.storage.uow import UnitOfWork
 
 # -- huzhu verify -------------------------------------------------------------------------------
@@ -67,10 +63,6 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         return all(c.ok for c in self.checks)
-
-
-def _name(entry: LogEntry) -> str:
-    return f"log seq {entry.seq} ({entry.kind} {entry.subject})"
 
 
 def _subject_id(entry: LogEntry, prefix: str, *keys: str) -> int | None:
@@ -285,67 +277,8 @@ def _check_plans(uow: UnitOfWork, seen: _Seen) -> Check:
 
 def _check_merkle(uow: UnitOfWork, seen: _Seen) -> Check:
     check = Check(MERKLE_CHECK)
-    repo = uow.public_record
-    published = repo.merkle_round_ids()
-    for rid in sorted(set(seen.merkle) - set(published)):
-        check.problems.append(f"{_name(seen.merkle[rid])}: the stored Merkle root is gone")
-    for rid in published:
-        merkle = repo.merkle(rid)
-        assert merkle is not None
-        entry = seen.merkle.get(rid)
-        label = _name(entry) if entry else f"round:{rid}"
-        if entry is None:
-            check.problems.append(f"round:{rid}: its Merkle root was never appended to the log")
-        elif (entry.payload.get("root"), entry.payload.get("leaves")) != (
-            merkle.root,
-            merkle.leaves,
-        ):
-            check.problems.append(
-                f"{label}: the log says root {str(entry.payload.get('root'))[:12]} over "
-                f"{entry.payload.get('leaves')} charges, round_merkle says {merkle.root[:12]} "
-                f"over {merkle.leaves}"
-            )
-        stored = iter(_stored_chunks(uow, rid))
-        roots: list[bytes] = []
-        leaves = 0
-        for chunk, count in stream_chunks(uow, rid, merkle.chunk_size):
-            leaves += count
-            roots.append(bytes.fromhex(chunk.root))
-            kept = next(stored, None)
-            if kept != chunk and len(check.problems) < 1000:
-                check.problems.append(
-                    f"{label}: chunk {chunk.chunk_no} (memberships {chunk.first_membership_id}-"
-                    f"{chunk.last_membership_id}) does not match its stored root: a charge in it "
-                    "changed, or was added or removed"
-                )
-        extra = sum(1 for _ in stored)
-        if extra:
-            check.problems.append(f"{label}: {extra} stored chunk(s) have no charges any more")
-        root = root_of(roots).hex()
-        if (root, leaves) != (merkle.root, merkle.leaves):
-            check.problems.append(
-                f"{label}: the charges now give root {root[:12]} over {leaves}, published "
-                f"{merkle.root[:12]} over {merkle.leaves}"
-            )
-        if repo.node_rows(rid) != upper_nodes(roots):
-            check.problems.append(f"{label}: the stored tree above the chunk roots has changed")
-    unpublished = sorted(set(repo.round_ids()) - set(published))
-    if unpublished:
-        check.notes.append(
-            f"{len(unpublished)} round(s) have no Merkle root published yet: "
-            + ", ".join(f"round:{r}" for r in unpublished[:20])
-        )
+    check.problems, check.notes = merkle_problems(uow, seen.merkle)
     return check
-
-
-def _stored_chunks(uow: UnitOfWork, round_id: int) -> Iterator[ChunkRecord]:
-    after = -1
-    while True:
-        page = uow.public_record.chunks(round_id, after_no=after, limit=10_000)
-        yield from page
-        if len(page) < 10_000:
-            return
-        after = page[-1].chunk_no
 
 
 def verify(uow: UnitOfWork, *, merkle: bool = True) -> VerifyReport:

@@ -12,7 +12,8 @@ from sqlalchemy import Connection, and_, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from huzhu.domain.chain import GENESIS
-from huzhu.storage.tables import claims, member_charges, plan_versions, rounds
+from huzhu.storage.repositories.archive import ArchiveRepository
+from huzhu.storage.tables import claims, plan_versions, rounds
 from huzhu.storage.tables_record import (
     public_log,
     public_log_head,
@@ -194,29 +195,12 @@ class PublicRecordRepository:
     def charges_after(
         self, round_id: int, after_membership_id: int | None, limit: int
     ) -> list[tuple[int, int, int]]:
-        """(round_id, membership_id, amount) of the next `limit` charges in membership_id order."""
-        q = select(
-            member_charges.c.round_id, member_charges.c.membership_id, member_charges.c.amount
-        )
-        q = q.where(member_charges.c.round_id == round_id)
-        if after_membership_id is not None:
-            q = q.where(member_charges.c.membership_id > after_membership_id)
-        rows = self.conn.execute(q.order_by(member_charges.c.membership_id).limit(limit))
-        return [(int(r[0]), int(r[1]), int(r[2])) for r in rows]
+        """(round_id, membership_id, amount) of the next `limit` charges in membership_id order,
+        read from the round's archive once it is archived."""
+        return ArchiveRepository(self.conn).charges_after(round_id, after_membership_id, limit)
 
     def charges_between(self, round_id: int, first: int, last: int) -> list[tuple[int, int, int]]:
-        rows = self.conn.execute(
-            select(
-                member_charges.c.round_id, member_charges.c.membership_id, member_charges.c.amount
-            )
-            .where(
-                member_charges.c.round_id == round_id,
-                member_charges.c.membership_id >= first,
-                member_charges.c.membership_id <= last,
-            )
-            .order_by(member_charges.c.membership_id)
-        )
-        return [(int(r[0]), int(r[1]), int(r[2])) for r in rows]
+        return ArchiveRepository(self.conn).charges_between(round_id, first, last)
 
     def lock_round(self, round_id: int) -> bool:
         """Serialise Merkle publication per round (FOR NO KEY UPDATE: rows that merely reference
