@@ -22,9 +22,12 @@ from huzhu.domain.errors import InvalidInput
 from huzhu.domain.plans import local_date
 from huzhu.services.enrol import Candidate, RowResult, enrol_batch
 from huzhu.services.members import PersonDetails
+from huzhu.storage.engine import refresh_statistics
 from huzhu.storage.uow import UnitOfWork
 
 BATCH = 5_000
+# An import this large changes the tables enough that the planner needs fresh statistics.
+BULK = 50_000
 TRUE = {"yes", "y", "true", "1", "是"}
 FALSE = {"no", "n", "false", "0", "否"}
 
@@ -183,4 +186,6 @@ def import_csv(
             report.rows.extend(results[line] for line, _ in batch)
             if on_batch:
                 on_batch(len(batch))
+    if report.imported >= BULK:
+        refresh_statistics(engine, "people", "memberships", "membership_events")
     return report

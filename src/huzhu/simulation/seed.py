@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, text
 
+from huzhu.storage.engine import refresh_statistics
+
 
 def _stamp(engine: Engine, moment: datetime) -> str:
     utc = moment.astimezone(UTC)
@@ -24,7 +26,7 @@ def seed_members(
     """`count` people with synthetic passports, all joining `plan_id` at `joined_at`."""
     postgres = engine.dialect.name == "postgresql"
     numbers = (
-        "SELECT g AS n FROM generate_series(:first, :last) AS g"
+        "SELECT g AS n FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS g"
         if postgres
         else "WITH RECURSIVE s(n) AS (SELECT :first UNION ALL SELECT n + 1 FROM s WHERE n < :last) "
         "SELECT n FROM s"
@@ -58,6 +60,7 @@ def seed_members(
             ),
             {**params, "before": before},
         )
+    refresh_statistics(engine, "people", "memberships")
 
 
 def seed_approved_claim(
