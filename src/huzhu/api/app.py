@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from huzhu import __version__
 from huzhu.api import problems
+from huzhu.api.join import QuickPath
 from huzhu.api.middleware import BodyGuard
 from huzhu.api.ratelimit import RateLimiter
 from huzhu.api.routes import (
@@ -34,8 +35,10 @@ from huzhu.api.routes import (
 from huzhu.api.routes import gateway as gateway_routes
 from huzhu.api.settings import Settings
 from huzhu.gateways import default_name as default_gateway
+from huzhu.services.quick_join import PlansInForce
 from huzhu.services.webhooks import deliver_due
 from huzhu.storage.engine import make_engine, migrate
+from huzhu.storage.repositories.quick_join import QuickJoinRepository
 
 log = logging.getLogger("huzhu.api")
 
@@ -105,6 +108,12 @@ def create_app(
     app.state.engine = engine
     app.state.settings = settings
     app.state.limiter = RateLimiter()
+    app.state.clock = None  # tests set a clock; None means the wall clock
+    app.state.quick_join = (
+        QuickPath(QuickJoinRepository(engine), PlansInForce(engine))
+        if settings.quick_join and engine.dialect.name == "postgresql"
+        else None
+    )
     problems.install(app)
     for router in (auth.router, me.router, plans.router, memberships.router, claims.router,
                    rounds.router, ledger.router, admin.router, gateway_routes.router,

@@ -28,7 +28,7 @@ def get_uow(request: Request) -> Iterator[UnitOfWork]:
 
 
 def get_now(request: Request) -> datetime:
-    clock: Callable[[], datetime] | None = getattr(request.app.state, "clock", None)
+    clock: Callable[[], datetime] | None = request.app.state.clock
     return clock() if clock else datetime.now(UTC)
 
 
@@ -42,7 +42,7 @@ Now = Annotated[datetime, Depends(get_now)]
 Config = Annotated[Settings, Depends(get_settings)]
 
 
-def _token(request: Request) -> tuple[str | None, bool]:
+def session_token(request: Request) -> tuple[str | None, bool]:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
@@ -52,7 +52,7 @@ def _token(request: Request) -> tuple[str | None, bool]:
 
 
 def optional_principal(request: Request, uow: Uow, now: Now) -> Principal | None:
-    token, from_cookie = _token(request)
+    token, from_cookie = session_token(request)
     if token is None:
         return None
     principal, csrf_hash = resolve(uow, token, now)

@@ -26,7 +26,7 @@ KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 REPLAY_HEADER = "Idempotent-Replayed"
 
 
-def _hash(scope: str, body: BaseModel | None) -> str:
+def request_hash(scope: str, body: BaseModel | None) -> str:
     payload = body.model_dump(mode="json") if body is not None else None
     text = json.dumps([scope, payload], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -51,13 +51,13 @@ def run_once(
         raise InvalidInput(
             "Idempotency-Key is 1 to 200 visible ASCII characters", field="Idempotency-Key"
         )
-    request_hash = _hash(scope, body)
+    wanted = request_hash(scope, body)
 
     def replay() -> JSONResponse | None:
         stored = uow.idempotency.find(principal.account_id, key)
         if stored is None:
             return None
-        if stored.request_hash != request_hash:
+        if stored.request_hash != wanted:
             raise Conflict(
                 "this Idempotency-Key was used with a different request",
                 code="idempotency-key-reused",
@@ -74,7 +74,7 @@ def run_once(
         # Claim the key before the work: a concurrent twin waits here until we commit, then
         # finds our result instead of doing the work again.
         with uow.conn.begin_nested():
-            uow.idempotency.save(principal.account_id, key, request_hash, 0, {}, now)
+            uow.idempotency.save(principal.account_id, key, wanted, 0, {}, now)
     except IntegrityError:
         uow.restart()
         again = replay()

@@ -24,6 +24,8 @@ class Settings:
     sandbox_credit_score: int | None = 700
     cookie_secure: bool = False
     webhook_timeout_s: float = 5.0
+    # PostgreSQL only: a new person joining for themselves is written in one statement.
+    quick_join: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -37,4 +39,5 @@ class Settings:
             join_limit=_env("JOIN_LIMIT", "30/minute"),
             sandbox_credit_score=int(score) if score else None,
             cookie_secure=_env("COOKIE_SECURE", "0") == "1",
+            quick_join=_env("QUICK_JOIN", "1") == "1",
         )

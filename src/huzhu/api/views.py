@@ -45,7 +45,11 @@ def plan_summary(uow: UnitOfWork, plan: Plan) -> PlanSummary:
 
 
 def membership_out(uow: UnitOfWork, m: Membership, today: date) -> MembershipOut:
-    plan = uow.plans.get(m.plan_id, today)
+    assert m.id is not None
+    return membership_view(m, uow.plans.get(m.plan_id, today), today, balance_of(uow, m.id))
+
+
+def membership_view(m: Membership, plan: Plan, today: date, balance: int) -> MembershipOut:
     assert m.id is not None
     return MembershipOut(
         id=m.id,
@@ -58,7 +62,7 @@ def membership_out(uow: UnitOfWork, m: Membership, today: date) -> MembershipOut
         accident_cover_from=m.cover_starts(plan, Category.ACCIDENT),
         left_at=m.left_at,
         leave_reason=m.leave_reason.value if m.leave_reason else None,
-        balance=money(balance_of(uow, m.id)),
+        balance=money(balance),
     )
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from huzhu.domain.eligibility import Applicant, check_eligibility
 from huzhu.domain.errors import Conflict, Forbidden, NotFound, RuleViolation, Violation
-from huzhu.domain.identity import Sex, age_on, parse_document
+from huzhu.domain.identity import IdentityDocument, Sex, age_on, parse_document
 from huzhu.domain.members import LeaveReason, Lifecycle, Membership, Person, Status, exit_date
 from huzhu.domain.plans import Category, local_date
 from huzhu.services.credit import CreditProvider, ImportedScore
@@ -69,7 +69,13 @@ def find_or_register(uow: UnitOfWork, details: PersonDetails, now: datetime) -> 
             uow.people.set_credit_score(existing.id, score)
             return uow.people.get(existing.id)
         return existing
-    person = Person(
+    new_id = uow.people.add(new_person(details, doc), now)
+    return uow.people.get(new_id)
+
+
+def new_person(details: PersonDetails, doc: IdentityDocument) -> Person:
+    """The person to register for details whose document has been validated."""
+    return Person(
         id=None,
         id_type=doc.type.value,
         id_number=doc.number,
@@ -84,8 +90,6 @@ def find_or_register(uow: UnitOfWork, details: PersonDetails, now: datetime) -> 
         credit_score=details.credit_score,
         labels=details.labels,
     )
-    new_id = uow.people.add(person, now)
-    return uow.people.get(new_id)
 
 
 def _guardian(uow: UnitOfWork, req: JoinRequest, now: datetime) -> Person | None:

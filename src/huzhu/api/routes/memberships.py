@@ -8,15 +8,14 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
 from huzhu.api import guards
+from huzhu.api import join as joining
 from huzhu.api.audit import notify_person, record
-from huzhu.api.deps import Caller, Config, Now, Uow
+from huzhu.api.deps import Caller, Now, Uow
 from huzhu.api.idempotency import run_once
 from huzhu.api.pagination import Cursor, Limit, Page, decode, page
 from huzhu.api.params import PathId, PlanFilter
 from huzhu.api.problems import ERROR_RESPONSES
-from huzhu.api.routes.me import link_person
 from huzhu.api.schemas import (
-    EligibilityOut,
     JoinIn,
     JoinOut,
     MembershipOut,
@@ -27,13 +26,11 @@ from huzhu.api.schemas import (
     money,
 )
 from huzhu.api.views import membership_out
-from huzhu.domain.errors import InvalidInput, NotFound
-from huzhu.domain.members import LeaveReason, Person
+from huzhu.domain.members import LeaveReason
 from huzhu.domain.money import format_yuan
 from huzhu.domain.plans import local_date
 from huzhu.services import members as svc
 from huzhu.services import public_record
-from huzhu.services.credit import ImportedScore
 from huzhu.services.ledger import top_up
 from huzhu.services.statement import balance_of, statement
 
@@ -41,73 +38,13 @@ router = APIRouter(prefix="/v1/memberships", tags=["memberships"], responses=ERR
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
-class SandboxCredit(ImportedScore):
-    """The built-in credit provider: the score on file, else the configured sandbox score."""
-
-    def __init__(self, default: int | None) -> None:
-        self.default = default
-
-    def score(self, person: Person) -> int | None:
-        return person.credit_score if person.credit_score is not None else self.default
-
-
 @router.post("", status_code=201, response_model=JoinOut, responses={200: {"model": JoinOut}})
-def join(
-    body: JoinIn,
-    request: Request,
-    principal: Caller,
-    uow: Uow,
-    now: Now,
-    settings: Config,
-    idempotency_key: IdemKey = None,
-) -> JSONResponse:
-    """Join a plan, for yourself or a dependant. A refusal lists every rule that failed."""
-    request.app.state.limiter.hit(settings.join_limit, "join", str(principal.account_id))
+async def join(body: JoinIn, request: Request, idempotency_key: IdemKey = None) -> JSONResponse:
+    """Join a plan, for yourself or a dependant. A refusal lists every rule that failed.
 
-    def work() -> tuple[int, object]:
-        person_id = principal.person_id
-        if body.person is not None:
-            person_id = link_person(uow, principal, body.person, now)
-        if body.dependant_id is not None:
-            if person_id is None:
-                raise NotFound("give your own identity first", code="no-person")
-            dependant = uow.people.get(body.dependant_id) if body.dependant_id else None
-            if dependant is None or dependant.guardian_id != person_id:
-                raise NotFound(f"no dependant {body.dependant_id}", code="unknown-dependant")
-            person_id = dependant.id
-        if person_id is None:
-            raise InvalidInput(
-                "give your identity in 'person' (or PUT /v1/me/person first)",
-                code="missing-field",
-                field="person",
-            )
-        person = uow.people.get(person_id)
-        guardian = uow.people.get(person.guardian_id) if person.guardian_id else None
-        result = svc.join(
-            uow,
-            svc.JoinRequest(
-                plan_id=body.plan_id,
-                person=svc.PersonDetails(
-                    id_type=person.id_type, id_number=person.id_number, name=person.name
-                ),
-                health_answers=body.health_answers,
-                guardian_id_type=guardian.id_type if guardian else None,
-                guardian_id_number=guardian.id_number if guardian else None,
-            ),
-            now,
-            credit=SandboxCredit(settings.sandbox_credit_score),
-        )
-        m = uow.memberships.get(result.membership_id)
-        details = {"plan_id": result.plan_id, "membership_id": m.id}
-        record(uow, principal.account_id, "membership.joined", f"membership:{m.id}", details, now)
-        notify_person(uow, m.person_id, "member.joined", details, now)
-        out = JoinOut(
-            membership=membership_out(uow, m, local_date(now)),
-            eligibility=EligibilityOut(eligible=True, failed_rules=[]),
-        )
-        return 201, out.model_dump(mode="json")
-
-    return run_once(uow, principal, idempotency_key, "join", body, now, work)
+    Needs a signed-in caller (bearer token or session cookie) and an Idempotency-Key.
+    """
+    return await joining.join(request, body, idempotency_key)
 
 
 @router.get("")

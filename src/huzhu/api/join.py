@@ -1,0 +1,213 @@
+"""Joining a plan over HTTP: the general path, and PostgreSQL's one-statement path.
+
+A host app at the scale of Xiang Hu Bao sends thousands of joins a second, nearly all of them a new
+person joining for themselves. On PostgreSQL that case is decided in Python (services.quick_join)
+and written in one statement (storage.repositories.quick_join). Every other case, and every refusal,
+takes the general path, so the answers and errors are the same whichever path runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from huzhu.api.audit import notify_person, record
+from huzhu.api.deps import (
+    SESSION_COOKIE,
+    current_principal,
+    optional_principal,
+    session_token,
+)
+from huzhu.api.idempotency import KEY, request_hash, run_once
+from huzhu.api.routes.me import details, link_person
+from huzhu.api.schemas import EligibilityOut, JoinIn, JoinOut
+from huzhu.api.settings import Settings
+from huzhu.api.views import membership_out, membership_view
+from huzhu.domain.errors import InvalidInput, NotFound
+from huzhu.domain.members import Person
+from huzhu.domain.plans import local_date
+from huzhu.services import members as svc
+from huzhu.services import quick_join
+from huzhu.services.accounts import digest
+from huzhu.services.credit import ImportedScore
+from huzhu.storage.batcher import Batcher
+from huzhu.storage.repositories.quick_join import Joined, QuickJoin, QuickJoinRepository
+from huzhu.storage.uow import UnitOfWork
+
+log = logging.getLogger("huzhu.api.join")
+SCOPE = "join"
+
+
+class SandboxCredit(ImportedScore):
+    """The built-in credit provider: the score on file, else the configured sandbox score."""
+
+    def __init__(self, default: int | None) -> None:
+        self.default = default
+
+    def score(self, person: Person) -> int | None:
+        return person.credit_score if person.credit_score is not None else self.default
+
+
+class QuickPath:
+    """What the one-statement join keeps per process: the plans in force, and the batcher that
+    groups concurrent joins into one statement."""
+
+    def __init__(self, repository: QuickJoinRepository, plans: quick_join.PlansInForce) -> None:
+        self.batcher: Batcher[psycopg.Connection[Any], QuickJoin, Joined | None] = Batcher(
+            repository.join_many,
+            repository.connection,
+            max_batch=64,
+            workers=2,
+            name="quick-join",
+        )
+        self.plans = plans
+        # How many joins each path wrote: the operator's check that the common case is quick.
+        self.quick = 0
+        self.general = 0
+
+
+def _now(request: Request) -> datetime:
+    clock: Callable[[], datetime] | None = request.app.state.clock
+    return clock() if clock else datetime.now(UTC)
+
+
+def _client(request: Request) -> str:
+    """Joins are limited per client session (the digest of its bearer token or cookie)."""
+    token, _ = session_token(request)
+    return digest(token) if token else "anonymous"
+
+
+async def join(request: Request, body: JoinIn, key: str | None) -> JSONResponse:
+    now = _now(request)
+    settings: Settings = request.app.state.settings
+    request.app.state.limiter.hit(settings.join_limit, "join", _client(request))
+    quick: QuickPath | None = request.app.state.quick_join
+    if quick is not None:
+        answer = await _try_quick(quick, request, body, key, now)
+        if answer is not None:
+            quick.quick += 1
+            return answer
+        quick.general += 1
+    return await run_in_threadpool(_general, request, body, key, now)
+
+
+def _bearer(request: Request) -> str | None:
+    """The bearer token, when that is how the caller signs in (cookies need the CSRF check)."""
+    token, from_cookie = session_token(request)
+    return None if from_cookie or SESSION_COOKIE in request.cookies else token
+
+
+async def _try_quick(
+    quick: QuickPath, request: Request, body: JoinIn, key: str | None, now: datetime
+) -> JSONResponse | None:
+    token = _bearer(request)
+    if token is None or body.person is None or body.dependant_id is not None:
+        return None
+    if key is None or not KEY.match(key):
+        return None
+    settings: Settings = request.app.state.settings
+    today = local_date(now)
+    plan = quick.plans.cached(body.plan_id, today)
+    if plan is None:
+        try:
+            plan = await run_in_threadpool(quick.plans.get, body.plan_id, today)
+        except NotFound:
+            return None
+    decided = quick_join.decide(
+        plan,
+        details(body.person),
+        body.health_answers,
+        SandboxCredit(settings.sandbox_credit_score),
+        now,
+    )
+    if decided is None:
+        return None
+    m = decided.membership
+    answer = JoinOut(
+        membership=membership_view(m, plan, today, 0),
+        eligibility=EligibilityOut(eligible=True, failed_rules=[]),
+    ).model_dump(mode="json")
+    order = QuickJoin(
+        token_hash=digest(token),
+        key=key,
+        request_hash=request_hash(SCOPE, body),
+        plan_id=plan.id,
+        plan_version=plan.version,
+        today=today,
+        now=now,
+        person=decided.person,
+        lifecycle=m.lifecycle.value,
+        exit_on=m.exit_on,
+        answer=answer,
+    )
+    try:
+        joined = await asyncio.wrap_future(quick.batcher.submit(order))
+    except Exception:  # logged by the batcher; the general path may still answer
+        return None
+    if joined is None:
+        quick.plans.forget(plan.id, today)  # in case a newer version took effect
+        return None
+    answer["membership"]["id"] = joined.membership_id
+    answer["membership"]["person_id"] = joined.person_id
+    return JSONResponse(answer, status_code=201)
+
+
+def _general(request: Request, body: JoinIn, key: str | None, now: datetime) -> JSONResponse:
+    settings: Settings = request.app.state.settings
+    with UnitOfWork(request.app.state.engine) as uow:
+        principal = current_principal(optional_principal(request, uow, now))
+
+        def work() -> tuple[int, object]:
+            person_id = principal.person_id
+            if body.person is not None:
+                person_id = link_person(uow, principal, body.person, now)
+            if body.dependant_id is not None:
+                if person_id is None:
+                    raise NotFound("give your own identity first", code="no-person")
+                dependant = uow.people.get(body.dependant_id) if body.dependant_id else None
+                if dependant is None or dependant.guardian_id != person_id:
+                    raise NotFound(f"no dependant {body.dependant_id}", code="unknown-dependant")
+                person_id = dependant.id
+            if person_id is None:
+                raise InvalidInput(
+                    "give your identity in 'person' (or PUT /v1/me/person first)",
+                    code="missing-field",
+                    field="person",
+                )
+            person = uow.people.get(person_id)
+            guardian = uow.people.get(person.guardian_id) if person.guardian_id else None
+            result = svc.join(
+                uow,
+                svc.JoinRequest(
+                    plan_id=body.plan_id,
+                    person=svc.PersonDetails(
+                        id_type=person.id_type, id_number=person.id_number, name=person.name
+                    ),
+                    health_answers=body.health_answers,
+                    guardian_id_type=guardian.id_type if guardian else None,
+                    guardian_id_number=guardian.id_number if guardian else None,
+                ),
+                now,
+                credit=SandboxCredit(settings.sandbox_credit_score),
+            )
+            m = uow.memberships.get(result.membership_id)
+            details_ = {"plan_id": result.plan_id, "membership_id": m.id}
+            record(
+                uow, principal.account_id, "membership.joined", f"membership:{m.id}", details_, now
+            )
+            notify_person(uow, m.person_id, "member.joined", details_, now)
+            out = JoinOut(
+                membership=membership_out(uow, m, local_date(now)),
+                eligibility=EligibilityOut(eligible=True, failed_rules=[]),
+            )
+            return 201, out.model_dump(mode="json")
+
+        return run_once(uow, principal, key, SCOPE, body, now, work)
