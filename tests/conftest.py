@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from huzhu.storage import tables_access, tables_claims, tables_money, tables_record  # noqa: F401
 from huzhu.storage.engine import make_engine, migrate
 from huzhu.storage.tables import metadata
+from huzhu.storage.tables_archive import ARCHIVE_SCHEMA
 
 PG_SERVER = os.environ.get(
     "HUZHU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/huzhu_test"
@@ -79,6 +80,9 @@ def _truncate(engine: Engine) -> None:
     names = ", ".join(t.name for t in metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # Archived rounds' tables live outside the metadata, in their own schema.
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {ARCHIVE_SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {ARCHIVE_SCHEMA}"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -98,3 +102,10 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def database_url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def postgres(pg_engine: Engine) -> Engine:
+    """PostgreSQL alone, emptied, for what only PostgreSQL has (partitions, archive tables)."""
+    _truncate(pg_engine)
+    return pg_engine

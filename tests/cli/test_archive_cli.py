@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from archivekit import PLAN, archive_table, build_settled, clear_archive_schema, hot_rows
+from archivekit import PLAN, archive_table, build_settled, hot_rows
 from huzhu.cli.app import app
 from huzhu.cli.context import STATE
 from money.moneykit import build, run
@@ -18,13 +16,6 @@ from money.moneykit import build, run
 runner = CliRunner()
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 NOW = "2027-01-05T10:00"
-
-
-@pytest.fixture(autouse=True)
-def _archive_schema(engine: Engine) -> Iterator[None]:
-    clear_archive_schema(engine)
-    yield
-    clear_archive_schema(engine)
 
 
 def cli(url: str, *args: str, code: int = 0, now: str = NOW) -> str:

@@ -88,7 +88,7 @@ def test_1000_members_and_a_1000_yuan_claim_cost_each_one_yuan_plus_fee(engine: 
     assert f.share == 108  # 1 yuan plus the 8% fee
     assert (f.collected, f.backstop, f.surplus) == (108_000, 0, 0)
     with UnitOfWork(engine) as uow:
-        assert uow.rounds.charge_of(outcome.round.id, claimant.membership_id) is None
+        assert uow.archive.charge_of(outcome.round.id, claimant.membership_id) is None
         assert uow.ledger.balance("small-group:claims-payable") == -100_000
         assert uow.ledger.balance("small-group:fee-income") == -8_000
     assert_audit_passes(engine)

@@ -144,7 +144,7 @@ def test_a_template_runs_end_to_end(engine: Engine, plan_id: str) -> None:
         in_round = uow.claims.list(round_id=outcome.round.id)
         claimant_now = uow.memberships.get(claimant.membership_id)
         payer = roster[-1]
-        charge = uow.rounds.charge_of(outcome.round.id, payer)
+        charge = uow.archive.charge_of(outcome.round.id, payer)
         balance = uow.ledger.member_balance(payer)
         report = audit(uow)
     assert shared.state is ClaimState.SHARED and shared.round_id == outcome.round.id

@@ -432,7 +432,7 @@ def test_balances_now_and_at_a_past_moment(engine: Engine) -> None:
         exactly = by_kind(uow.ledger.balances(XHB, at=at("2026-01-02", 11)))
         before = by_kind(uow.ledger.balances(XHB, at=at("2026-01-01")))
         now = by_kind(uow.ledger.balances(XHB))
-        charge = uow.rounds.charge_of(round_id, a.membership_id)
+        charge = uow.archive.charge_of(round_id, a.membership_id)
         record = uow.rounds.get(round_id)
         a_now = uow.ledger.member_balance(a.membership_id)
         a_then = uow.ledger.member_balance(a.membership_id, at=at("2026-01-02", 23))

@@ -13,6 +13,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 
 from huzhu.storage.repositories.accounts import AccountRepository
+from huzhu.storage.repositories.archive import ArchiveRepository
 from huzhu.storage.repositories.charges import ChargeRepository
 from huzhu.storage.repositories.claim_review import EvidenceRepository, ObjectionRepository
 from huzhu.storage.repositories.claim_workflow import WorkflowRepository
@@ -54,6 +55,7 @@ class UnitOfWork:
     objections: ObjectionRepository
     juries: JuryRepository
     inbox: InboxRepository
+    archive: ArchiveRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -82,6 +84,7 @@ class UnitOfWork:
         self.objections = ObjectionRepository(self.conn)
         self.juries = JuryRepository(self.conn)
         self.inbox = InboxRepository(self.conn)
+        self.archive = ArchiveRepository(self.conn)
         self._after_commit: list[Callable[[], None]] = []
         return self
 

@@ -47,7 +47,7 @@ def my_charges(round_id: PathId, principal: Caller, uow: Uow) -> list[MyChargeOu
         raise NotFound(f"no round {round_id}", code="unknown-round", field="round")
     out = []
     for membership_id in uow.memberships.ids_of_people(guards.own_person_ids(uow, principal)):
-        charged = uow.rounds.charge_of(round_id, membership_id)
+        charged = uow.archive.charge_of(round_id, membership_id)
         if charged is not None:
             out.append(
                 MyChargeOut(round_id=round_id, membership_id=membership_id, charged=money(charged))

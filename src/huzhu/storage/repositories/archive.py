@@ -154,6 +154,16 @@ class ArchiveRepository:
         rows = self.conn.execute(q.order_by(c.c.membership_id).limit(limit))
         return [(int(r[0]), int(r[1]), int(r[2])) for r in rows]
 
+    def charge_of(self, round_id: int, membership_id: int) -> Fen | None:
+        """One member's charge in a round, wherever the round's charges are kept."""
+        c = self.source(round_id)
+        if c is None:
+            return None
+        found = self.conn.scalar(
+            select(c.c.amount).where(c.c.round_id == round_id, c.c.membership_id == membership_id)
+        )
+        return None if found is None else int(found)
+
     def charges_between(self, round_id: int, first: int, last: int) -> list[tuple[int, int, int]]:
         c = self.source(round_id)
         if c is None:

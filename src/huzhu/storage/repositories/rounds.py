@@ -196,15 +196,6 @@ class RoundRepository:
         ).first()
         return _record(row) if row else None
 
-    def charge_of(self, round_id: int, membership_id: int) -> Fen | None:
-        found = self.conn.scalar(
-            select(member_charges.c.amount).where(
-                member_charges.c.round_id == round_id,
-                member_charges.c.membership_id == membership_id,
-            )
-        )
-        return None if found is None else int(found)
-
     def statement(self, membership_ids: list[int]) -> list[StatementLine]:
         rows = self.conn.execute(
             select(
