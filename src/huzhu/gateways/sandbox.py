@@ -8,6 +8,9 @@
 - Callbacks are sent late (after `delay`), asynchronously (by `pump`, which `huzhu serve` runs in a
   thread and the CLI and tests call explicitly), some more than once (seeded duplicates, sent again
   one delay later), and in a shuffled order.
+- Delivery is at least once: a callback counts as sent only once huzhu has answered it, so a pump
+  killed at any moment loses nothing; the next pump sends whatever was not answered (which may
+  repeat one huzhu had already applied: receiving callbacks is idempotent).
 - Callbacks are signed with HMAC-SHA256 of the body under a secret
   (`HUZHU_SANDBOX_GATEWAY_SECRET`, default "sandbox-secret").
 """
@@ -208,33 +211,35 @@ class SandboxGateway:
     def body(self, event: dict[str, Any]) -> bytes:
         return json.dumps(event, separators=(",", ":"), sort_keys=True).encode()
 
+    def _due(self, conn: Connection, now: datetime, limit: int) -> list[Any]:
+        """The callbacks due by `now`: each request's next copy, once its delay has passed."""
+        return [
+            r
+            for r in conn.execute(
+                select(sandbox_requests)
+                .where(
+                    sandbox_requests.c.callbacks_sent < 2,
+                    sandbox_requests.c.submitted_at >= now - GIVE_UP_AFTER,
+                )
+                .order_by(sandbox_requests.c.submitted_at, sandbox_requests.c.ref)
+            )
+            if r.callbacks_sent < r.payload.get("copies", 1)
+            and r.submitted_at + self.config.delay * (r.callbacks_sent + 1) <= now
+        ][:limit]
+
     def pump(self, now: datetime, deliver: Deliver, *, limit: int = 1000) -> int:
         """Send every callback that is due by `now`, shuffled; returns how many were accepted.
 
-        An answer of 5xx (or none) is sent again at the next pump, for up to GIVE_UP_AFTER. Give the
-        gateway an Engine: delivery runs its own transactions.
+        Delivery is at least once: a copy counts as sent only after huzhu has answered it, so a
+        pump that dies at any moment (kill -9 included) leaves every unanswered callback due, and
+        the next pump sends it. huzhu may then receive a callback once more than intended (it was
+        applied, but the pump died before noting the answer; or two pumps ran at once), which it
+        must and does treat as a duplicate. An answer of 5xx (or none) is sent again at the next
+        pump, for up to GIVE_UP_AFTER; any other answer is final. Give the gateway an Engine:
+        delivery runs its own transactions, and no lock is held while huzhu handles a callback.
         """
         with self._conn() as conn:
-            rows = [
-                r
-                for r in conn.execute(
-                    select(sandbox_requests)
-                    .where(
-                        sandbox_requests.c.callbacks_sent < 2,
-                        sandbox_requests.c.submitted_at >= now - GIVE_UP_AFTER,
-                    )
-                    .order_by(sandbox_requests.c.submitted_at, sandbox_requests.c.ref)
-                    .with_for_update(skip_locked=True)
-                )
-                if r.callbacks_sent < r.payload.get("copies", 1)
-                and r.submitted_at + self.config.delay * (r.callbacks_sent + 1) <= now
-            ][:limit]
-            for r in rows:
-                conn.execute(
-                    update(sandbox_requests)
-                    .where(sandbox_requests.c.ref == r.ref)
-                    .values(callbacks_sent=r.callbacks_sent + 1)
-                )
+            rows = self._due(conn, now, limit)
         random.Random(f"{self.config.seed}|{now.isoformat()}").shuffle(rows)
         accepted = 0
         for r in rows:
@@ -244,14 +249,19 @@ class SandboxGateway:
             except Exception:  # the bank retries on any failure to deliver
                 status = 599
             if status >= 500:
-                with self._conn() as conn:
-                    conn.execute(
-                        update(sandbox_requests)
-                        .where(sandbox_requests.c.ref == r.ref)
-                        .values(callbacks_sent=sandbox_requests.c.callbacks_sent - 1)
+                continue  # not noted as sent: still due at the next pump
+            # Only now is the copy sent. Compare-and-set: when another pump noted this copy
+            # first, this changes nothing (huzhu has merely seen the copy twice).
+            with self._conn() as conn:
+                conn.execute(
+                    update(sandbox_requests)
+                    .where(
+                        sandbox_requests.c.ref == r.ref,
+                        sandbox_requests.c.callbacks_sent == r.callbacks_sent,
                     )
-            else:
-                accepted += 200 <= status < 300
+                    .values(callbacks_sent=r.callbacks_sent + 1)
+                )
+            accepted += 200 <= status < 300
         return accepted
 
     # -- statements ---------------------------------------------------------------------------
