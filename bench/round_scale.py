@@ -144,6 +144,7 @@ def main() -> None:
             f"round {n:2d} {day}: {r.figures.members:,} members, share {r.figures.share} fen, "
             f"collected {r.figures.collected:,} fen in {elapsed:.2f} s = "
             f"{r.figures.members / elapsed:,.0f} members/s{per_row}"
+            f" (charges written by {outcome.charges_written_by})"
         )
     if args.db == "sqlite":
         grown = sqlite_size(engine) - size_before

@@ -25,6 +25,7 @@ class RoundOutcome:
     round: RoundRecord
     created: bool  # False when the period had already run: nothing changed
     aged_out: int
+    charges_written_by: str = ""  # how the charges went in: "copy" or "insert" (benchmarks)
 
 
 def due_dates(uow: UnitOfWork, plan_id: str, start: date, now: datetime) -> list[date]:
@@ -49,6 +50,7 @@ def _charge_order(
     announce_date: date,
     lock_at: datetime,
     charge: int,
+    members: int,
 ) -> ChargeOrder:
     """Decide whether the annual cap can bind this round.
 
@@ -57,7 +59,9 @@ def _charge_order(
     round is one plain insert. Only when the cap can bind are running totals read and written.
     """
     cap = plan.caps.per_year_per_member
-    base = ChargeOrder(round_id, plan.id, lock_at, charge, cap, announce_date.year)
+    base = ChargeOrder(
+        round_id, plan.id, lock_at, charge, cap, announce_date.year, headcount=members
+    )
     if cap is None:
         return base
     reference = uow.rounds.reference_for_year(plan.id, announce_date)
@@ -93,6 +97,7 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
         raise RuleViolation(
             [Violation("round-not-due", f"the headcount locks at {lock_at.isoformat()}", "date")]
         )
+    uow.charges.settle_in_for_bulk()
     aged_out = uow.memberships.age_out(plan_id, announce_date, lock_at)
     previous = uow.rounds.previous(plan_id, announce_date)
     carry_in = previous.figures.surplus if previous else 0
@@ -106,7 +111,7 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
     share = apportionment.per_head_share(payouts + fee - carry_in, members)
     cap = apportionment.round_cap(plan.caps.per_case_per_member, cases)
     charge = apportionment.member_charge(share, cap, None)
-    order = _charge_order(uow, plan, round_id, announce_date, lock_at, charge)
+    order = _charge_order(uow, plan, round_id, announce_date, lock_at, charge, members)
     charged = uow.charges.charge(order)
     year_max = None
     if plan.caps.per_year_per_member is not None:
@@ -154,4 +159,6 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
         prepaid = plan.collection.mode is CollectionMode.PREPAID
         types = ("charge.due", "charge.collected") if prepaid else ("charge.due",)
         uow.webhooks.emit_round_charges(round_id, types, now)
-    return RoundOutcome(record, created=True, aged_out=aged_out)
+    return RoundOutcome(
+        record, created=True, aged_out=aged_out, charges_written_by=charged.written_by
+    )
