@@ -6,6 +6,7 @@ everything a member does afterwards goes through the API itself.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -92,7 +93,11 @@ class Api:
             install(engine, clock())
         self.app = create_app(settings, engine)
         self.app.state.clock = clock
+        # One event loop for the app's whole life, as under uvicorn: the one-statement join keeps
+        # its connections per loop, and the app's shutdown closes them.
         self.client = TestClient(self.app, raise_server_exceptions=False)
+        self.client.__enter__()
+        weakref.finalize(self, self.client.__exit__, None, None, None)
         self._n = 0
         self._answers: dict[str, dict[str, bool]] = {}
 

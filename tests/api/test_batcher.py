@@ -2,115 +2,113 @@
 
 from __future__ import annotations
 
-import threading
-import time
+import asyncio
 from collections.abc import Sequence
-from contextlib import nullcontext
 
 import pytest
 
 from huzhu.storage.batcher import Batcher
 
 
-def plain(run):  # type: ignore[no-untyped-def]
-    """A batcher whose workers hold no resource."""
-    return lambda _held, items: run(items)
+class Connections:
+    """Stand-in connections: numbered, with a record of which were opened and closed."""
+
+    def __init__(self) -> None:
+        self.opened: list[int] = []
+        self.closed: list[int] = []
+
+    async def connect(self) -> int:
+        self.opened.append(len(self.opened))
+        return self.opened[-1]
+
+    async def disconnect(self, held: int) -> None:
+        self.closed.append(held)
 
 
 def test_items_submitted_while_a_batch_runs_go_together() -> None:
     calls: list[list[int]] = []
-    release = threading.Event()
+    conns = Connections()
 
-    def run(items: Sequence[int]) -> list[int]:
+    async def run(held: int, items: Sequence[int]) -> list[int]:
         calls.append(list(items))
-        if len(calls) == 1:
-            release.wait(5)  # the first batch is slow: the rest queue up behind it
+        await asyncio.sleep(0.05)  # the database: the rest queue up behind this batch
         return [n * 10 for n in items]
 
-    batcher: Batcher[None, int, int] = Batcher(
-        plain(run), nullcontext, max_batch=8, workers=1, idle_s=0.5
-    )
-    first = batcher.submit(0)
-    time.sleep(0.1)
-    rest = [batcher.submit(n) for n in range(1, 11)]
-    release.set()
-    assert first.result(5) == 0
-    assert [f.result(5) for f in rest] == [n * 10 for n in range(1, 11)]
+    async def main() -> list[int]:
+        batcher = Batcher(run, conns.connect, conns.disconnect, max_batch=8, flushes=1)
+        first = asyncio.ensure_future(batcher.submit(0))
+        await asyncio.sleep(0.01)
+        rest = [asyncio.ensure_future(batcher.submit(n)) for n in range(1, 11)]
+        out = await asyncio.gather(first, *rest)
+        await batcher.close()
+        return list(out)
+
+    assert asyncio.run(main()) == [n * 10 for n in range(11)]
     assert calls == [[0], [1, 2, 3, 4, 5, 6, 7, 8], [9, 10]]
+    assert conns.opened == [0] and conns.closed == [0]  # one connection, reused, then closed
 
 
-def test_a_failed_batch_fails_each_of_its_callers() -> None:
-    def run(items: Sequence[int]) -> list[int]:
-        raise ValueError("database gone")
+def test_a_failed_batch_fails_its_callers_and_drops_its_connection() -> None:
+    conns = Connections()
 
-    batcher: Batcher[None, int, int] = Batcher(plain(run), nullcontext, idle_s=0.2)
-    futures = [batcher.submit(n) for n in range(3)]
-    for f in futures:
-        with pytest.raises(ValueError, match="database gone"):
-            f.result(5)
-
-
-def test_a_wrong_number_of_results_is_an_error_not_a_mixup() -> None:
-    batcher: Batcher[None, int, int] = Batcher(
-        plain(lambda items: [1]), nullcontext, idle_s=0.2, workers=1
-    )
-    release = threading.Event()
-    blocker = batcher
-    futures = [blocker.submit(n) for n in range(1)]
-    assert futures[0].result(5) == 1
-    # two items in one batch but one result: both callers get the error
-    slow: Batcher[None, int, int] = Batcher(
-        plain(lambda items: (release.wait(5), [1])[1]), nullcontext, workers=1, idle_s=0.2
-    )
-    a = slow.submit(1)
-    time.sleep(0.1)
-    b, c = slow.submit(2), slow.submit(3)
-    release.set()
-    assert a.result(5) == 1
-    for f in (b, c):
-        with pytest.raises(RuntimeError, match="2 items"):
-            f.result(5)
-
-
-def test_idle_workers_go_away_and_come_back() -> None:
-    batcher: Batcher[None, int, int] = Batcher(
-        plain(lambda items: list(items)), nullcontext, idle_s=0.1, name="idle-test"
-    )
-    assert batcher.submit(1).result(5) == 1
-    deadline = time.monotonic() + 5
-    while any(t.name == "idle-test" for t in threading.enumerate()):
-        assert time.monotonic() < deadline, "the worker did not exit"
-        time.sleep(0.05)
-    assert batcher.submit(2).result(5) == 2
-
-
-def test_a_worker_that_cannot_get_its_resource_fails_the_waiting_callers() -> None:
-    def broken() -> nullcontext[None]:
-        raise ConnectionError("database down")
-
-    batcher: Batcher[None, int, int] = Batcher(plain(lambda items: list(items)), broken)
-    with pytest.raises(ConnectionError):
-        batcher.submit(1).result(5)
-
-
-def test_after_a_failed_batch_a_new_worker_takes_a_fresh_resource() -> None:
-    opened: list[int] = []
-
-    class Resource:
-        def __enter__(self) -> int:
-            opened.append(len(opened))
-            return opened[-1]
-
-        def __exit__(self, *exc: object) -> None:
-            pass
-
-    def run(held: int, items: Sequence[int]) -> list[int]:
+    async def run(held: int, items: Sequence[int]) -> list[int]:
         if held == 0:
             raise OSError("connection lost")
         return [held] * len(items)
 
-    batcher: Batcher[int, int, int] = Batcher(run, Resource, workers=1, idle_s=0.2)
-    with pytest.raises(OSError):
-        batcher.submit(1).result(5)
-    assert batcher.submit(2).result(5) == 1
-    assert opened == [0, 1]
+    async def main() -> int:
+        batcher = Batcher(run, conns.connect, conns.disconnect, flushes=1)
+        with pytest.raises(OSError, match="connection lost"):
+            await batcher.submit(1)
+        return await batcher.submit(2)  # a new connection
+
+    assert asyncio.run(main()) == 1
+    assert conns.opened == [0, 1] and conns.closed == [0]
+
+
+def test_a_wrong_number_of_results_is_an_error_not_a_mixup() -> None:
+    conns = Connections()
+
+    async def run(held: int, items: Sequence[int]) -> list[int]:
+        await asyncio.sleep(0.02)
+        return [1]
+
+    async def main() -> list[object]:
+        batcher = Batcher(run, conns.connect, conns.disconnect, flushes=1)
+        first = asyncio.ensure_future(batcher.submit(1))
+        await asyncio.sleep(0.005)
+        pair = [asyncio.ensure_future(batcher.submit(n)) for n in (2, 3)]
+        return list(await asyncio.gather(first, *pair, return_exceptions=True))
+
+    first, *pair = asyncio.run(main())
+    assert first == 1
+    assert all(isinstance(e, RuntimeError) and "2 items" in str(e) for e in pair)
+
+
+def test_no_connection_fails_the_waiting_callers() -> None:
+    async def broken() -> int:
+        raise ConnectionError("database down")
+
+    async def disconnect(held: int) -> None:
+        pass
+
+    async def run(held: int, items: Sequence[int]) -> list[int]:
+        return list(items)
+
+    async def main() -> None:
+        batcher = Batcher(run, broken, disconnect)
+        with pytest.raises(ConnectionError):
+            await batcher.submit(1)
+
+    asyncio.run(main())
+
+
+def test_each_event_loop_has_its_own_connections() -> None:
+    conns = Connections()
+
+    async def run(held: int, items: Sequence[int]) -> list[int]:
+        return [held] * len(items)
+
+    batcher = Batcher(run, conns.connect, conns.disconnect)
+    assert asyncio.run(batcher.submit(1)) == 0
+    assert asyncio.run(batcher.submit(1)) == 1  # another loop: another connection

@@ -37,7 +37,7 @@ from huzhu.api.settings import Settings
 from huzhu.gateways import default_name as default_gateway
 from huzhu.services.quick_join import PlansInForce
 from huzhu.services.webhooks import deliver_due
-from huzhu.storage.engine import make_engine, migrate
+from huzhu.storage.engine import libpq_url, make_engine, migrate
 from huzhu.storage.repositories.quick_join import QuickJoinRepository
 
 log = logging.getLogger("huzhu.api")
@@ -78,7 +78,7 @@ def create_app(
         migrate(engine)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(served: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
         worker = None
         if deliver_webhooks:
@@ -94,6 +94,9 @@ def create_app(
             pump.start()
         yield
         stop.set()
+        quick: QuickPath | None = served.state.quick_join
+        if quick is not None:  # close this worker's connections
+            await quick.batcher.close()
         if worker is not None:
             worker.join(timeout=10)
         if pump is not None:
@@ -110,7 +113,7 @@ def create_app(
     app.state.limiter = RateLimiter()
     app.state.clock = None  # tests set a clock; None means the wall clock
     app.state.quick_join = (
-        QuickPath(QuickJoinRepository(engine), PlansInForce(engine))
+        QuickPath(QuickJoinRepository(libpq_url(engine)), PlansInForce(engine))
         if settings.quick_join and engine.dialect.name == "postgresql"
         else None
     )

@@ -8,7 +8,6 @@ takes the general path, so the answers and errors are the same whichever path ru
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -61,11 +60,12 @@ class QuickPath:
     groups concurrent joins into one statement."""
 
     def __init__(self, repository: QuickJoinRepository, plans: quick_join.PlansInForce) -> None:
-        self.batcher: Batcher[psycopg.Connection[Any], QuickJoin, Joined | None] = Batcher(
+        self.batcher: Batcher[psycopg.AsyncConnection[Any], QuickJoin, Joined | None] = Batcher(
             repository.join_many,
-            repository.connection,
+            repository.connect,
+            repository.close,
             max_batch=64,
-            workers=2,
+            flushes=2,
             name="quick-join",
         )
         self.plans = plans
@@ -149,7 +149,7 @@ async def _try_quick(
         answer=answer,
     )
     try:
-        joined = await asyncio.wrap_future(quick.batcher.submit(order))
+        joined = await quick.batcher.submit(order)
     except Exception:  # logged by the batcher; the general path may still answer
         return None
     if joined is None:

@@ -1,25 +1,23 @@
 """Group concurrent submissions into one call, as a database groups commits.
 
 At thousands of joins a second most of a join's cost is per statement and per commit, not per row.
-A `Batcher` lets each request wait on a future while a worker thread takes everything queued so far
-and hands it to `run` in one call. Under light load a batch holds one item and adds no delay: a
-worker picks an item up as soon as it arrives. Under heavy load items pile up while a batch is in
-the database, and the next batch takes them all.
+A `Batcher` lets each request await its result while a flush takes everything queued so far and
+hands it to `run` in one call. Under light load a batch holds one item and adds no delay: a flush
+starts as soon as an item arrives. Under heavy load items pile up while a batch is in the database,
+and the next batch takes them all.
 
-Workers are threads, so callers on any event loop (uvicorn's, a test client's) or on plain threads
-can submit. Each worker holds a resource (a database connection) from `resource()` for as long as it
-runs. It exits after `idle_s` without work, or after a batch fails, so an idle app holds no thread
-and no connection, and a broken connection is replaced by the next worker.
+Everything runs on the caller's event loop (no threads, no hand-offs between them), so the state
+(the queue, the open connections) is kept per loop: uvicorn runs one loop per worker for its whole
+life. `close()` on that loop, at shutdown, closes its connections.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import queue
-import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future
-from contextlib import AbstractContextManager, ExitStack
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 S = TypeVar("S")
@@ -29,97 +27,106 @@ R = TypeVar("R")
 log = logging.getLogger("huzhu.batcher")
 
 
+@dataclass
+class _LoopState(Generic[S, T, R]):
+    pending: list[tuple[T, asyncio.Future[R]]] = field(default_factory=list)
+    idle: list[S] = field(default_factory=list)  # open connections not in use
+    flushing: int = 0
+
+
 class Batcher(Generic[S, T, R]):
     def __init__(
         self,
-        run: Callable[[S, Sequence[T]], Sequence[R]],
-        resource: Callable[[], AbstractContextManager[S]],
+        run: Callable[[S, Sequence[T]], Awaitable[Sequence[R]]],
+        connect: Callable[[], Awaitable[S]],
+        disconnect: Callable[[S], Awaitable[None]],
         *,
         max_batch: int = 64,
-        workers: int = 2,
-        idle_s: float = 2.0,
+        flushes: int = 2,
         name: str = "batcher",
     ) -> None:
         self._run = run
-        self._resource = resource
+        self._connect = connect
+        self._disconnect = disconnect
         self.max_batch = max_batch
-        self.max_workers = workers
-        self.idle_s = idle_s
+        self.flushes = flushes  # batches in the database at once, each on its own connection
         self.name = name
-        self._queue: queue.SimpleQueue[tuple[T, Future[R]]] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._workers = 0
-        self._busy = 0
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState[S, T, R]] = (
+            weakref.WeakKeyDictionary()
+        )
 
-    def submit(self, item: T) -> Future[R]:
-        future: Future[R] = Future()
-        self._queue.put((item, future))
-        with self._lock:
-            # Another worker only helps when every running one is inside a batch.
-            if self._workers < self.max_workers and self._busy == self._workers:
-                self._workers += 1
-                threading.Thread(target=self._work, name=self.name, daemon=True).start()
-        return future
+    def _state(self) -> _LoopState[S, T, R]:
+        loop = asyncio.get_running_loop()
+        state = self._loops.get(loop)
+        if state is None:
+            state = self._loops[loop] = _LoopState()
+        return state
 
-    def _work(self) -> None:
+    async def submit(self, item: T) -> R:
+        state = self._state()
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        state.pending.append((item, future))
+        if state.flushing < self.flushes:
+            state.flushing += 1
+            asyncio.get_running_loop().create_task(self._flush(state))
+        return await future
+
+    async def _flush(self, state: _LoopState[S, T, R]) -> None:
         try:
-            with ExitStack() as stack:
+            held = state.idle.pop() if state.idle else await self._connect()
+        except Exception as exc:  # no connection: fail what waits now, not forever
+            log.exception("%s: cannot connect", self.name)
+            state.flushing -= 1
+            self._fail(self._take(state, len(state.pending)), exc)
+            return
+        healthy = True
+        try:
+            while state.pending:
+                batch = self._take(state, self.max_batch)
                 try:
-                    held = stack.enter_context(self._resource())
-                except Exception as exc:  # no connection: fail what waits now, not forever
-                    log.exception("%s: no resource", self.name)
-                    self._fail(self._drain_queued(), exc)
-                    return
-                while True:
-                    try:
-                        first = self._queue.get(timeout=self.idle_s)
-                    except queue.Empty:
-                        return
-                    with self._lock:
-                        self._busy += 1
-                    try:
-                        if not self._run_batch(held, self._drain(first)):
-                            return  # the resource may be broken: let a new worker take a new one
-                    finally:
-                        with self._lock:
-                            self._busy -= 1
-        except Exception:
-            log.exception("%s: a worker failed", self.name)
+                    results = await self._run(held, [item for item, _ in batch])
+                    if len(results) != len(batch):
+                        raise RuntimeError(
+                            f"{self.name}: {len(results)} results for {len(batch)} items"
+                        )
+                except Exception as exc:  # every waiting caller learns of it
+                    log.exception("%s: a batch of %d failed", self.name, len(batch))
+                    self._fail(batch, exc)
+                    healthy = False  # the connection may be broken: do not keep it
+                    break
+                for (_, future), result in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
         finally:
-            with self._lock:
-                self._workers -= 1
-                restart = not self._queue.empty() and self._workers < self.max_workers
-                if restart:  # an item came in as this worker left: hand it on
-                    self._workers += 1
-            if restart:
-                threading.Thread(target=self._work, name=self.name, daemon=True).start()
+            state.flushing -= 1
+            if healthy:
+                state.idle.append(held)
+            else:
+                await self._quietly_disconnect(held)
+            if state.pending and state.flushing < self.flushes:  # arrived as this one stopped
+                state.flushing += 1
+                asyncio.get_running_loop().create_task(self._flush(state))
 
-    def _drain(self, first: tuple[T, Future[R]]) -> list[tuple[T, Future[R]]]:
-        return [first, *self._drain_queued(self.max_batch - 1)]
-
-    def _drain_queued(self, most: int | None = None) -> list[tuple[T, Future[R]]]:
-        taken: list[tuple[T, Future[R]]] = []
-        while most is None or len(taken) < most:
-            try:
-                taken.append(self._queue.get_nowait())
-            except queue.Empty:
-                break
+    @staticmethod
+    def _take(state: _LoopState[S, T, R], most: int) -> list[tuple[T, asyncio.Future[R]]]:
+        taken, state.pending[:most] = state.pending[:most], []
         return taken
 
-    def _fail(self, batch: list[tuple[T, Future[R]]], exc: BaseException) -> None:
+    @staticmethod
+    def _fail(batch: list[tuple[T, asyncio.Future[R]]], exc: BaseException) -> None:
         for _, future in batch:
-            future.set_exception(exc)
+            if not future.done():
+                future.set_exception(exc)
 
-    def _run_batch(self, held: S, batch: list[tuple[T, Future[R]]]) -> bool:
-        """Run one batch and settle its futures; False when it failed."""
+    async def _quietly_disconnect(self, held: S) -> None:
         try:
-            results = self._run(held, [item for item, _ in batch])
-            if len(results) != len(batch):
-                raise RuntimeError(f"{self.name}: {len(results)} results for {len(batch)} items")
-        except BaseException as exc:  # every waiting caller learns of it
-            log.exception("%s: a batch of %d failed", self.name, len(batch))
-            self._fail(batch, exc)
-            return False
-        for (_, future), result in zip(batch, results, strict=True):
-            future.set_result(result)
-        return True
+            await self._disconnect(held)
+        except Exception:
+            log.warning("%s: closing a connection failed", self.name, exc_info=True)
+
+    async def close(self) -> None:
+        """Close the connections this loop keeps open (at the app's shutdown)."""
+        state = self._loops.pop(asyncio.get_running_loop(), None)
+        if state is not None:
+            for held in state.idle:
+                await self._quietly_disconnect(held)

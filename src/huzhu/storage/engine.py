@@ -98,3 +98,8 @@ def refresh_statistics(engine: Engine, *tables: str) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in tables:
             conn.exec_driver_sql(f'ANALYZE "{table}"')
+
+
+def libpq_url(engine: Engine) -> str:
+    """The engine's PostgreSQL URL as libpq reads it, for connections outside SQLAlchemy."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)

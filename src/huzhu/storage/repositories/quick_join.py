@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine
 
 from huzhu.domain.members import Person
 
@@ -32,16 +30,11 @@ log = logging.getLogger("huzhu.quick_join")
 
 JOIN_MANY = """
 WITH input AS (
-    SELECT * FROM unnest(
-        %(i)s::int[], %(token_hash)s::text[], %(key)s::text[], %(request_hash)s::text[],
-        %(plan_id)s::text[], %(plan_version)s::int[], %(today)s::date[], %(now)s::timestamptz[],
-        %(id_type)s::text[], %(id_number)s::text[], %(name)s::text[], %(birth_date)s::date[],
-        %(sex)s::text[], %(province_code)s::text[], %(city_tier)s::int2[], %(rural)s::bool[],
-        %(phone)s::text[], %(email)s::text[], %(credit_score)s::int2[], %(labels)s::text[],
-        %(lifecycle)s::text[], %(exit_on)s::date[], %(answer)s::text[]
-    ) AS t(i, token_hash, key, request_hash, plan_id, plan_version, today, now, id_type,
-           id_number, name, birth_date, sex, province_code, city_tier, rural, phone, email,
-           credit_score, labels, lifecycle, exit_on, answer)
+    SELECT * FROM jsonb_to_recordset(%(batch)s::jsonb) AS t(
+        i int, token_hash text, key text, request_hash text, plan_id text, plan_version int,
+        today date, now timestamptz, id_type text, id_number text, name text, birth_date date,
+        sex text, province_code text, city_tier int2, rural bool, phone text, email text,
+        credit_score int2, labels json, lifecycle text, exit_on date, answer jsonb)
 ), caller AS (
     SELECT input.*, a.id AS account_id, a.host_app_id, a.external_id
     FROM input
@@ -72,7 +65,7 @@ WITH input AS (
     INSERT INTO people (id_type, id_number, name, birth_date, sex, province_code, city_tier,
                         rural, phone, email, credit_score, labels, created_at)
     SELECT id_type, id_number, name, birth_date, sex, province_code, city_tier, rural, phone,
-           email, credit_score, labels::json, now
+           email, credit_score, labels, now
     FROM me ORDER BY id_type, id_number
     ON CONFLICT (id_type, id_number) DO NOTHING
     RETURNING id, id_type, id_number
@@ -112,7 +105,7 @@ WITH input AS (
     INSERT INTO idempotency_keys (account_id, key, request_hash, status_code, response,
                                   created_at)
     SELECT account_id, key, request_hash, 201,
-           jsonb_set(jsonb_set(answer::jsonb, '{membership,id}', to_jsonb(membership_id)),
+           jsonb_set(jsonb_set(answer, '{membership,id}', to_jsonb(membership_id)),
                      '{membership,person_id}', to_jsonb(person_id))::json,
            now
     FROM got ORDER BY i
@@ -145,52 +138,39 @@ class Joined:
     person_id: int
 
 
-COLUMNS = (
-    "i", "token_hash", "key", "request_hash", "plan_id", "plan_version", "today", "now",
-    "id_type", "id_number", "name", "birth_date", "sex", "province_code", "city_tier", "rural",
-    "phone", "email", "credit_score", "labels", "lifecycle", "exit_on", "answer",
-)  # fmt: skip
-
-
-def _row(i: int, q: QuickJoin) -> tuple[Any, ...]:
+def _row(i: int, q: QuickJoin) -> dict[str, Any]:
     p = q.person
-    return (
-        i, q.token_hash, q.key, q.request_hash, q.plan_id, q.plan_version, q.today, q.now,
-        p.id_type, p.id_number, p.name, p.birth_date, p.sex.value, p.province_code, p.city_tier,
-        p.rural, p.phone, p.email, p.credit_score, json.dumps(list(p.labels)), q.lifecycle,
-        q.exit_on, json.dumps(q.answer),
-    )  # fmt: skip
+    return {
+        "i": i, "token_hash": q.token_hash, "key": q.key, "request_hash": q.request_hash,
+        "plan_id": q.plan_id, "plan_version": q.plan_version, "today": q.today.isoformat(),
+        "now": q.now.isoformat(), "id_type": p.id_type, "id_number": p.id_number,
+        "name": p.name, "birth_date": p.birth_date.isoformat(), "sex": p.sex.value,
+        "province_code": p.province_code, "city_tier": p.city_tier, "rural": p.rural,
+        "phone": p.phone, "email": p.email, "credit_score": p.credit_score,
+        "labels": list(p.labels), "lifecycle": q.lifecycle,
+        "exit_on": q.exit_on.isoformat() if q.exit_on else None, "answer": q.answer,
+    }  # fmt: skip
 
 
 class QuickJoinRepository:
-    """Runs the statement for a batch of joins on a connection held by a batcher's worker.
+    """Runs the statement for a batch of joins, on connections of the caller's event loop.
 
-    The connection is in autocommit mode: the statement is its own transaction, all or nothing,
-    and costs one round trip, with no BEGIN and COMMIT around it.
+    The connections are in autocommit mode: the statement is its own transaction, all or
+    nothing, and costs one round trip, with no BEGIN and COMMIT around it. The batch goes as one
+    JSON parameter: cheaper to send from Python than a column of arrays.
     """
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, conninfo: str) -> None:
+        self.conninfo = conninfo
 
-    @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection[Any]]:
-        pooled = self.engine.raw_connection()
-        try:
-            conn = pooled.driver_connection
-            assert isinstance(conn, psycopg.Connection)
-            conn.autocommit = True
-            try:
-                yield conn
-            finally:
-                if conn.closed:
-                    pooled.invalidate()
-                else:
-                    conn.autocommit = False
-        finally:
-            pooled.close()  # back to the engine's pool
+    async def connect(self) -> psycopg.AsyncConnection[Any]:
+        return await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
 
-    def join_many(
-        self, conn: psycopg.Connection[Any], orders: Sequence[QuickJoin]
+    async def close(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        await conn.close()
+
+    async def join_many(
+        self, conn: psycopg.AsyncConnection[Any], orders: Sequence[QuickJoin]
     ) -> list[Joined | None]:
         """Each order's new ids, committed; None where the order wrote nothing.
 
@@ -199,23 +179,21 @@ class QuickJoinRepository:
         fails alone gets None, and the general path answers it. A lost connection is raised.
         """
         try:
-            return self._run(conn, orders)
+            return await self._run(conn, orders)
         except psycopg.OperationalError:
             raise
         except psycopg.Error:
             if len(orders) == 1:
                 log.info("a one-statement join failed; the general path answers", exc_info=True)
                 return [None]
-        return [self.join_many(conn, [order])[0] for order in orders]
+        return [(await self.join_many(conn, [order]))[0] for order in orders]
 
-    def _run(
-        self, conn: psycopg.Connection[Any], orders: Sequence[QuickJoin]
+    async def _run(
+        self, conn: psycopg.AsyncConnection[Any], orders: Sequence[QuickJoin]
     ) -> list[Joined | None]:
-        rows = [_row(i, q) for i, q in enumerate(orders)]
-        columns = zip(*rows, strict=True)
-        params = {name: list(values) for name, values in zip(COLUMNS, columns, strict=True)}
-        found = conn.execute(JOIN_MANY, params, prepare=True).fetchall()
+        batch = json.dumps([_row(i, q) for i, q in enumerate(orders)], ensure_ascii=False)
+        cur = await conn.execute(JOIN_MANY, {"batch": batch}, prepare=True)
         out: list[Joined | None] = [None] * len(orders)
-        for i, account_id, membership_id, person_id in found:
+        for i, account_id, membership_id, person_id in await cur.fetchall():
             out[i] = Joined(int(account_id), int(membership_id), int(person_id))
         return out
