@@ -26,6 +26,16 @@ LOCK = datetime(2027, 1, 7, tzinfo=CHINA_TZ)  # 00:00 Beijing on the announcemen
 NOW = LOCK + timedelta(hours=9)
 
 
+def charges(engine: Engine, round_id: int) -> dict[int, int]:
+    """Each charged member's amount in a round."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT membership_id, amount FROM member_charges WHERE round_id = :r"),
+            {"r": round_id},
+        )
+        return {int(m): int(a) for m, a in rows}
+
+
 def test_the_round_charges_exactly_the_locked_members(engine: Engine) -> None:
     install(engine, JOINED)
     seed_members(engine, PLAN, 60, JOINED)
@@ -58,13 +68,8 @@ def test_the_round_charges_exactly_the_locked_members(engine: Engine) -> None:
         outcome = run_round(uow, PLAN, DAY, NOW)
         uow.commit()
     expected = set(range(1, 61)) - {2, 4, 6, 9, 10}
+    charged = charges(engine, outcome.round.id)
     with engine.connect() as conn:
-        charged = dict(
-            conn.execute(
-                text("SELECT membership_id, amount FROM member_charges WHERE round_id = :r"),
-                {"r": outcome.round.id},
-            ).all()
-        )
         aged = conn.execute(text("SELECT lifecycle, leave_reason FROM memberships WHERE id = 2"))
     assert set(charged) == expected
     # PostgreSQL copied them, leaving the members the round itself changed to its own view
@@ -96,13 +101,6 @@ def test_a_member_the_copy_cannot_see_sends_the_round_to_the_plain_insert(engine
         )
         outcome = run_round(uow, PLAN, DAY, NOW)
         uow.commit()
-    with engine.connect() as conn:
-        charged = set(
-            conn.execute(
-                text("SELECT membership_id FROM member_charges WHERE round_id = :r"),
-                {"r": outcome.round.id},
-            ).scalars()
-        )
-    assert charged == set(range(1, 20)) | {rejoined}
+    assert set(charges(engine, outcome.round.id)) == set(range(1, 20)) | {rejoined}
     assert outcome.round.figures.members == 20
     assert outcome.charges_written_by == "insert"

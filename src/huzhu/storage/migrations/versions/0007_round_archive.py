@@ -16,7 +16,7 @@ Where the charges go differs by database (see `huzhu.services.archive`):
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-11-27
+Create Date: 2026-11-26
 """
 
 from collections.abc import Sequence
