@@ -22,8 +22,9 @@ from huzhu.storage.repositories.collection import CollectionRepository
 from huzhu.storage.repositories.inbox import InboxRepository
 from huzhu.storage.repositories.juries import JuryRepository
 from huzhu.storage.repositories.ledger import LedgerRepository
-from huzhu.storage.repositories.members import MembershipRepository, PersonRepository
+from huzhu.storage.repositories.members import MembershipRepository
 from huzhu.storage.repositories.payments import PaymentRepository
+from huzhu.storage.repositories.people import PersonRepository
 from huzhu.storage.repositories.plans import PlanRepository
 from huzhu.storage.repositories.public_record import PublicRecordRepository
 from huzhu.storage.repositories.records import (
