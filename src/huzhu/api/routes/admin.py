@@ -12,7 +12,8 @@ from huzhu.api.pagination import Cursor, Limit, Page, decode, page
 from huzhu.api.params import PathId, QueryId
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.routes.auth import account_out
-from huzhu.api.schemas import AccountOut, HostAppIn, HostAppOut, RolesIn, WebhookEventOut
+from huzhu.api.schemas import AccountOut, HostAppIn, HostAppOut, RolesIn
+from huzhu.api.schemas_books import WebhookEventOut
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.errors import Conflict
 from huzhu.services.accounts import create_host_app

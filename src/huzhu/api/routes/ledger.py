@@ -11,13 +11,15 @@ from huzhu.api.pagination import Cursor, Limit, Page, decode, page
 from huzhu.api.params import ActionFilter, Moment, PlanIdQuery, QueryId, SubjectFilter
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import (
+    money,
+)
+from huzhu.api.schemas_books import (
     AuditCheckOut,
     AuditLogOut,
     AuditOut,
     LedgerAccountOut,
     LedgerTransactionOut,
     PostingOut,
-    money,
 )
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.errors import InvalidInput
