@@ -9,8 +9,7 @@ takes the general path, so the answers and errors are the same whichever path ru
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -22,6 +21,7 @@ from huzhu.api.audit import notify_person, record
 from huzhu.api.deps import (
     SESSION_COOKIE,
     current_principal,
+    get_now,
     optional_principal,
     session_token,
 )
@@ -74,11 +74,6 @@ class QuickPath:
         self.general = 0
 
 
-def _now(request: Request) -> datetime:
-    clock: Callable[[], datetime] | None = request.app.state.clock
-    return clock() if clock else datetime.now(UTC)
-
-
 def _client(request: Request) -> str:
     """Joins are limited per client session (the digest of its bearer token or cookie)."""
     token, _ = session_token(request)
@@ -86,7 +81,7 @@ def _client(request: Request) -> str:
 
 
 async def join(request: Request, body: JoinIn, key: str | None) -> JSONResponse:
-    now = _now(request)
+    now = get_now(request)
     settings: Settings = request.app.state.settings
     request.app.state.limiter.hit(settings.join_limit, "join", _client(request))
     quick: QuickPath | None = request.app.state.quick_join
@@ -152,8 +147,7 @@ async def _try_quick(
         joined = await quick.batcher.submit(order)
     except Exception:  # logged by the batcher; the general path may still answer
         return None
-    if joined is None:
-        quick.plans.forget(plan.id, today)  # in case a newer version took effect
+    if joined is None:  # a newer plan version is caught too: the cache lives 5 s
         return None
     answer["membership"]["id"] = joined.membership_id
     answer["membership"]["person_id"] = joined.person_id

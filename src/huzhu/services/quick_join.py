@@ -105,7 +105,3 @@ class PlansInForce:
                 self._plans.clear()
             self._plans[key] = (time.monotonic(), plan)
         return plan
-
-    def forget(self, plan_id: str, today: date) -> None:
-        with self._lock:
-            self._plans.pop((plan_id, today), None)
