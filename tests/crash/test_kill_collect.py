@@ -347,7 +347,9 @@ def test_a_collection_killed_at_any_moment_resumes_and_never_debits_twice(
         audit_passes(engine)
         # The gateway answers what was sent while the collection is down (as `huzhu serve` would).
         answered = callbacks.pump_sandbox(engine, beijing(day, 10, 5))
-        assert answered == len(sent)
+        # Every batch sent before the kill is answered once. The pump may also deliver a late
+        # duplicate left from an earlier period's round, so its count can exceed this round's.
+        assert len(settled_batches(engine, record)) == len(sent) <= answered
         assert sums(engine, record.id)["outstanding"] == sum(
             b.failed_items for b in settled_batches(engine, record)
         )
