@@ -13,7 +13,7 @@ DEMO_MONTHS ?= 6
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck pytest postgres bench clean
+.PHONY: install run test lint typecheck pytest postgres chromium bench clean
 
 $(BIN)/huzhu: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,10 @@ typecheck: install
 postgres:
 	@scripts/ensure-postgres.sh
 
-pytest: install postgres
+chromium:
+	@scripts/ensure-chromium.sh
+
+pytest: install postgres chromium
 	$(BIN)/pytest
 
 test: lint typecheck pytest
