@@ -39,7 +39,7 @@ def register(root: typer.Typer) -> None:
     @root.command()
     @report_errors
     def demo(
-        members: int = typer.Option(20_000, min=10, max=10_000_000),
+        members: int = typer.Option(20_000, min=200, max=10_000_000),
         months: int = typer.Option(6, min=MIN_MONTHS, max=60),
         seed: int = typer.Option(2018),
         address: str = typer.Option(

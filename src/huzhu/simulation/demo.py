@@ -82,6 +82,7 @@ def run_demo(
     w = World(
         engine, SandboxGateway, Schedule(cfg.now), random.Random(cfg.seed), start, today, cfg.seed
     )
+    w.drill_from = start + timedelta(days=staging.WAITING)
     with w.uow() as uow:
         plans = {plan_id: uow.plans.get(plan_id, start) for plan_id in MIX}
     staff = create_staff(w, beijing(start, 8))

@@ -7,9 +7,10 @@
 - Every morning failed debits are retried (and written off once the plan's retry days are over).
 - Every evening the gateway's statement of the day is reconciled with the books, which settles
   what matches to the custodial cash account.
-- Once, on a collection day of the last weeks, the statement is checked before the payouts'
-  callbacks have come in: that leaves a reconciliation issue for an operator to look at (settled
-  at the evening's run, so the books still close).
+- Once, on the first day claimants are paid from `World.drill_from` (when the staged illness
+  claims are paid), the statement is read before the payouts' callbacks have come in: that leaves
+  a reconciliation issue for an operator to look at (settled at the evening's run, so the books
+  still close).
 
 Nothing touches the gateway on the demo's last day: what falls due today is the operator's.
 """
@@ -26,7 +27,6 @@ from huzhu.services.rounds import RoundOutcome, due_dates, run_round
 from huzhu.simulation.world import World, beijing
 
 PUMP_LIMIT = 1000  # callbacks the sandbox delivers per pump
-DRILL_WEEKS = 4  # the reconciliation drill happens in the demo's last weeks
 
 
 def plan_day(w: World, plan: Plan, day: date, collects: dict[date, list[date]]) -> None:
@@ -120,7 +120,7 @@ def _pay(w: World, plan_id: str, announced: date, at: datetime) -> None:
         return
     w.gateway_days.add(at.date())
     day = at.date()
-    if not w.counts["reconciliation issues"] and day >= w.today - timedelta(weeks=DRILL_WEEKS):
+    if not w.counts["reconciliation issues"] and day >= w.drill_from:
         # The statement is read before the payouts' callbacks arrive: an issue to look at.
         _reconcile(w, day, at + timedelta(minutes=1))
     _pump(w, at + timedelta(minutes=5))

@@ -16,6 +16,7 @@ from functools import partial
 
 from huzhu.domain import jury as rules
 from huzhu.domain.claims import ClaimState
+from huzhu.domain.errors import HuzhuError
 from huzhu.domain.jury import Vote
 from huzhu.domain.plans import Category, Plan
 from huzhu.services import investigation, jury
@@ -68,6 +69,13 @@ def _case(
 
 
 def _step(w: World, claim_id: int, action: str, at: datetime) -> None:
+    try:
+        _take(w, claim_id, action, at)
+    except HuzhuError:  # e.g. the rules refused the claim on submission: nothing left to do
+        w.counts["staged steps refused"] += 1
+
+
+def _take(w: World, claim_id: int, action: str, at: datetime) -> None:
     if action == "assign":
         casework.assign(w, claim_id, at, decide=False)
     elif action == "announce":
@@ -148,7 +156,10 @@ def _jury(w: World, member: DemoMember, at: datetime) -> None:
              if member.person_id in rules.draw(s, pool, size)),
             f"demo-{w.seed}",
         )  # fmt: skip
-        sitting = jury.draw_jury(uow, claim.id, REVIEWER, at, seed=seed)
+        try:
+            sitting = jury.draw_jury(uow, claim.id, REVIEWER, at, seed=seed)
+        except HuzhuError:  # too few jurors in a very small demo
+            return
         uow.commit()
     others = [p for p in rules.draw(seed, pool, size) if p != member.person_id][:2]
     for hours, person_id in enumerate(others, start=4):

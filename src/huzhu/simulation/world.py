@@ -33,6 +33,7 @@ class World:
     today: date  # the demo's last day: the day of `now`
     seed: int
     reviewer_account: int = 0
+    drill_from: date = date.min  # the reconciliation drill happens on a payout day from here
     counts: Counter[str] = field(default_factory=Counter)  # what happened, for the summary
     gateway_days: set[date] = field(default_factory=set)  # days with instructions to reconcile
     # Memberships the staged cases rely on: never drawn for random claims or voluntary leaving.
