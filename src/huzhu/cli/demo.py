@@ -81,5 +81,5 @@ def register(root: typer.Typer) -> None:
             f"{c['reconciliation issues']} reconciliation issue(s) to look at"
         )
         out.print(_accounts(result, address))
-        if PASSWORD_ENV not in os.environ:
+        if not os.environ.get(PASSWORD_ENV):
             out.print(f"(passwords are new each run; set ${PASSWORD_ENV} to choose one)")

@@ -102,7 +102,7 @@ def _collect(w: World, plan_id: str, announced: date, at: datetime) -> None:
         w.gateway_days.add(at.date())
     _pump(w, at + timedelta(minutes=5))
     with w.uow() as uow:
-        failed = len(uow.collection.failures(run.round_id))
+        failed = sum(f.status != "waived" for f in uow.collection.failures(run.round_id))
     w.counts["failed debits"] += failed
 
 
