@@ -9,8 +9,10 @@ accounts (a member, a reviewer, an operator, an auditor) have something to look 
 
 Plans: Meituan's (no per-member caps: the members carry the cost, as the model intends), Xiang
 Hu Bao's (its 0.1-yuan per-case promise binds at this size, so the operator's backstop pays most)
-and its senior cancer plan. The clock is simulated; everything else is the real service layer and
-the real database, so the books pass `huzhu audit` and `huzhu verify`.
+and its senior cancer plan. Money always moves through the built-in sandbox gateway, whatever
+$HUZHU_GATEWAY says: a demo never debits a real account. The clock is simulated; everything else
+is the real service layer and the real database, so the books pass `huzhu audit` and `huzhu
+verify`.
 """
 
 from __future__ import annotations
