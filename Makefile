@@ -26,7 +26,8 @@ install: $(BIN)/huzhu
 run: install
 	@if [ ! -f $(DB) ]; then \
 	  $(BIN)/huzhu --database sqlite:///$(DB) init && \
-	  $(BIN)/huzhu --database sqlite:///$(DB) demo --members $(DEMO_MEMBERS) --months $(DEMO_MONTHS); \
+	  $(BIN)/huzhu --database sqlite:///$(DB) demo --members $(DEMO_MEMBERS) --months $(DEMO_MONTHS) \
+	    --address http://$(HOST):$(PORT)/; \
 	fi
 	$(BIN)/huzhu --database sqlite:///$(DB) audit
 	$(BIN)/huzhu --database sqlite:///$(DB) serve --host $(HOST) --port $(PORT)

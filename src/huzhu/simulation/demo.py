@@ -1,175 +1,133 @@
-"""`huzhu demo`: a synthetic plan run over simulated months.
+"""`huzhu demo`: months of living plans, ending now, run through the platform's own services.
 
-A population with realistic ages and provinces joins, illnesses and accidents arrive at age-based
-incidence, claims are submitted and decided by the plan's rules, and every round is run as an
-operator would run it. The clock is simulated; everything else is the real service layer and the
-real database, so the demo's books pass `huzhu audit`.
+A synthetic population joins three plans over the months before the demo's `now` (a first
+cohort on the first day, then weekly cohorts), illnesses and accidents arrive at age-based
+incidence, members claim and the reviewer decides, rounds lock on each plan's calendar, the
+sandbox gateway debits members and pays claimants, failed debits are retried, and every day's
+statement is reconciled. Cases staged in the last weeks leave a claim in every state, and the demo
+accounts (a member, a reviewer, an operator, an auditor) have something to look at.
+
+Plans: Meituan's (no per-member caps: the members carry the cost, as the model intends), Xiang
+Hu Bao's (its 0.1-yuan per-case promise binds at this size, so the operator's backstop pays most)
+and its senior cancer plan. Money always moves through the built-in sandbox gateway, whatever
+$HUZHU_GATEWAY says: a demo never debits a real account. The clock is simulated; everything else
+is the real service layer and the real database, so the books pass `huzhu audit` and `huzhu
+verify`.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
 
 from huzhu.domain.claims import ClaimState
-from huzhu.domain.identity import age_on
-from huzhu.domain.members import LeaveReason
-from huzhu.domain.plans import CHINA_TZ, Plan, local_date
-from huzhu.plans.loader import load_catalogue
-from huzhu.services import claims as claim_svc
-from huzhu.services import public_record
-from huzhu.services.enrol import Candidate, enrol_batch
-from huzhu.services.members import PersonDetails, leave
-from huzhu.services.rounds import RoundOutcome, run_round
-from huzhu.simulation.population import annual_incidence_per_million, generate_people
-from huzhu.storage.uow import UnitOfWork
+from huzhu.domain.ledger import AccountKind, account_code
+from huzhu.domain.plans import local_date
+from huzhu.gateways.sandbox import SandboxGateway
+from huzhu.simulation import casework, enrolment, money, staging
+from huzhu.simulation.accounts import DemoAccount, create_member, create_staff
+from huzhu.simulation.schedule import Schedule
+from huzhu.simulation.world import World, beijing
 
-BATCH = 5_000
-MONTH_GROWTH = 0.03  # new members per month, as a share of the starting population
-MONTH_CHURN = 0.01  # members leaving voluntarily per month
+MAIN = "meituan-huzhu"  # the plan whose members carry its cost
+OTHER = "xiang-hu-bao"
+MIX = {MAIN: 0.55, OTHER: 0.35, "xiang-hu-bao-senior": 0.10}  # shares of the population
+MIN_MONTHS = 4  # waiting periods are 90 days: a shorter demo could pay no illness
 
 
 @dataclass(frozen=True)
 class DemoConfig:
-    plan_id: str
     members: int
     months: int
     seed: int
+    now: datetime
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    plan_id: str
+    members: int
+    rounds: int
+    cases: int
+    payouts: int
+    fee: int
+    charged: int  # charged to members by the rounds
+    backstop: int  # paid by the operator: caps, waived and written-off charges
+    cash: int  # in the custodial account
+
+
+@dataclass
+class DemoResult:
     start: date
+    today: date
+    accounts: list[DemoAccount]
+    plans: list[PlanSummary] = field(default_factory=list)
+    claims: dict[str, int] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)
 
 
-def _candidates(plan: Plan, cfg: DemoConfig, n: int, seed: int, day: date) -> Iterator[Candidate]:
-    answers = {q.id: q.required_answer for q in plan.eligibility.health_declaration}
-    min_days = plan.eligibility.min_age.days or (plan.eligibility.min_age.years or 0) * 366
-    max_years = plan.eligibility.max_age.years or 0
-    people = generate_people(n, seed=seed, today=day, min_age_days=max(min_days, 18 * 366),
-                             max_age_years=max_years)  # fmt: skip
-    for i, p in enumerate(people):
-        yield Candidate(
-            line=i,
-            person=PersonDetails(
-                id_number=p.id_number,
-                name=p.name,
-                province_code=p.province_code,
-                city_tier=p.city_tier,
-                rural=p.rural,
-                phone=p.phone,
-                credit_score=p.credit_score,
-                labels=p.labels,
-            ),
-            health_answers=answers,
-        )
-
-
-def enrol(engine: Engine, plan: Plan, cfg: DemoConfig, n: int, seed: int, at: datetime,
-          progress: Callable[[int], object]) -> int:  # fmt: skip
-    joined = 0
-    batch: list[Candidate] = []
-
-    def flush() -> None:
-        nonlocal joined
-        with UnitOfWork(engine) as uow:
-            joined += sum(r.ok for r in enrol_batch(uow, plan.id, batch, at))
-            uow.commit()
-        progress(len(batch))
-        batch.clear()
-
-    for c in _candidates(plan, cfg, n, seed, local_date(at)):
-        batch.append(c)
-        if len(batch) == BATCH:
-            flush()
-    if batch:
-        flush()
-    return joined
-
-
-def _claims_for_month(engine: Engine, plan: Plan, rng: random.Random, month_start: date) -> int:
-    """Draw this month's diagnoses from age-based incidence and submit them as claims."""
-    catalogue = load_catalogue()
-    by_category: dict[str, list[str]] = {}
-    for c in catalogue.conditions.values():
-        if plan.cover.covers(c):
-            by_category.setdefault(c.category.value, []).append(c.code)
-    with UnitOfWork(engine) as uow:
-        roster = uow.memberships.roster(plan.id)
-    submitted = 0
-    month_end = (month_start + timedelta(days=32)).replace(day=1)
-    for membership_id, birth in roster:
-        age = age_on(birth, month_start)
-        for category, codes in by_category.items():
-            rate = annual_incidence_per_million(age, category) / 1_000_000 / 12
-            if rng.random() >= rate:
-                continue
-            day = month_start + timedelta(days=rng.randrange((month_end - month_start).days))
-            at = datetime.combine(day, time(10), CHINA_TZ)
-            with UnitOfWork(engine) as uow:
-                claim = claim_svc.submit(
-                    uow,
-                    claim_svc.ClaimRequest(
-                        membership_id=membership_id,
-                        condition_code=rng.choice(codes),
-                        diagnosis_date=day,
-                        hospital="示范医院 Demo Hospital",
-                        evidence=(f"demo-evidence-{membership_id}-{day.isoformat()}",),
-                        disability_grade=rng.randint(1, 10) if "AC-02" in codes else None,
-                    ),
-                    at,
-                )
-                if claim.state is ClaimState.SUBMITTED:
-                    # As the real plans did: announced for objections, final when the window closes.
-                    claim_svc.approve(
-                        uow, claim.id or 0, "demo-reviewer", at + timedelta(days=3), announce=True
-                    )
-                uow.commit()
-            submitted += 1
-            break
-    return submitted
-
-
-def _churn(engine: Engine, plan_id: str, rng: random.Random, share: float, at: datetime) -> None:
-    with UnitOfWork(engine) as uow:
-        roster = uow.memberships.roster(plan_id)
-        for membership_id, _ in rng.sample(roster, int(len(roster) * share)):
-            leave(uow, membership_id, at, LeaveReason.VOLUNTARY)
-        uow.commit()
+def first_day(today: date, months: int) -> date:
+    return today - timedelta(days=round(months * 30.44))
 
 
 def run_demo(
-    engine: Engine,
-    cfg: DemoConfig,
-    progress: Callable[[int], object],
-    on_round: Callable[[RoundOutcome], object],
-) -> list[RoundOutcome]:
-    rng = random.Random(cfg.seed)
-    with UnitOfWork(engine) as uow:
-        plan = uow.plans.get(cfg.plan_id, cfg.start)
-    start_at = datetime.combine(cfg.start, time(9), CHINA_TZ)
-    enrol(engine, plan, cfg, cfg.members, cfg.seed, start_at, progress)
-    outcomes: list[RoundOutcome] = []
-    month = cfg.start.replace(day=1)
-    for m in range(cfg.months):
-        month_end = (month + timedelta(days=32)).replace(day=1)
-        if m:
-            join_at = datetime.combine(month, time(9), CHINA_TZ)
-            grow = int(cfg.members * MONTH_GROWTH)
-            enrol(engine, plan, cfg, grow, cfg.seed + m, join_at, progress)
-            _churn(engine, plan.id, rng, MONTH_CHURN, join_at + timedelta(hours=1))
-        _claims_for_month(engine, plan, rng, month)
-        for day in plan.calendar.announce_dates(month, month_end - timedelta(days=1)):
-            if day < cfg.start:
-                continue
-            now = plan.calendar.lock_moment(day) + timedelta(hours=1)
-            with UnitOfWork(engine) as uow:
-                outcome = run_round(uow, plan.id, day, now.astimezone(UTC))
-                uow.commit()
-            with UnitOfWork(engine) as uow:
-                public_record.publish_round_proofs(uow, outcome.round.id, now.astimezone(UTC))
-                uow.commit()
-            outcomes.append(outcome)
-            on_round(outcome)
-        month = month_end
-    return outcomes
+    engine: Engine, cfg: DemoConfig, progress: Callable[[date, int], object]
+) -> DemoResult:
+    """Simulate up to `cfg.now`; `progress(day, days)` after each simulated day."""
+    today = local_date(cfg.now)
+    start = first_day(today, cfg.months)
+    w = World(
+        engine, SandboxGateway, Schedule(cfg.now), random.Random(cfg.seed), start, today, cfg.seed
+    )
+    w.drill_from = start + timedelta(days=staging.WAITING)
+    with w.uow() as uow:
+        plans = {plan_id: uow.plans.get(plan_id, start) for plan_id in MIX}
+    staff = create_staff(w, beijing(start, 8))
+    member = create_member(w, [plans[MAIN], plans[OTHER]], beijing(start, 8, 30))
+    for salt, (plan_id, share) in enumerate(MIX.items()):
+        enrolment.schedule_joins(w, plans[plan_id], max(1, round(cfg.members * share)), salt)
+        casework.schedule_months(w, plans[plan_id])
+    staging.stage(w, plans, member, MAIN, OTHER)
+    collects: dict[str, dict[date, list[date]]] = {plan_id: {} for plan_id in plans}
+    days = (today - start).days + 1
+    for n in range(days):
+        day = start + timedelta(days=n)
+        for plan_id, plan in plans.items():
+            money.plan_day(w, plan, day, collects[plan_id])
+        money.evening(w, day)
+        w.schedule.run_until(beijing(day + timedelta(days=1), 0) - timedelta(microseconds=1))
+        progress(day, days)
+    money.catch_up(w, list(plans))
+    return _summary(w, [member.account, *staff], list(plans))
+
+
+def _summary(w: World, accounts: list[DemoAccount], plan_ids: list[str]) -> DemoResult:
+    result = DemoResult(w.start, w.today, accounts, counts=w.counts)
+    with w.uow() as uow:
+        for plan_id in plan_ids:
+            rounds = uow.rounds.recent(plan_id, limit=10_000)
+            books = {b.code: b.balance for b in uow.ledger.balances(plan_id)}
+            result.plans.append(
+                PlanSummary(
+                    plan_id,
+                    uow.memberships.count_live(plan_id),
+                    len(rounds),
+                    sum(r.figures.cases for r in rounds),
+                    sum(r.figures.payouts for r in rounds),
+                    sum(r.figures.fee for r in rounds),
+                    sum(r.figures.collected for r in rounds),
+                    books.get(account_code(plan_id, AccountKind.BACKSTOP), 0),
+                    books.get(account_code(plan_id, AccountKind.CASH), 0),
+                )
+            )
+        for state in ClaimState:
+            found = len(uow.claims.list(state=state, limit=1_000_000))
+            if found:
+                result.claims[state.value] = found
+        result.counts["reconciliation issues"] = len(uow.payments.issues())
+    return result
