@@ -201,13 +201,13 @@ def simulate(
         older = rng.binomial(c, min(1.0, dt / BAND_YEARS))
         c -= older
         c[:, 1:] += older[:, :-1]
-        aged = older[:, -1].sum(axis=(1, 2, 3))
-        if exit_band is not None and exit_band < a.bands:
+        if exit_band is None:  # no exit age: the oldest band keeps its members
+            c[:, -1] += older[:, -1]
+            aged = np.zeros(paths, dtype=np.int64)
+        else:  # who ages past the last band, or into the exit age, leaves
+            aged = older[:, -1].sum(axis=(1, 2, 3))
             aged = aged + c[:, exit_band:].sum(axis=(1, 2, 3, 4))
             c[:, exit_band:] = 0
-        else:
-            c[:, -1] += older[:, -1]
-            aged = aged * 0
         worn = rng.binomial(c[..., SELECT], min(1.0, inc.wear_off_per_year * dt))
         c[..., SELECT] -= worn
         c[..., ULTIMATE] += worn

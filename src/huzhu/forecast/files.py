@@ -189,17 +189,22 @@ def defaults(plan: Plan, start: date | None = None, *, members: int | None = Non
     knots = tuple(Knot(int(d), float(s)) for d, s in g["knots"])
     launch = raw.get("launch", plan.effective_from)
     initial = int(raw.get("initial_members", 0))
-    scale = float(g["scale"])
-    if members is not None:
-        if knots:  # the launch curve, rescaled to a plan of this size at its peak
-            scale *= members / max(k.signups for k in knots)
-        else:
-            initial = members
     begin = start or launch
-    growth = Growth(knots, float(g["steady_join_rate"]), scale, None, g["competitor_share"])
-    if knots and begin > launch and members is None:
+    growth = Growth(
+        knots, float(g["steady_join_rate"]), float(g["scale"]), None, g["competitor_share"]
+    )
+    day = (begin - launch).days
+    if members is not None and knots and day <= 0:
+        # A new plan of this size: the launch curve, rescaled to peak at `members`.
+        growth = replace(growth, scale=growth.scale * members / max(k.signups for k in knots))
+    elif members is not None:
+        # `members` are there at the start; what is left of the curve grows in proportion.
+        initial = members
+        if knots:
+            growth = replace(growth, scale=growth.scale * members / max(1.0, signups(growth, day)))
+    elif knots and day > 0:
         # Starting mid-curve without the plan's history: those who signed up so far are there.
-        initial += round(signups(growth, (begin - launch).days))
+        initial += round(signups(growth, day))
     inc = raw["incidence"]
     sources = {**raw["sources"], "incidence.table": table["source"]}
     return Assumptions(
