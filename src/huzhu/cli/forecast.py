@@ -96,10 +96,13 @@ def warnings_command(
     plan: str = typer.Option(..., help="The plan to check."),
     rounds: int = typer.Option(24, help="Rounds of forecast to look through."),
     paths: int = typer.Option(100, help="Monte Carlo paths."),
+    scenario: Path | None = typer.Option(None, help="Check under a scenario file (TOML)."),
 ) -> None:
     """Early-warning signals from the plan's real rounds and its forecast; exits 1 if any fire."""
     with STATE.uow() as uow:
-        found = early_warnings(uow, plan, STATE.now(), rounds=rounds, paths=paths)
+        found = early_warnings(
+            uow, plan, STATE.now(), rounds=rounds, paths=paths, scenario=_scenario(scenario)
+        )
     if not found:
         out.print(f"{plan}: no warning")
         return

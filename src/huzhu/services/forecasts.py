@@ -131,8 +131,14 @@ def forecast(
 
 
 def early_warnings(
-    uow: UnitOfWork, plan_id: str, now: datetime, *, rounds: int = 24, paths: int = 100
+    uow: UnitOfWork,
+    plan_id: str,
+    now: datetime,
+    *,
+    rounds: int = 24,
+    paths: int = 100,
+    scenario: str | None = None,
 ) -> list[Warning]:
     """Signals from the plan's real rounds and from a forecast of its next year."""
-    req = ForecastRequest(plan_id, rounds=rounds, paths=paths, from_db=True)
+    req = ForecastRequest(plan_id, rounds=rounds, paths=paths, from_db=True, scenario_text=scenario)
     return forecast(uow, req, now).forecast.warnings
