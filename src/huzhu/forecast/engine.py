@@ -193,7 +193,7 @@ def simulate(
         pending_cases[slot] = diagnosed.sum(axis=(1, 2, 3, 4))
         pending_pay[slot] = np.einsum("pasjk,a->p", diagnosed, payout)
         # Price-driven exits weigh more on select (healthier) members: adverse selection.
-        price = a.exits.price_sensitivity * last_share[:, None] * _LEAVE_FACTOR(a)
+        price = a.exits.price_sensitivity * last_share[:, None] * _leave_factor(a)
         p_leave = np.clip(-math.expm1(-a.exits.churn_per_year * dt) + price, 0.0, 1.0)
         p_leave = p_leave[:, None, None, None, :]
         left = rng.binomial(c, p_leave)
@@ -245,7 +245,7 @@ def simulate(
     return Trajectory(dates=tuple(dates), cap_binds=binds, start_members=start_members, **out)
 
 
-def _LEAVE_FACTOR(a: Assumptions) -> Float:
+def _leave_factor(a: Assumptions) -> Float:
     return np.array([a.exits.healthy_leave_factor, 1.0])[None, :]
 
 
