@@ -75,3 +75,11 @@ def test_every_kind_of_plan_runs(plan_id: str) -> None:
     a = defaults(load_template(plan_id), date(2024, 1, 1), members=50_000)
     f = run(a, NO_HISTORY, rounds=6, paths=2, seed=1)
     assert len(f.rows) == 6 and f.rows[0].members > 0
+
+
+def test_a_plan_without_a_launch_curve_grows_at_its_steady_rate() -> None:
+    a = defaults(load_template("meituan-huzhu"), date(2024, 1, 1), members=100_000)
+    assert a.growth.knots == () and a.growth.steady_join_rate == 0.004
+    t = simulate(a, NO_HISTORY, rounds=6, paths=20, seed=9)
+    mean_share = t.joins[1:].mean() / t.members[:-1].mean()
+    assert mean_share == pytest.approx(0.004, rel=0.1)

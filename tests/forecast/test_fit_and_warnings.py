@@ -50,6 +50,9 @@ def test_fit_recovers_the_incidence_and_churn_of_the_history() -> None:
     assert expected_rate(fitted) == pytest.approx(0.0012, rel=0.1)
     assert report.churn_per_year == pytest.approx(0.08, rel=0.1)
     assert fitted.exits.churn_per_year == report.churn_per_year
+    # Sign-ups came at the churn's pace; the fit replaces the launch curve with them.
+    assert report.join_rate == pytest.approx(0.08 * 15 / 365.25, rel=0.1)
+    assert fitted.growth.knots == () and fitted.growth.steady_join_rate == report.join_rate
     assert report.cases_chi2_per_dof is not None and 0.4 < report.cases_chi2_per_dof < 2.0
     assert "goodness of fit" in report.describe()
 

@@ -74,6 +74,7 @@ class Fit:
     cases: int
     incidence_multiplier: float
     churn_per_year: float
+    join_rate: float  # sign-ups per round as a share of the headcount
     # Pearson chi-square of cases per round against the fitted expectation, per degree of
     # freedom: near 1 when the rounds scatter as a Poisson process with that rate would.
     cases_chi2_per_dof: float | None
@@ -84,7 +85,8 @@ class Fit:
         mae = "n/a" if self.exits_mean_abs_error is None else f"{self.exits_mean_abs_error:.1f}"
         return (
             f"fitted on {self.rounds} rounds ({self.cases} cases): incidence multiplier "
-            f"{self.incidence_multiplier:.3f}, churn {self.churn_per_year:.3f}/year; goodness "
+            f"{self.incidence_multiplier:.3f}, churn {self.churn_per_year:.3f}/year, sign-ups "
+            f"{self.join_rate:.2%} of members/round; goodness "
             f"of fit: cases chi2/dof {chi}, exits mean abs error {mae} members/round"
         )
 
@@ -120,7 +122,11 @@ def fit(a: Assumptions, history: History) -> tuple[Assumptions, Fit | None]:
         inc = replace(inc, multiplier=inc.multiplier * (cases / exposure) / expected)
     exits = sum(r.exits for r, _ in spans)
     churn = min(1.0, exits / exposure) if exposure else a.exits.churn_per_year
-    fitted = replace(a, incidence=inc, exits=replace(a.exits, churn_per_year=churn))
+    # The plan's own sign-ups replace any launch curve: a plan in the database is past its launch.
+    join_rate = sum(r.joins for r, _ in spans) / sum(r.members for r, _ in spans)
+    growth = replace(a.growth, knots=(), steady_join_rate=min(1.0, join_rate))
+    exits_fit = replace(a.exits, churn_per_year=churn)
+    fitted = replace(a, incidence=inc, exits=exits_fit, growth=growth)
     rate = cases / exposure if exposure else 0.0
     chi2 = 0.0
     for r, dt in spans:
@@ -133,6 +139,7 @@ def fit(a: Assumptions, history: History) -> tuple[Assumptions, Fit | None]:
         cases=cases,
         incidence_multiplier=inc.multiplier,
         churn_per_year=churn,
+        join_rate=growth.steady_join_rate,
         cases_chi2_per_dof=chi2 / dof if dof > 0 and rate > 0 else None,
         exits_mean_abs_error=mae,
     )

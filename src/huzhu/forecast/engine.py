@@ -68,7 +68,8 @@ def _expected_joins(a: Assumptions, r: int, d0: date, d1: date, members: Float) 
         return np.zeros_like(members)
     days0, days1 = (d0 - a.launch).days, (d1 - a.launch).days
     curve = max(0.0, signups(g, days1) - signups(g, days0))
-    steady = g.steady_join_rate * members if g.knots and days0 >= g.knots[-1].day else 0.0
+    after_curve = not g.knots or days0 >= g.knots[-1].day
+    steady = g.steady_join_rate * members if after_curve else 0.0
     joins = (curve + steady) * (1.0 - g.competitor_share)
     return np.broadcast_to(np.asarray(joins, dtype=np.float64), members.shape).copy()
 
