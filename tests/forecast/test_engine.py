@@ -83,3 +83,24 @@ def test_a_plan_without_a_launch_curve_grows_at_its_steady_rate() -> None:
     t = simulate(a, NO_HISTORY, rounds=6, paths=20, seed=9)
     mean_share = t.joins[1:].mean() / t.members[:-1].mean()
     assert mean_share == pytest.approx(0.004, rel=0.1)
+
+
+def test_the_plans_cover_decides_what_is_claimed_and_paid() -> None:
+    def plan(plan_id: str):
+        return defaults(load_template(plan_id), date(2024, 1, 1), members=1_000_000)
+
+    cancer, accident, senior = (
+        plan("waterdrop-cancer"),
+        plan("dishui-accident"),
+        plan("xiang-hu-bao-senior"),
+    )
+    assert (cancer.rules.illness_share, cancer.rules.covers_accident) == (0.65, False)
+    assert (accident.rules.illness_share, accident.rules.covers_accident) == (0.0, True)
+    assert small().rules.illness_share == pytest.approx(1.0)
+    # The senior plan pays 50,000 (mild) or 100,000 (severe): the mean where severity is unknown.
+    assert senior.rules.payout_by_band[12] == 75_000_00
+    runs = {p: run(a, NO_HISTORY, rounds=12, paths=3, seed=4) for p, a in
+            (("cancer", cancer), ("accident", accident), ("senior", senior))}  # fmt: skip
+    cases = {p: sum(r.cases for r in f.rows) for p, f in runs.items()}
+    assert cases["accident"] < cases["cancer"] / 20
+    assert cases["senior"] > 0 and sum(r.share_p50 for r in runs["senior"].rows) > 0

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from huzhu.domain.money import Fen
-from huzhu.domain.plans import Calendar, Plan
+from huzhu.domain.plans import Calendar, Plan, Severity
 
 # Members are counted in five-year age bands: 0-4, 5-9, ..., 55-59 (and on to 70 for senior plans).
 BAND_YEARS = 5
@@ -87,13 +87,17 @@ class Rules:
     accident_wait_days: int
     exit_age_years: int | None
     calendar: Calendar
+    # Share of the illness incidence the plan covers (cancer only, critical illness but not
+    # cancer, or both) and whether it covers accidents.
+    illness_share: float = 1.0
+    covers_accident: bool = True
 
     @classmethod
     def of_plan(cls, plan: Plan, bands: int) -> Rules:
         payouts = []
         for b in range(bands):
             age = b * BAND_YEARS
-            amounts = [plan.payout_for(a, None) or 0 for a in range(age, age + BAND_YEARS)]
+            amounts = [_payout(plan, a) for a in range(age, age + BAND_YEARS)]
             # The band's payout is the mean over its ages (exact when bands align with the plan's).
             payouts.append(sum(amounts) // BAND_YEARS)
         return cls(
@@ -107,6 +111,16 @@ class Rules:
             exit_age_years=plan.eligibility.exit_age_years,
             calendar=plan.calendar,
         )
+
+
+def _payout(plan: Plan, age: int) -> Fen:
+    """The payout at an age; where it depends on severity, the mean over severities (no public
+    figure splits mild from severe cases)."""
+    plain = plan.payout_for(age, None)
+    if plain is not None:
+        return plain
+    found = [p for s in Severity if (p := plan.payout_for(age, s)) is not None]
+    return sum(found) // len(found) if found else 0
 
 
 @dataclass(frozen=True)

@@ -98,8 +98,10 @@ def _expected_rate(a: Assumptions, history: History) -> float:
         b = min(band, a.bands - 1)
         select = math.exp(-inc.wear_off_per_year * joined / DAYS_PER_YEAR)
         risk = select * inc.select_factor + (1 - select)
-        ill = inc.illness[sex][b] if joined >= a.rules.illness_wait_days else 0.0
-        acc = inc.accident[sex][b] if joined >= a.rules.accident_wait_days else 0.0
+        ill = inc.illness[sex][b] * a.rules.illness_share
+        ill = ill if joined >= a.rules.illness_wait_days else 0.0
+        acc = inc.accident[sex][b] if a.rules.covers_accident else 0.0
+        acc = acc if joined >= a.rules.accident_wait_days else 0.0
         weighted += n * (risk * ill + acc) * inc.multiplier
         total += n
     return weighted / total if total else 0.0

@@ -153,7 +153,9 @@ def simulate(
     cells = _Cells(a, history, paths, day_step)
     inc, rules = a.incidence, a.rules
     ill = np.asarray(inc.illness, dtype=np.float64).T[None, :, :, None, None]  # band, sex
+    ill = ill * rules.illness_share
     acc = np.asarray(inc.accident, dtype=np.float64).T[None, :, :, None, None]
+    acc = acc * (1.0 if rules.covers_accident else 0.0)
     risk = np.array([inc.select_factor, 1.0])[None, None, None, None, :]
     ill_cover = cells.ill_cover[None, None, None, :, None]
     acc_cover = cells.acc_cover[None, None, None, :, None]

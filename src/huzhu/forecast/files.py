@@ -15,7 +15,7 @@ from typing import Any
 
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import parse_yuan
-from huzhu.domain.plans import Plan
+from huzhu.domain.plans import Category, Plan
 from huzhu.forecast.assumptions import (
     BAND_YEARS,
     Assumptions,
@@ -174,6 +174,14 @@ def _bands_for(plan: Plan) -> tuple[int, int]:
     return low, min(MAX_BANDS, math.ceil(top_age / BAND_YEARS))
 
 
+def _cover(rules: Rules, plan: Plan, cancer_share: float) -> Rules:
+    covered = set(plan.cover.categories)
+    share = (cancer_share if Category.CANCER in covered else 0.0) + (
+        1.0 - cancer_share if Category.CRITICAL_ILLNESS in covered else 0.0
+    )
+    return replace(rules, illness_share=share, covers_accident=Category.ACCIDENT in covered)
+
+
 def defaults(plan: Plan, start: date | None = None, *, members: int | None = None) -> Assumptions:
     """The plan's default assumptions (its own file, else `default.toml`)."""
     name = f"{plan.id}.toml" if has_defaults(plan.id) else "default.toml"
@@ -223,6 +231,6 @@ def defaults(plan: Plan, start: date | None = None, *, members: int | None = Non
             **inc,
         ),
         mix=Mix(tuple(w / sum(weights) for w in weights), float(raw["mix"]["male_share"])),
-        rules=Rules.of_plan(plan, bands),
+        rules=_cover(Rules.of_plan(plan, bands), plan, float(table["cancer_share"])),
         sources=sources,
     )
