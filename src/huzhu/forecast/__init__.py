@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from huzhu.forecast.assumptions import Assumptions, History
 from huzhu.forecast.engine import Trajectory, simulate
-from huzhu.forecast.report import RoundBand, Thresholds, Warning, bands, warnings
+from huzhu.forecast.report import EarlyWarning, RoundBand, Thresholds, bands, warnings
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Forecast:
     assumptions: Assumptions
     trajectory: Trajectory
     rows: list[RoundBand]
-    warnings: list[Warning]
+    warnings: list[EarlyWarning]
     paths: int
     seed: int
 

@@ -109,21 +109,21 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
-class Warning:
+class EarlyWarning:
     code: str
     source: str  # "history" (the plan's real rounds) or "forecast"
     on: date
     message: str
 
 
-def _share_rise(shares: Sequence[tuple[date, Fen]], src: str, th: Thresholds) -> list[Warning]:
+def _share_rise(shares: Sequence[tuple[date, Fen]], src: str, th: Thresholds) -> list[EarlyWarning]:
     found = []
     for i in range(6, len(shares)):
         (d0, a), (d1, b) = shares[i - 6], shares[i]
         if a > 0 and b > a * (1 + th.share_rise_per_quarter):
             rise = (b - a) / a
             found.append(
-                Warning(
+                EarlyWarning(
                     "share-rising-fast",
                     src,
                     d1,
@@ -135,14 +135,16 @@ def _share_rise(shares: Sequence[tuple[date, Fen]], src: str, th: Thresholds) ->
     return found
 
 
-def _outflow(flows: Sequence[tuple[date, int, int]], src: str, th: Thresholds) -> list[Warning]:
+def _outflow(
+    flows: Sequence[tuple[date, int, int]], src: str, th: Thresholds
+) -> list[EarlyWarning]:
     n = th.outflow_rounds
     for i in range(n, len(flows) + 1):
         window = flows[i - n : i]
         joined, left = sum(f[1] for f in window), sum(f[2] for f in window)
         if left > joined:
             return [
-                Warning(
+                EarlyWarning(
                     "net-outflow",
                     src,
                     window[-1][0],
@@ -155,7 +157,7 @@ def _outflow(flows: Sequence[tuple[date, int, int]], src: str, th: Thresholds) -
 
 def warnings(
     rows: Sequence[RoundBand], history: Sequence[PastRound], th: Thresholds = Thresholds()
-) -> list[Warning]:
+) -> list[EarlyWarning]:
     found = _share_rise([(r.announce_date, r.share) for r in history], "history", th)
     found += _outflow([(r.announce_date, r.joins, r.exits) for r in history], "history", th)
     found += _share_rise([(r.date, r.share_p50) for r in rows], "forecast", th)
@@ -163,7 +165,7 @@ def warnings(
     for r in rows:
         if r.cap_binds_probability >= th.cap_binds_probability:
             found.append(
-                Warning(
+                EarlyWarning(
                     "annual-cap-likely",
                     "forecast",
                     r.date,
@@ -174,7 +176,7 @@ def warnings(
     for r in rows:
         if r.backstop > th.backstop_fen:
             found.append(
-                Warning(
+                EarlyWarning(
                     "backstop-high",
                     "forecast",
                     r.date,

@@ -16,7 +16,7 @@ from huzhu.forecast import Forecast, run
 from huzhu.forecast.assumptions import BAND_YEARS, NO_HISTORY, Assumptions, History, PastRound
 from huzhu.forecast.calibrate import Fit, fit
 from huzhu.forecast.files import apply_scenario, defaults, parse_scenario
-from huzhu.forecast.report import Warning
+from huzhu.forecast.report import EarlyWarning
 from huzhu.storage.uow import UnitOfWork
 
 MAX_ROUNDS = 600
@@ -138,7 +138,7 @@ def early_warnings(
     rounds: int = 24,
     paths: int = 100,
     scenario: str | None = None,
-) -> list[Warning]:
+) -> list[EarlyWarning]:
     """Signals from the plan's real rounds and from a forecast of its next year."""
     req = ForecastRequest(plan_id, rounds=rounds, paths=paths, from_db=True, scenario_text=scenario)
     return forecast(uow, req, now).forecast.warnings
