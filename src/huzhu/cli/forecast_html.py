@@ -49,6 +49,8 @@ def _charts(f: Forecast) -> go.Figure:
     binds = [r.cap_binds_probability for r in rows]
     fig.add_trace(go.Scatter(x=x, y=binds, name="cap binds"), row=4, col=1)
     fig.update_layout(height=1100, showlegend=False, margin={"t": 40, "l": 60, "r": 20})
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_yaxes(range=[0, 1], row=4, col=1)
     return fig
 
 
