@@ -53,6 +53,7 @@ test: lint typecheck pytest
 bench: install postgres
 	$(BIN)/python bench/round_scale.py --db sqlite --members 1000000 --rounds 2
 	$(BIN)/python bench/round_scale.py --db postgresql --members 1000000 --rounds 2
+	$(BIN)/python bench/forecast_scale.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -106,6 +106,7 @@ ROUTES: list[Route] = [
     # operators run rounds and administer; auditors read everything
     Route("POST", "/v1/plans/{plan_id}/rounds", roles("operator"), lambda w: {"announce_date": ROUND_DAY.isoformat()}, key=True),  # noqa: E501
     Route("GET", "/v1/ledger/accounts", roles("operator", "auditor"), query=f"?plan_id={PLAN}"),
+    Route("GET", "/v1/plans/{plan_id}/forecast", roles("operator", "auditor"), query="?rounds=2&paths=2"),  # noqa: E501
     Route("GET", "/v1/ledger/transactions", roles("operator", "auditor"), query=f"?plan_id={PLAN}"),
     Route("GET", "/v1/audit", roles("operator", "auditor")),
     Route("GET", "/v1/audit-log", roles("operator", "auditor")),

@@ -23,6 +23,7 @@ from huzhu.api.routes import (
     claim_steps,
     claims,
     evidence,
+    forecasts,
     inbox,
     juries,
     ledger,
@@ -121,7 +122,7 @@ def create_app(
     for router in (auth.router, me.router, plans.router, memberships.router, claims.router,
                    rounds.router, ledger.router, admin.router, gateway_routes.router,
                    claim_steps.router, evidence.router, objections.router, juries.router,
-                   inbox.router):  # fmt: skip
+                   inbox.router, forecasts.router):  # fmt: skip
         app.include_router(router)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, uploads=evidence.UPLOADS)
     return app

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from huzhu.cli import claims, collection, demo, ledger, members, plans, rounds, server, verify
+from huzhu.cli import (
+    claims,
+    collection,
+    demo,
+    forecast,
+    ledger,
+    members,
+    plans,
+    rounds,
+    server,
+    verify,
+)
 from huzhu.cli.context import STATE, out, report_errors
 from huzhu.services.plans import install_templates
 
@@ -19,6 +30,7 @@ app.add_typer(members.app, name="members")
 app.add_typer(claims.app, name="claims")
 app.add_typer(rounds.app, name="rounds")
 app.add_typer(rounds.quote_app, name="round")
+app.add_typer(forecast.app, name="forecast")
 members.register(app)
 ledger.register(app)
 demo.register(app)

@@ -19,6 +19,7 @@ from huzhu.storage.repositories.claim_review import EvidenceRepository, Objectio
 from huzhu.storage.repositories.claim_workflow import WorkflowRepository
 from huzhu.storage.repositories.claims import ClaimRepository
 from huzhu.storage.repositories.collection import CollectionRepository
+from huzhu.storage.repositories.forecasts import ForecastRepository
 from huzhu.storage.repositories.inbox import InboxRepository
 from huzhu.storage.repositories.juries import JuryRepository
 from huzhu.storage.repositories.ledger import LedgerRepository
@@ -57,6 +58,7 @@ class UnitOfWork:
     juries: JuryRepository
     inbox: InboxRepository
     archive: ArchiveRepository
+    forecasts: ForecastRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -85,6 +87,7 @@ class UnitOfWork:
         self.objections = ObjectionRepository(self.conn)
         self.juries = JuryRepository(self.conn)
         self.inbox = InboxRepository(self.conn)
+        self.forecasts = ForecastRepository(self.conn)
         self.archive = ArchiveRepository(self.conn)
         self._after_commit: list[Callable[[], None]] = []
         return self

@@ -1,0 +1,1 @@
+"""Forecast data files: assumptions, incidence, public figures and scenarios (TOML)."""
