@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from huzhu import __version__
-from huzhu.api import problems
+from huzhu.api import capacity, problems
 from huzhu.api.join import QuickPath
 from huzhu.api.middleware import BodyGuard
 from huzhu.api.ratelimit import RateLimiter
@@ -70,11 +70,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or Settings.from_env()
     if engine is None:
-        engine = (
-            make_engine(settings.database_url, pool_size=20, max_overflow=20)
-            if (settings.database_url or "").startswith("postgres")
-            else make_engine(settings.database_url)
-        )
+        engine = make_engine(settings.database_url)
         migrate(engine)
 
     @asynccontextmanager
@@ -110,6 +106,7 @@ def create_app(
     )
     app.state.engine = engine
     app.state.settings = settings
+    capacity.install(app)
     app.state.limiter = RateLimiter()
     app.state.clock = None  # tests set a clock; None means the wall clock
     app.state.quick_join = (
