@@ -13,7 +13,8 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from huzhu import __version__
-from huzhu.api import capacity, problems
+from huzhu.api import capacity, docs_assets, openapi_security, problems
+from huzhu.api.deps import SESSION_COOKIE
 from huzhu.api.join import QuickPath
 from huzhu.api.middleware import BodyGuard
 from huzhu.api.ratelimit import RateLimiter
@@ -33,6 +34,7 @@ from huzhu.api.routes import (
     rounds,
 )
 from huzhu.api.routes import gateway as gateway_routes
+from huzhu.api.security_headers import SecurityHeaders
 from huzhu.api.settings import Settings
 from huzhu.gateways import default_name as default_gateway
 from huzhu.services.quick_join import PlansInForce
@@ -103,6 +105,9 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # /docs is served offline by docs_assets; FastAPI's own pages load scripts from CDNs.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.engine = engine
     app.state.settings = settings
@@ -121,4 +126,7 @@ def create_app(
                    inbox.router):  # fmt: skip
         app.include_router(router)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, uploads=evidence.UPLOADS)
+    app.add_middleware(SecurityHeaders, session_cookie=SESSION_COOKIE)
+    docs_assets.install(app)
+    openapi_security.install(app)
     return app

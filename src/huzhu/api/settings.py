@@ -22,7 +22,11 @@ class Settings:
     # The sandbox credit provider's score for people with none on file. A real deployment plugs
     # in the host app's credit service instead.
     sandbox_credit_score: int | None = 700
-    cookie_secure: bool = False
+    # Cookies go only over HTTPS unless HUZHU_LOCAL_DEV=1 says this is a developer's machine.
+    cookie_secure: bool = True
+    # Addresses (or networks) of the reverse proxies whose X-Forwarded-For is believed. Empty: the
+    # client is the peer of the TCP connection, whatever the headers say.
+    trusted_proxies: tuple[str, ...] = ()
     webhook_timeout_s: float = 5.0
     # PostgreSQL only: a new person joining for themselves is written in one statement.
     quick_join: bool = True
@@ -38,6 +42,10 @@ class Settings:
             sign_in_limit=_env("SIGN_IN_LIMIT", "10/minute"),
             join_limit=_env("JOIN_LIMIT", "30/minute"),
             sandbox_credit_score=int(score) if score else None,
-            cookie_secure=_env("COOKIE_SECURE", "0") == "1",
+            cookie_secure=_env("COOKIE_SECURE", "0" if _env("LOCAL_DEV", "0") == "1" else "1")
+            == "1",
+            trusted_proxies=tuple(
+                p.strip() for p in _env("TRUSTED_PROXIES", "").split(",") if p.strip()
+            ),
             quick_join=_env("QUICK_JOIN", "1") == "1",
         )
