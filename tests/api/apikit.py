@@ -59,7 +59,7 @@ def live_server(app: FastAPI, **options: Any) -> Iterator[str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options
+        app, host="127.0.0.1", port=port, lifespan="on", **{"log_level": "warning", **options}
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)

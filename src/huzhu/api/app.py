@@ -36,6 +36,7 @@ from huzhu.api.routes import (
 from huzhu.api.routes import gateway as gateway_routes
 from huzhu.api.security_headers import SecurityHeaders
 from huzhu.api.settings import Settings
+from huzhu.api.sign_in_guard import KnownAddresses
 from huzhu.gateways import default_name as default_gateway
 from huzhu.services.quick_join import PlansInForce
 from huzhu.services.webhooks import deliver_due
@@ -113,6 +114,7 @@ def create_app(
     app.state.settings = settings
     capacity.install(app)
     app.state.limiter = RateLimiter()
+    app.state.known_addresses = KnownAddresses()
     app.state.clock = None  # tests set a clock; None means the wall clock
     app.state.quick_join = (
         QuickPath(QuickJoinRepository(libpq_url(engine)), PlansInForce(engine))
