@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from huzhu.domain.money import MAX_FEN
 
@@ -65,14 +65,21 @@ DayIn = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 # --- accounts ---------------------------------------------------------------------------
 
 
+# Spaces are part of a password: the model's whitespace trimming must not change it silently
+# (a password set as " secret " would otherwise be stored as "secret").
+Password = Annotated[
+    str, StringConstraints(strip_whitespace=False), Field(min_length=1, max_length=256)
+]
+
+
 class RegisterIn(In):
     username: Annotated[str, Field(min_length=3, max_length=64)]
-    password: Annotated[str, Field(min_length=1, max_length=256)]
+    password: Password
 
 
 class SignInIn(In):
     username: Annotated[str, Field(min_length=1, max_length=64)]
-    password: Annotated[str, Field(min_length=1, max_length=256)]
+    password: Password
 
 
 class AssertionIn(In):
