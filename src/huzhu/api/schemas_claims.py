@@ -173,7 +173,9 @@ class JurorTestOut(BaseModel):
 
 
 class JurorTestResultOut(BaseModel):
-    score: int
+    """Passed or not, never how many answers were right: a score per attempt let anyone find
+    the answers one question at a time."""
+
     total: int
     passed: bool
 
