@@ -114,6 +114,9 @@ def start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     cmd = [
         sys.executable, "-m", "uvicorn", "huzhu.api.main:app", "--host", HOST,
         "--port", str(port), "--no-access-log", "--log-level", "warning",
+        # Longer than any wait here: uvicorn's 5 s default closes a pooled connection just as the
+        # client reuses it, a client-side ReadError that says nothing about the server.
+        "--timeout-keep-alive", "120",
     ]  # fmt: skip
     with open(log, "wb") as out:
         proc = subprocess.Popen(
