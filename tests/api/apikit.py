@@ -6,12 +6,19 @@ everything a member does afterwards goes through the API itself.
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
@@ -20,7 +27,7 @@ from huzhu.api.app import create_app
 from huzhu.api.settings import Settings
 from huzhu.domain.access import Role
 from huzhu.domain.plans import CHINA_TZ
-from huzhu.services.accounts import open_session
+from huzhu.services.accounts import HASHER, open_session
 from huzhu.storage.uow import UnitOfWork
 
 PLAN = "xiang-hu-bao"  # post-paid, accidents covered from day one, rounds on the 7th and 21st
@@ -29,11 +36,43 @@ ROUND_DAY = date(2026, 3, 7)  # the first announcement date after NOW
 AFTER_LOCK = at("2026-03-09")  # the round of ROUND_DAY may run from here on
 TTL = timedelta(days=3650)  # sessions outlive every clock move a test makes
 
+# The test client speaks plain HTTP, so its cookies cannot be Secure ones.
 FAST = Settings(
-    sign_in_limit="1000/minute", join_limit="1000/minute", session_ttl=TTL, sandbox_credit_score=700
+    sign_in_limit="1000/minute",
+    join_limit="1000/minute",
+    session_ttl=TTL,
+    sandbox_credit_score=700,
+    cookie_secure=False,
 )
 
+PASSWORD = "correct horse battery staple"
+# One argon2id hash made once: hashing costs about half a second on this machine.
+PASSWORD_HASH = HASHER.hash(PASSWORD)
+
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
+
+
+@contextmanager
+def live_server(app: FastAPI, **options: Any) -> Iterator[str]:
+    """`app` served by uvicorn on a free loopback port, in a thread; yields its base URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan="on", **{"log_level": "warning", **options}
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 class Clock:
@@ -76,6 +115,19 @@ def problem(response: httpx.Response, status: int, code: str | None = None) -> d
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+def with_password(api: Api, username: str) -> int:
+    """An account that signs in with PASSWORD (made through the repository, hash made once)."""
+    with UnitOfWork(api.engine) as uow:
+        account_id = uow.accounts.add(
+            now=api.clock(),
+            roles=frozenset({Role.MEMBER}),
+            username=username,
+            password_hash=PASSWORD_HASH,
+        )
+        uow.commit()
+    return account_id
 
 
 class Api:

@@ -11,30 +11,21 @@ from typing import Any
 
 import jwt
 import pytest
-from apikit import PLAN, TTL, Api, Clock, User, problem, real_now
+from apikit import (
+    PASSWORD,
+    PLAN,
+    TTL,
+    Api,
+    Clock,
+    User,
+    problem,
+    real_now,
+    with_password,
+)
 from sqlalchemy import Engine
 
 from huzhu.api.settings import Settings
-from huzhu.domain.access import Role
 from huzhu.services.accounts import HASHER
-from huzhu.storage.uow import UnitOfWork
-
-PASSWORD = "correct horse battery staple"
-# One argon2id hash made once: hashing costs about half a second on this machine.
-PASSWORD_HASH = HASHER.hash(PASSWORD)
-
-
-def with_password(api: Api, username: str) -> int:
-    with UnitOfWork(api.engine) as uow:
-        account_id = uow.accounts.add(
-            now=api.clock(),
-            roles=frozenset({Role.MEMBER}),
-            username=username,
-            password_hash=PASSWORD_HASH,
-        )
-        uow.commit()
-    return account_id
-
 
 # --- passwords and bearer tokens ------------------------------------------------------------
 

@@ -6,18 +6,12 @@ refused first attempt stores nothing, so the key stays free; keys belong to one 
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from apikit import AFTER_LOCK, PLAN, ROUND_DAY, Api, User, problem
-from fastapi import FastAPI
+from apikit import AFTER_LOCK, PLAN, ROUND_DAY, Api, User, live_server, problem
 
 from helpers import healthy
 
@@ -174,26 +168,6 @@ def test_keys_belong_to_one_account(api: Api) -> None:
 
 
 # --- concurrent twins against a live server -------------------------------------------------
-
-
-@contextmanager
-def live_server(app: FastAPI) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.mark.parametrize("twins", [8])

@@ -13,7 +13,8 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from huzhu import __version__
-from huzhu.api import problems
+from huzhu.api import capacity, docs_assets, openapi_security, problems
+from huzhu.api.deps import SESSION_COOKIE
 from huzhu.api.join import QuickPath
 from huzhu.api.middleware import BodyGuard
 from huzhu.api.ratelimit import RateLimiter
@@ -34,7 +35,9 @@ from huzhu.api.routes import (
     rounds,
 )
 from huzhu.api.routes import gateway as gateway_routes
+from huzhu.api.security_headers import SecurityHeaders
 from huzhu.api.settings import Settings
+from huzhu.api.sign_in_guard import KnownAddresses
 from huzhu.gateways import default_name as default_gateway
 from huzhu.services.quick_join import PlansInForce
 from huzhu.services.webhooks import deliver_due
@@ -71,11 +74,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or Settings.from_env()
     if engine is None:
-        engine = (
-            make_engine(settings.database_url, pool_size=20, max_overflow=20)
-            if (settings.database_url or "").startswith("postgres")
-            else make_engine(settings.database_url)
-        )
+        engine = make_engine(settings.database_url)
         migrate(engine)
 
     @asynccontextmanager
@@ -108,10 +107,15 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # /docs is served offline by docs_assets; FastAPI's own pages load scripts from CDNs.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.engine = engine
     app.state.settings = settings
+    capacity.install(app)
     app.state.limiter = RateLimiter()
+    app.state.known_addresses = KnownAddresses()
     app.state.clock = None  # tests set a clock; None means the wall clock
     app.state.quick_join = (
         QuickPath(QuickJoinRepository(libpq_url(engine)), PlansInForce(engine))
@@ -125,4 +129,7 @@ def create_app(
                    inbox.router, forecasts.router):  # fmt: skip
         app.include_router(router)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, uploads=evidence.UPLOADS)
+    app.add_middleware(SecurityHeaders, session_cookie=SESSION_COOKIE)
+    docs_assets.install(app)
+    openapi_security.install(app)
     return app

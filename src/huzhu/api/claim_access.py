@@ -11,19 +11,18 @@ like what does not exist; a step that needs a role the caller lacks answers 403 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
-
-from fastapi import Path
+from typing import Any
 
 from huzhu.api.audit import notify_person, record
+from huzhu.api.params import PathId
 from huzhu.domain.access import Principal, Role, check_may_decide, may_act_for
 from huzhu.domain.claims import Claim
 from huzhu.domain.errors import Forbidden, NotFound
 from huzhu.domain.members import Person
 from huzhu.storage.uow import UnitOfWork
 
-ClaimId = Annotated[int, Path(ge=1, le=2**53)]
-ItemId = Annotated[int, Path(ge=1, le=2**53)]
+ClaimId = PathId
+ItemId = PathId
 
 
 def hidden(kind: str, id_: int) -> NotFound:

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from huzhu.api.capacity import request_slot
 from huzhu.api.settings import Settings
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.errors import Forbidden, Unauthenticated
@@ -21,9 +22,13 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_uow(request: Request) -> Iterator[UnitOfWork]:
-    """The request's transaction: endpoints commit it; anything else rolls back."""
-    with UnitOfWork(request.app.state.engine) as uow:
+def get_uow(
+    request: Request, _slot: Annotated[None, Depends(request_slot)]
+) -> Iterator[UnitOfWork]:
+    """The request's transaction: endpoints commit it; anything else rolls back. Safe methods
+    only read, so their transaction does not take SQLite's write lock."""
+    read_only = request.method in SAFE_METHODS
+    with UnitOfWork(request.app.state.engine, read_only=read_only) as uow:
         yield uow
 
 

@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from huzhu.api.audit import notify_person, record
+from huzhu.api.capacity import db_slot
 from huzhu.api.deps import (
     SESSION_COOKIE,
     current_principal,
@@ -91,7 +92,8 @@ async def join(request: Request, body: JoinIn, key: str | None) -> JSONResponse:
             quick.quick += 1
             return answer
         quick.general += 1
-    return await run_in_threadpool(_general, request, body, key, now)
+    async with db_slot(request.app):
+        return await run_in_threadpool(_general, request, body, key, now)
 
 
 def _bearer(request: Request) -> str | None:

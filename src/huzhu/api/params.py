@@ -8,11 +8,12 @@ inside a query. Ids are positive and stay within JSON's exact integers, like ids
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Path, Query
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from huzhu.api.schemas import FIRST_DAY, LAST_DAY, MAX_ID, MAX_VERSION, no_nul
 
@@ -23,9 +24,21 @@ def _plausible(moment: datetime | None) -> datetime | None:
     return moment
 
 
-PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
-QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-PathVersion = Annotated[int, Path(ge=1, le=MAX_VERSION)]
+_DIGITS = re.compile(r"[1-9][0-9]{0,18}")
+
+
+def _digits(value: object) -> object:
+    """An id or version in a URL is written in digits only: int() would also take " 1", "+1",
+    "1_000" and "０１" (full-width), so two spellings could name one resource past a cache, a log
+    search or a proxy rule."""
+    if isinstance(value, str) and not _DIGITS.fullmatch(value):
+        raise ValueError("write the number in digits only, without a sign, spaces or zeros first")
+    return value
+
+
+PathId = Annotated[int, Path(ge=1, le=MAX_ID), BeforeValidator(_digits)]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID), BeforeValidator(_digits)]
+PathVersion = Annotated[int, Path(ge=1, le=MAX_VERSION), BeforeValidator(_digits)]
 PlanId = Annotated[str, Path(min_length=1, max_length=64), AfterValidator(no_nul)]
 PlanIdQuery = Annotated[str, Query(min_length=1, max_length=64), AfterValidator(no_nul)]
 PlanFilter = Annotated[

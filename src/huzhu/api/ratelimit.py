@@ -43,6 +43,18 @@ class RateLimiter:
         self._next_sweep = 0.0
 
     def hit(self, rule: str, *keys: str) -> None:
+        """Count one hit, or refuse it (429) when the window is full; refused hits don't count."""
+        self._count(rule, keys, check=True, add=True)
+
+    def check(self, rule: str, *keys: str) -> None:
+        """Refuse (429) when the window is full, without counting."""
+        self._count(rule, keys, check=True, add=False)
+
+    def add(self, rule: str, *keys: str) -> None:
+        """Count one hit, even past the limit (a failure noticed after the work)."""
+        self._count(rule, keys, check=False, add=True)
+
+    def _count(self, rule: str, keys: tuple[str, ...], *, check: bool, add: bool) -> None:
         amount, window = _rule(rule)
         now = self._clock()
         number = int(now // window)
@@ -54,11 +66,12 @@ class RateLimiter:
             seen, current, previous = self._hits.get(key, (number, 0, 0))
             if seen != number:  # a new window: the old current becomes the previous
                 current, previous = 0, (current if seen == number - 1 else 0)
-            if previous * (1.0 - elapsed) + current >= amount:
+            if check and previous * (1.0 - elapsed) + current >= amount:
                 raise TooManyRequests(
                     f"too many requests ({rule}); try again shortly", code="rate-limited"
                 )
-            self._hits[key] = (number, current + 1, previous)
+            if add:
+                self._hits[key] = (number, current + 1, previous)
 
     def _sweep(self, now: float) -> None:
         """Forget keys whose last hit is two windows old: they count for nothing any more."""

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    field_validator,
+)
 
 from huzhu.domain.money import MAX_FEN
 
@@ -49,12 +56,13 @@ def money(fen: int) -> Money:
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
-FenIn = Annotated[int, Field(ge=0, le=MAX_FEN)]
+# Amounts and ids are JSON integers, strictly: "1", true and 1.0 are refused, not converted.
+FenIn = Annotated[int, Strict(), Field(ge=0, le=MAX_FEN)]
 # Ids are positive and within JSON's exact integers (and far inside the database's BIGINT);
 # plan versions fit the database's INTEGER.
 MAX_ID = 2**53
 MAX_VERSION = 2**31 - 1
-IdIn = Annotated[int, Field(ge=1, le=MAX_ID)]
+IdIn = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 # Days a plan can be about (announcements, diagnoses): the calendar arithmetic on them (lock and
 # collection dates, time-zone shifts) stays far from the ends of Python's date range.
 FIRST_DAY = date(1900, 1, 1)
@@ -65,14 +73,21 @@ DayIn = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 # --- accounts ---------------------------------------------------------------------------
 
 
+# Spaces are part of a password: the model's whitespace trimming must not change it silently
+# (a password set as " secret " would otherwise be stored as "secret").
+Password = Annotated[
+    str, StringConstraints(strip_whitespace=False), Field(min_length=1, max_length=256)
+]
+
+
 class RegisterIn(In):
     username: Annotated[str, Field(min_length=3, max_length=64)]
-    password: Annotated[str, Field(min_length=1, max_length=256)]
+    password: Password
 
 
 class SignInIn(In):
     username: Annotated[str, Field(min_length=1, max_length=64)]
-    password: Annotated[str, Field(min_length=1, max_length=256)]
+    password: Password
 
 
 class AssertionIn(In):
@@ -134,7 +149,7 @@ class PersonIn(In):
     phone: Annotated[str, Field(max_length=20, pattern=r"^\+?[0-9 -]{5,20}$")] | None = None
     email: Annotated[str, Field(max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
     province_code: Annotated[str, Field(pattern=r"^[0-9]{2}$")] | None = None
-    city_tier: Annotated[int, Field(ge=1, le=5)] | None = None
+    city_tier: Annotated[int, Strict(), Field(ge=1, le=5)] | None = None
     rural: bool | None = None
 
 
@@ -225,7 +240,7 @@ class JoinOut(BaseModel):
 
 
 class TopUpIn(In):
-    amount_fen: Annotated[int, Field(ge=1, le=10_000_000)]
+    amount_fen: Annotated[int, Strict(), Field(ge=1, le=10_000_000)]
 
 
 class TopUpOut(BaseModel):
@@ -266,7 +281,7 @@ class ClaimIn(In):
     evidence: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=20)
     ] = []
-    disability_grade: Annotated[int, Field(ge=1, le=10)] | None = None
+    disability_grade: Annotated[int, Strict(), Field(ge=1, le=10)] | None = None
 
 
 class RejectIn(In):

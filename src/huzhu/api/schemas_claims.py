@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, Strict
 
 from huzhu.api.schemas import ClaimOut, FenIn, In, Money
 
-Id = Annotated[int, Field(ge=1, le=2**53)]
+Id = Annotated[int, Strict(), Field(ge=1, le=2**53)]
 LongText = Annotated[str, Field(min_length=1, max_length=2000)]
 Statement = Annotated[str, Field(min_length=1, max_length=4000)]
 
@@ -27,7 +27,7 @@ class AssignIn(In):
 
 class DocumentsIn(In):
     what: LongText
-    days: Annotated[int, Field(ge=1, le=180)] | None = None
+    days: Annotated[int, Strict(), Field(ge=1, le=180)] | None = None
 
 
 class FindingsIn(In):
@@ -173,7 +173,9 @@ class JurorTestOut(BaseModel):
 
 
 class JurorTestResultOut(BaseModel):
-    score: int
+    """Passed or not, never how many answers were right: a score per attempt let anyone find
+    the answers one question at a time."""
+
     total: int
     passed: bool
 

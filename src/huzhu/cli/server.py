@@ -12,6 +12,11 @@ from huzhu.domain.errors import InvalidInput
 from huzhu.services.accounts import register as register_account
 from huzhu.services.plans import install_templates
 
+# The API reads X-Forwarded-For itself, from HUZHU_TRUSTED_PROXIES only (api/client_address.py);
+# uvicorn's own proxy handling believes the header from 127.0.0.1, so any local caller could pose
+# as a new client on every request.
+UVICORN_OPTIONS = {"log_level": "warning", "access_log": False, "proxy_headers": False}
+
 accounts_app = typer.Typer(help="Accounts of the API: operators, reviewers, auditors.")
 
 
@@ -37,8 +42,7 @@ def register(root: typer.Typer) -> None:
             host=host,
             port=port,
             workers=workers,
-            log_level="warning",
-            access_log=False,
+            **UVICORN_OPTIONS,  # type: ignore[arg-type]
         )
 
     root.add_typer(accounts_app, name="accounts")

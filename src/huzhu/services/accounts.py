@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.errors import Conflict, InvalidInput, Unauthenticated
@@ -38,10 +39,49 @@ class IssuedSession:
     expires_at: datetime
 
 
-def check_password_rules(password: str) -> None:
+# zxcvbn's score (0-4) a password needs; 3 is "safely unguessable: moderate protection from an
+# offline attack", the level its authors recommend for accounts.
+MIN_STRENGTH = 3
+# zxcvbn refuses longer input and its time grows fast with length; a password longer than this is
+# judged by its first STRENGTH_CHARS characters.
+STRENGTH_CHARS = 72
+
+
+def _strength(text: str, hints: list[str]) -> tuple[int, str]:
+    found = zxcvbn(text[:STRENGTH_CHARS], user_inputs=hints)
+    feedback = found.get("feedback") or {}
+    advice = " ".join([feedback.get("warning") or "", *(feedback.get("suggestions") or [])])
+    return int(found["score"]), advice.strip()
+
+
+def check_password_rules(password: str, username: str | None = None) -> None:
+    """Long enough, and not guessable: not a common password, a keyboard walk, a date, nor one
+    made from the username (as it is, reversed, or in parts), judged by zxcvbn. Spaces are part
+    of the password: it is never trimmed."""
     if not 10 <= len(password) <= 256:
         raise InvalidInput(
             "a password needs 10 to 256 characters", code="weak-password", field="password"
+        )
+    hints = ["huzhu", "mutual aid"]
+    if username:
+        name = username.casefold()
+        parts = [name, *(p for p in re.split(r"[._@+-]", name) if len(p) >= 3)]
+        hints += [*parts, *(p[::-1] for p in parts)]
+    score, advice = _strength(password, hints)
+    if score >= MIN_STRENGTH and username:
+        # zxcvbn scores "alice" + a strong-looking tail by the tail; what is left once the
+        # username is taken out has to stand on its own.
+        rest = password.casefold()
+        for hint in hints[2:]:
+            rest = rest.replace(hint, "")
+        if rest != password.casefold():
+            score, advice = _strength(rest, hints) if rest.strip() else (0, advice)
+            advice = advice or "do not build the password from the username"
+    if score < MIN_STRENGTH:
+        raise InvalidInput(
+            f"this password is easy to guess. {advice}".strip(),
+            code="guessable-password",
+            field="password",
         )
 
 
@@ -56,7 +96,7 @@ def register(
         raise InvalidInput(
             "a username is 3 to 64 letters, digits or _.@+-", code="bad-username", field="username"
         )
-    check_password_rules(password)
+    check_password_rules(password, username)
     if uow.accounts.by_username(username) is not None:
         raise Conflict("that username is taken", code="username-taken", field="username")
     return uow.accounts.add(
@@ -71,16 +111,25 @@ def authenticate(uow: UnitOfWork, username: str, password: str) -> Account:
     """The account for these credentials; the same error for an unknown name and a bad password."""
     account = uow.accounts.by_username(username)
     stored = account.password_hash if account and account.password_hash else _DUMMY_HASH
-    try:
-        HASHER.verify(stored, password)
-        ok = account is not None and account.password_hash is not None
-    except (VerificationError, InvalidHashError):
-        ok = False
+    ok = _verifies(stored, password)
+    rehash = HASHER.check_needs_rehash(stored)
+    if not ok and password != password.strip() and _verifies(stored, password.strip()):
+        # Passwords were once trimmed before hashing; such an account signs in with what it
+        # typed, and its hash is made anew from the password as typed.
+        ok = rehash = True
+    ok = ok and account is not None and account.password_hash is not None
     if not ok or account is None or account.disabled_at is not None:
         raise Unauthenticated("wrong username or password", code="bad-credentials")
-    if HASHER.check_needs_rehash(stored):
+    if rehash:
         uow.accounts.set_password(account.id, HASHER.hash(password))
     return account
+
+
+def _verifies(stored: str, password: str) -> bool:
+    try:
+        return bool(HASHER.verify(stored, password))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def open_session(

@@ -73,6 +73,27 @@ def current_plan(uow: UnitOfWork, claim: Claim, now: datetime) -> Plan:
     return uow.plans.get(claim.plan_id, local_date(now))
 
 
+# Claims a membership may have awaiting a decision at once (submitted, under investigation,
+# waiting for documents, announced, or before a jury). A member rarely has two; the limit keeps a
+# script from filling the reviewers' queue. Soft: two simultaneous submissions may both pass.
+MAX_OPEN_CLAIMS = 3
+AWAITING = OPEN_STATES | {ClaimState.ANNOUNCED, ClaimState.JURY}
+
+
+def _check_open_claims(uow: UnitOfWork, membership_id: int) -> None:
+    mine = uow.claims.list(membership_ids=[membership_id], limit=10_000)
+    if sum(c.state in AWAITING for c in mine) >= MAX_OPEN_CLAIMS:
+        raise RuleViolation(
+            [
+                Violation(
+                    "too-many-open-claims",
+                    f"a membership may have {MAX_OPEN_CLAIMS} claims awaiting a decision",
+                    "membership_id",
+                )
+            ]
+        )
+
+
 def submit(uow: UnitOfWork, req: ClaimRequest, now: datetime) -> Claim:
     """Record a claim. One that the plan's rules exclude is stored as rejected, with every reason
     (and may be appealed).
@@ -85,6 +106,7 @@ def submit(uow: UnitOfWork, req: ClaimRequest, now: datetime) -> Claim:
         raise InvalidInput("the hospital is required", code="missing-field", field="hospital")
     condition = load_catalogue().get(req.condition_code)
     membership = uow.memberships.get(req.membership_id)
+    _check_open_claims(uow, req.membership_id)
     if req.diagnosis_date < uow.people.get(membership.person_id).birth_date:
         # The plan's age rules cannot be applied to a diagnosis before birth.
         raise InvalidInput("the diagnosis date is before the birth date", field="diagnosis_date")

@@ -17,6 +17,9 @@ from huzhu.storage.repositories.claim_review import Evidence
 from huzhu.storage.uow import UnitOfWork
 
 MAX_BYTES = 10 * 1024 * 1024
+# Files one claim may hold: a claim is proven by a handful of records, and each file costs a
+# reviewer's time and storage; a loop of uploads must not flood either.
+MAX_FILES_PER_CLAIM = 30
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 MEDIA_TYPES = (PDF, JPEG, PNG)
 EXTENSIONS = {".pdf": PDF, ".jpg": JPEG, ".jpeg": JPEG, ".png": PNG}
@@ -115,6 +118,16 @@ def upload(
     existing = uow.evidence.find(claim_id, digest)
     if existing is not None:
         return existing, False
+    if len(uow.evidence.for_claim(claim_id)) >= MAX_FILES_PER_CLAIM:
+        raise RuleViolation(
+            [
+                Violation(
+                    "evidence-limit-reached",
+                    f"a claim holds at most {MAX_FILES_PER_CLAIM} evidence files",
+                    "file",
+                )
+            ]
+        )
     row = uow.evidence.add(claim_id, digest, media, len(data), clean_filename(filename), by, now)
     reused = uow.evidence.reused(claim_id).get(digest, [])
     details = {"evidence_id": row.id, "reused": reused}

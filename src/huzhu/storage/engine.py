@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -18,6 +18,14 @@ from huzhu.domain.errors import InvalidInput
 
 DEFAULT_URL = "sqlite:///huzhu.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Pooled connections per engine; the API bounds concurrent database requests below this
+# (api/capacity.py), so a request never waits in a worker thread for a connection.
+POOL_SIZE = 32
+POOL_OVERFLOW = 8
+# A transaction marked read-only begins deferred on SQLite (execution option on the connection).
+READ_ONLY = "huzhu_read_only"
+# How long a writer waits for SQLite's one write lock before it gives up ("database is locked").
+SQLITE_BUSY_TIMEOUT_MS = 15000
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -34,8 +42,20 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """Writers take SQLite's write lock when they begin, readers never take it.
+
+    `BEGIN IMMEDIATE` for a write transaction makes a second writer wait (busy timeout) at its
+    start instead of failing later when a deferred read lock cannot be upgraded. A read-only
+    transaction begins deferred and, in WAL mode, reads its snapshot alongside the writer: begun
+    IMMEDIATE, 50 concurrent plan reads queued on the write lock and answered "database is locked".
+    """
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
@@ -45,11 +65,14 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     except ArgumentError as err:
         raise InvalidInput(f"cannot read database URL {resolved!r}", field="database") from err
     if parsed.get_backend_name() == "sqlite":
+        if parsed.database not in (None, "", ":memory:"):
+            kwargs.setdefault("pool_size", POOL_SIZE)
+            kwargs.setdefault("max_overflow", POOL_OVERFLOW)
         engine = create_engine(resolved, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own BEGIN handling is off so that SQLAlchemy's transactions are real ones.
         event.listen(engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() != "postgresql":
         raise InvalidInput(
@@ -58,9 +81,8 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             field="database",
         )
     kwargs.setdefault("pool_pre_ping", True)
-    # The API runs sync endpoints on a thread pool; give each busy thread a connection.
-    kwargs.setdefault("pool_size", 20)
-    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     return create_engine(resolved, **kwargs)
 
 

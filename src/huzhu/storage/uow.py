@@ -12,6 +12,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from huzhu.storage.engine import READ_ONLY
 from huzhu.storage.repositories.accounts import AccountRepository
 from huzhu.storage.repositories.archive import ArchiveRepository
 from huzhu.storage.repositories.charges import ChargeRepository
@@ -60,12 +61,17 @@ class UnitOfWork:
     archive: ArchiveRepository
     forecasts: ForecastRepository
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+        """`read_only`: the work only reads (a GET), so on SQLite it need not take the write lock
+        and runs alongside a writer; a write in it may then fail as busy."""
         self.engine = engine
+        self.read_only = read_only
         self._committed = False
 
     def __enter__(self) -> UnitOfWork:
         self.conn = self.engine.connect()
+        if self.read_only:
+            self.conn.execution_options(**{READ_ONLY: True})
         self._tx = self.conn.begin()
         self._committed = False
         self.plans = PlanRepository(self.conn)

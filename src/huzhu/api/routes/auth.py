@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from huzhu.api.audit import record
+from huzhu.api.client_address import client_address
 from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE, Caller, Config, Now, Uow
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import (
@@ -15,13 +16,37 @@ from huzhu.api.schemas import (
     SignInIn,
     TokenOut,
 )
+from huzhu.api.settings import Settings
+from huzhu.api.sign_in_guard import SignInGuard
+from huzhu.domain.errors import Unauthenticated
 from huzhu.services import accounts as svc
+from huzhu.storage.repositories.accounts import Account
 
 router = APIRouter(prefix="/v1", tags=["accounts"], responses=ERROR_RESPONSES)
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    settings: Settings = request.app.state.settings
+    return client_address(request, settings.trusted_proxies)
+
+
+def _guard(request: Request, username: str) -> SignInGuard:
+    state = request.app.state
+    return SignInGuard(
+        state.limiter, state.known_addresses, state.settings, _client(request), username
+    )
+
+
+def _authenticate(uow: Uow, request: Request, body: SignInIn) -> Account:
+    guard = _guard(request, body.username)
+    guard.before()
+    try:
+        account = svc.authenticate(uow, body.username, body.password)
+    except Unauthenticated:
+        guard.failed()
+        raise
+    guard.succeeded()
+    return account
 
 
 def account_out(uow: Uow, account_id: int) -> AccountOut:
@@ -52,10 +77,7 @@ def register(
 @router.post("/auth/token")
 def sign_in(body: SignInIn, request: Request, uow: Uow, now: Now, settings: Config) -> TokenOut:
     """Exchange a username and password for a bearer token (for API clients)."""
-    request.app.state.limiter.hit(
-        settings.sign_in_limit, "sign-in", _client(request), body.username
-    )
-    account = svc.authenticate(uow, body.username, body.password)
+    account = _authenticate(uow, request, body)
     issued = svc.open_session(uow, account.id, now, cookie=False, ttl=settings.session_ttl)
     uow.commit()
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at, account_id=account.id)
@@ -69,10 +91,7 @@ def open_cookie_session(
 
     Unsafe requests made with the cookie must echo the CSRF token in the X-CSRF-Token header.
     """
-    request.app.state.limiter.hit(
-        settings.sign_in_limit, "sign-in", _client(request), body.username
-    )
-    account = svc.authenticate(uow, body.username, body.password)
+    account = _authenticate(uow, request, body)
     issued = svc.open_session(uow, account.id, now, cookie=True, ttl=settings.session_ttl)
     uow.commit()
     max_age = int(settings.session_ttl.total_seconds())
