@@ -16,9 +16,11 @@ Statement = Annotated[str, Field(min_length=1, max_length=4000)]
 
 
 class PayoutIn(In):
-    """`payout_fen` sets the payout where the plan's rules give none (e.g. after a jury)."""
+    """`payout_fen` other than the plan's rule (or where the rule gives none, e.g. after a jury)
+    is an override: operators only, with a `reason`, audited and shown on the public card."""
 
     payout_fen: FenIn | None = None
+    reason: str | None = Field(default=None, max_length=500)
 
 
 class AssignIn(In):

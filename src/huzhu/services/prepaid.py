@@ -54,8 +54,9 @@ def after_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetim
 
 
 def reactivate_if_funded(uow: UnitOfWork, membership_id: int, now: datetime) -> bool:
-    """Give back the cover suspended for a low balance once the balance is high enough again."""
-    membership = uow.memberships.get(membership_id)
+    """Give back the cover suspended for a low balance once the balance is high enough again.
+    Decided on the membership's row, held: a leave that went first is seen, never undone."""
+    membership = uow.memberships.get(membership_id, lock=True)
     if membership.lifecycle is not Lifecycle.SUSPENDED:
         return False
     rules = uow.plans.get(membership.plan_id).collection
