@@ -49,6 +49,8 @@ def test_a_reviewer_cannot_override_the_plans_payout(api: Api) -> None:
     assert r.json()["payout"]["fen"] == RULE_45
     [card] = cards(api, claim_id)
     assert card["payout"] == RULE_45 and "payout_override" not in card
+    [shown] = api.get("/v1/announcements").json()["items"]
+    assert shown["payout_override"] is None
     assert api.count("audit_log", "action = 'claim.payout-override'") == 0
 
 
@@ -79,6 +81,10 @@ def test_an_operator_overrides_with_a_reason_audited_and_shown(api: Api) -> None
     [card] = cards(api, claim_id)
     assert card["payout"] == ASKED
     assert card["payout_override"] == {"rule_payout": RULE_45, "reason": reason}
+    [shown] = api.get("/v1/announcements").json()["items"]
+    assert shown["payout"]["fen"] == ASKED
+    assert shown["payout_override"]["rule_payout"]["fen"] == RULE_45
+    assert shown["payout_override"]["reason"] == reason
 
 
 def test_approving_without_an_amount_pays_the_rule(api: Api) -> None:

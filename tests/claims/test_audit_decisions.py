@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from claimkit import Kit, build
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
 
 from helpers import at
 from huzhu.services import claims as claim_svc
@@ -47,12 +48,33 @@ def approved(kit: Kit) -> int:
     return claim_id
 
 
+def test_one_membership_cannot_hold_two_payouts(kit: Kit) -> None:
+    first, second = kit.submit(), kit.submit()
+    kit.run(claim_svc.approve, first, "reviewer", at("2026-01-05"))
+    with pytest.raises(IntegrityError):
+        plant(kit, "UPDATE claims SET state = 'approved' WHERE id = :c", c=second)
+
+
 def test_a_person_paid_out_twice_in_a_plan(kit: Kit) -> None:
     first = kit.submit()
     second = kit.submit()
     kit.run(claim_svc.approve, first, "reviewer", at("2026-01-05"))
     assert problems(kit) == {}
-    plant(kit, "UPDATE claims SET state = 'approved' WHERE id = :c", c=second)
+    # Paid, the member left; they join again and the second claim is approved on the new
+    # membership (a constraint keeps one payout per membership, not per person).
+    plant(
+        kit,
+        "INSERT INTO memberships (plan_id, person_id, plan_version, joined_at, lifecycle)"
+        " SELECT plan_id, person_id, plan_version, :at, 'active' FROM memberships WHERE id = :m",
+        m=kit.claimant,
+        at=at("2026-01-06"),
+    )
+    plant(
+        kit,
+        "UPDATE claims SET state = 'approved', membership_id = (SELECT max(id) FROM memberships)"
+        " WHERE id = :c",
+        c=second,
+    )
     [found] = problems(kit)[PAID_TWICE]
     assert f"person {kit.claimant_person} has 2 claims" in found
     assert f"(claims {first}..{second})" in found

@@ -108,6 +108,13 @@ class EvidenceOut(BaseModel):
     reused_in_claims: list[int] | None = None  # reviewers only
 
 
+class PayoutOverrideOut(BaseModel):
+    """The payout is not the plan's rule: what the rule gives (None: no band) and why."""
+
+    rule_payout: Money | None
+    reason: str
+
+
 class AnnouncementOut(BaseModel):
     claim_id: int
     plan_id: str
@@ -121,6 +128,7 @@ class AnnouncementOut(BaseModel):
     days_since_joining: int
     diagnosis_date: date
     objections_until: datetime
+    payout_override: PayoutOverrideOut | None = None
 
 
 class ObjectionOut(BaseModel):

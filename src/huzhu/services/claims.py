@@ -85,7 +85,7 @@ def submit(uow: UnitOfWork, req: ClaimRequest, now: datetime) -> Claim:
     if not req.hospital.strip():
         raise InvalidInput("the hospital is required", code="missing-field", field="hospital")
     condition = load_catalogue().get(req.condition_code)
-    membership = uow.memberships.get(req.membership_id)
+    membership = uow.memberships.get(req.membership_id, lock=True)  # a leave waits, or went first
     if req.diagnosis_date < uow.people.get(membership.person_id).birth_date:
         # The plan's age rules cannot be applied to a diagnosis before birth.
         raise InvalidInput("the diagnosis date is before the birth date", field="diagnosis_date")

@@ -35,6 +35,7 @@ class BalanceCheck:
 
 def after_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime) -> BalanceCheck:
     """Remind and suspend after a prepaid round; once per round (a second run changes nothing)."""
+    uow.rounds.hold_plan(plan_id)  # a second run at once waits, then finds the first one's marker
     plan, record = round_of(uow, plan_id, announce_date)
     rules = plan.collection
     if rules.mode is not CollectionMode.PREPAID:

@@ -1,9 +1,12 @@
-"""Secrets generated per database.
+"""Secrets generated per database, and one payout per membership as a constraint.
 
 The sandbox gateway signed its callbacks with the published string `sandbox-secret` unless
 `HUZHU_SANDBOX_GATEWAY_SECRET` was set, so anyone could forge `payout.failed` or `debit.settled`.
 Each database now gets its own random secret when it is created or migrated (`huzhu init` runs
 the migrations); the environment variable still overrides it.
+
+`uq_claims_one_payout`: at most one claim of a membership announced, approved, shared or paid.
+The services decide on locked rows; this is the database's own word on it.
 
 Revision ID: 0008
 Revises: 0007
@@ -44,6 +47,17 @@ def upgrade() -> None:
         ],
     )
 
+    promised = sa.text("state IN ('announced', 'approved', 'shared', 'paid')")
+    op.create_index(
+        "uq_claims_one_payout",
+        "claims",
+        ["membership_id"],
+        unique=True,
+        sqlite_where=promised,
+        postgresql_where=promised,
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("uq_claims_one_payout", table_name="claims")
     op.drop_table("instance_secrets")
