@@ -66,18 +66,14 @@ def _fen(event: dict[str, Any], key: str) -> int:
 
 def _storable(event: dict[str, Any]) -> bool:
     """JSON may escape a lone surrogate ("\\ud800") that no UTF-8 column can hold."""
-    try:
-        json.dumps(event, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return json.dumps(event, ensure_ascii=False).encode("utf-8", "replace").decode() == (
+        json.dumps(event, ensure_ascii=False)
+    )
 
 
 def _loggable(event: dict[str, Any], body: bytes) -> dict[str, Any]:
-    """The event as the log can keep it: the raw body (as text) when the parsed one cannot be."""
-    if event and _storable(event):
-        return event
-    return {"raw": body[:2000].decode("utf-8", "replace")}
+    """The event as the log can keep it, else the raw body as text."""
+    return event if event and _storable(event) else {"raw": body[:2000].decode("utf-8", "replace")}
 
 
 def _parse(body: bytes) -> dict[str, Any]:

@@ -160,13 +160,10 @@ def require(claim: Claim, states: frozenset[ClaimState], verb: str) -> None:
 
 
 def hold(uow: UnitOfWork, claim_id: int) -> Claim:
-    """Lock the claimant's membership, then the claim, and read the claim as it now is.
-
-    Every change of a claim's state is decided on the rows this holds until the transaction ends,
-    so of two racing requests one waits and then sees what the other did (a 409, not a second
-    decision). The membership comes first, always: it is what two claims of one member share
-    (one payout per membership), and one order means no deadlock between two decisions.
-    """
+    """Lock the claimant's membership, then the claim, and read the claim as it now is: of two
+    racing decisions one waits and then sees the other's (a 409, not a second decision). The
+    membership first, always: two claims of one member share it (one payout), and one order
+    means no deadlock."""
     uow.memberships.get(uow.claims.membership_of(claim_id), lock=True)
     return uow.claims.get(claim_id, lock=True)
 
