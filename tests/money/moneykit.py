@@ -14,7 +14,8 @@ from sqlalchemy import Connection, Engine, func, select
 
 from helpers import at, install, join_many, join_one, publish_text
 from huzhu.domain.claims import ClaimState
-from huzhu.gateways.sandbox import SandboxConfig, SandboxGateway
+from huzhu.gateways.sandbox import SandboxGateway
+from huzhu.gateways.sandbox_config import SandboxConfig
 from huzhu.plans.loader import template_text
 from huzhu.services import callbacks
 from huzhu.services import claims as claim_svc
@@ -22,8 +23,6 @@ from huzhu.services.audit import audit
 from huzhu.services.rounds import run_round
 from huzhu.storage.tables import memberships
 from huzhu.storage.uow import UnitOfWork
-
-SECRET = "sandbox-secret"
 
 
 def plan_text(template: str, plan_id: str, payout_yuan: str) -> str:

@@ -72,7 +72,7 @@ def test_bad_callbacks_are_refused_and_logged_and_change_nothing(
     assert bad_sig.status_code == 401 and bad_sig.json()["code"] == "bad-signature"
     assert send(client, sandbox, good, signature=None).status_code == 401
     other_secret = Sandbox(engine)
-    other_secret.set(secret="not-the-secret")
+    other_secret.set(secret="not-the-secret-" + "x" * 32)
     assert send(client, other_secret, good).status_code == 401
     assert send(client, sandbox, good, name="paypal").json()["code"] == "unknown-gateway"
     malformed = send(client, sandbox, {}, body=b"{not json")

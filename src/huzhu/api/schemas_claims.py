@@ -16,9 +16,11 @@ Statement = Annotated[str, Field(min_length=1, max_length=4000)]
 
 
 class PayoutIn(In):
-    """`payout_fen` sets the payout where the plan's rules give none (e.g. after a jury)."""
+    """`payout_fen` other than the plan's rule (or where the rule gives none, e.g. after a jury)
+    is an override: operators only, with a `reason`, audited and shown on the public card."""
 
     payout_fen: FenIn | None = None
+    reason: str | None = Field(default=None, max_length=500)
 
 
 class AssignIn(In):
@@ -106,6 +108,13 @@ class EvidenceOut(BaseModel):
     reused_in_claims: list[int] | None = None  # reviewers only
 
 
+class PayoutOverrideOut(BaseModel):
+    """The payout is not the plan's rule: what the rule gives (None: no band) and why."""
+
+    rule_payout: Money | None
+    reason: str
+
+
 class AnnouncementOut(BaseModel):
     claim_id: int
     plan_id: str
@@ -119,6 +128,7 @@ class AnnouncementOut(BaseModel):
     days_since_joining: int
     diagnosis_date: date
     objections_until: datetime
+    payout_override: PayoutOverrideOut | None = None
 
 
 class ObjectionOut(BaseModel):

@@ -13,6 +13,7 @@ from huzhu.domain.claims import Claim, ClaimState
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan, parse_yuan
 from huzhu.services import claims as svc
+from huzhu.services.claim_payout import PayoutOverride
 from huzhu.services.members import live_membership
 
 app = typer.Typer(
@@ -79,11 +80,17 @@ def approve(
         help="Announce for objections for the plan's window, or make final at once "
         "(default: the server's setting).",
     ),
-    payout: str | None = typer.Option(None, help="Payout in yuan, where the rules give none."),
+    payout: str | None = typer.Option(
+        None, help="Payout in yuan other than the plan's rule (an audited override)."
+    ),
+    reason: str | None = typer.Option(None, help="Why the plan's payout is overridden."),
 ) -> None:
     """Approve a claim: announced, it becomes final once its objection window closes with no
     objection upheld; final, it is shared in the next round."""
-    amount = parse_yuan(payout, field="payout") if payout is not None else None
+    # The CLI runs with the operator's own access to the database.
+    amount = None
+    if payout is not None:
+        amount = PayoutOverride(parse_yuan(payout, field="payout"), reason, by_operator=True)
     with STATE.uow() as uow:
         claim = svc.approve(uow, claim_id, by, STATE.now(), announce=announce, payout=amount)
         window = uow.workflow.get(claim_id).window_ends_at

@@ -14,7 +14,8 @@ from sqlalchemy import Connection, Engine
 
 from huzhu.domain.errors import NotFound
 from huzhu.gateways.base import DebitItem, PaymentGateway, StatementLine
-from huzhu.gateways.sandbox import SandboxConfig, SandboxGateway
+from huzhu.gateways.sandbox import SandboxGateway
+from huzhu.gateways.sandbox_config import SandboxConfig
 
 GatewayFactory = Callable[[Connection | Engine], PaymentGateway]
 

@@ -11,8 +11,9 @@
 - Delivery is at least once: a callback counts as sent only once huzhu has answered it, so a pump
   killed at any moment loses nothing; the next pump sends whatever was not answered (which may
   repeat one huzhu had already applied: receiving callbacks is idempotent).
-- Callbacks are signed with HMAC-SHA256 of the body under a secret
-  (`HUZHU_SANDBOX_GATEWAY_SECRET`, default "sandbox-secret").
+- Callbacks are signed with HMAC-SHA256 of the body under a secret: `HUZHU_SANDBOX_GATEWAY_SECRET`
+  when set (at least 32 characters, never a published default), otherwise the random one this
+  database was given when it was created (`instance_secrets`, migration 0008).
 """
 
 from __future__ import annotations
@@ -20,11 +21,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import random
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -39,6 +38,8 @@ from huzhu.gateways.base import (
     DebitItem,
     StatementLine,
 )
+from huzhu.gateways.sandbox_config import SandboxConfig, check_secret
+from huzhu.storage.repositories.secrets import SANDBOX_GATEWAY, SecretRepository
 from huzhu.storage.tables_money import sandbox_requests
 
 REASONS = ("insufficient-funds", "account-frozen", "card-expired", "limit-exceeded")
@@ -46,35 +47,6 @@ REASONS = ("insufficient-funds", "account-frozen", "card-expired", "limit-exceed
 GIVE_UP_AFTER = timedelta(days=7)
 # deliver(body, signature) -> the HTTP status huzhu answered; 5xx (or an exception) is retried.
 Deliver = Callable[[bytes, str], int]
-
-
-def _env(name: str, default: str) -> str:
-    return os.environ.get(f"HUZHU_SANDBOX_GATEWAY_{name}", default)
-
-
-@dataclass(frozen=True)
-class SandboxConfig:
-    secret: str = "sandbox-secret"
-    seed: int = 0
-    # Shares in basis points (1/10,000), so no float comes near the money paths.
-    failure_bp: int = 500  # debit items that fail
-    payout_failure_bp: int = 0
-    delay: timedelta = timedelta(seconds=60)  # how late a callback arrives
-    duplicate_bp: int = 2_500  # callbacks sent twice
-    fail_members: frozenset[int] = field(default_factory=frozenset)  # whose debits always fail
-
-    @classmethod
-    def from_env(cls) -> SandboxConfig:
-        members = _env("FAIL_MEMBERS", "")
-        return cls(
-            secret=_env("SECRET", "sandbox-secret"),
-            seed=int(_env("SEED", "0")),
-            failure_bp=int(_env("FAILURE_BP", "500")),
-            payout_failure_bp=int(_env("PAYOUT_FAILURE_BP", "0")),
-            delay=timedelta(seconds=int(_env("DELAY_S", "60"))),
-            duplicate_bp=int(_env("DUPLICATE_BP", "2500")),
-            fail_members=frozenset(int(m) for m in members.split(",") if m.strip()),
-        )
 
 
 def _bucket(*parts: object, of: int = 10_000) -> int:
@@ -95,6 +67,7 @@ class SandboxGateway:
     def __init__(self, bind: Connection | Engine, config: SandboxConfig | None = None) -> None:
         self.bind = bind
         self.config = config or SandboxConfig.from_env()
+        self._secret = check_secret(self.config.secret) if self.config.secret else None
 
     @contextmanager
     def _conn(self) -> Iterator[Connection]:
@@ -180,8 +153,16 @@ class SandboxGateway:
 
     # -- callbacks ----------------------------------------------------------------------------
 
+    @property
+    def secret(self) -> str:
+        """The configured secret, or else this database's own (read once, when first needed)."""
+        if self._secret is None:
+            with self._conn() as conn:
+                self._secret = SecretRepository(conn).get(SANDBOX_GATEWAY)
+        return self._secret
+
     def sign(self, body: bytes) -> str:
-        return hmac.new(self.config.secret.encode(), body, hashlib.sha256).hexdigest()
+        return hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
 
     def verify(self, body: bytes, signature: str) -> bool:
         return hmac.compare_digest(self.sign(body), signature or "")

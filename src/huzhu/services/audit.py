@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 
 from huzhu.domain.chain import GENESIS, canonical_transaction, chain_digest
 from huzhu.domain.ledger import CLEARING_KINDS, AccountKind
+from huzhu.services import audit_decisions as decided
 from huzhu.services.archive import check_archives
 from huzhu.storage.repositories.archive import ArchiveRecord, ArchiveRepository
 from huzhu.storage.repositories.audit import AuditRepository
+from huzhu.storage.repositories.audit_decisions import DecisionAuditRepository
 from huzhu.storage.uow import UnitOfWork
 
 
@@ -172,6 +174,21 @@ def _archive(uow: UnitOfWork, archived: list[ArchiveRecord]) -> Check:
     return check
 
 
+def _decisions(uow: UnitOfWork) -> list[Check]:
+    """Each decision taken once (see huzhu.services.audit_decisions)."""
+    repo = DecisionAuditRepository(uow.conn)
+    return [
+        Check("no person is paid out twice in a plan", decided.paid_once(repo)),
+        Check("no claim is decided twice (each history chains)", decided.histories_chain(repo)),
+        Check("no live membership has a leaving date", decided.no_live_leaver(repo)),
+        Check(
+            "every payout is the plan's rule or a recorded override",
+            decided.payouts_follow_the_rule(uow, repo),
+        ),
+        Check("one public-log entry per decision", decided.one_entry_per_decision(repo)),
+    ]
+
+
 def audit(uow: UnitOfWork) -> AuditReport:
     repo = AuditRepository(uow.conn)
     archived = ArchiveRepository(uow.conn).records()
@@ -186,5 +203,6 @@ def audit(uow: UnitOfWork) -> AuditReport:
             _clearing(repo),
             _rounds(repo, archived),
             _archive(uow, archived),
+            *_decisions(uow),
         ]
     )

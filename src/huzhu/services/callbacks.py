@@ -64,11 +64,25 @@ def _fen(event: dict[str, Any], key: str) -> int:
     return value
 
 
+def _storable(event: dict[str, Any]) -> bool:
+    """JSON may escape a lone surrogate ("\\ud800") that no UTF-8 column can hold."""
+    return json.dumps(event, ensure_ascii=False).encode("utf-8", "replace").decode() == (
+        json.dumps(event, ensure_ascii=False)
+    )
+
+
+def _loggable(event: dict[str, Any], body: bytes) -> dict[str, Any]:
+    """The event as the log can keep it, else the raw body as text."""
+    return event if event and _storable(event) else {"raw": body[:2000].decode("utf-8", "replace")}
+
+
 def _parse(body: bytes) -> dict[str, Any]:
     try:
         event = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise Refused(400, "malformed", "the body is not JSON") from None
+    if isinstance(event, dict) and not _storable(event):
+        raise Refused(400, "malformed", "the body holds text that is not valid Unicode")
     if not isinstance(event, dict):
         raise Refused(400, "malformed", "the body is not a JSON object")
     for key in ("event_id", "ref"):
@@ -235,15 +249,13 @@ def handle(
             uow.commit()
         return CallbackResult(200, outcome)
     except Refused as refused:
-        if not event:
-            event = {"raw": body[:2000].decode("utf-8", "replace")}
-        _log_refusal(engine, gateway.name, event, refused, now)
+        _log_refusal(engine, gateway.name, _loggable(event, body), refused, now)
         return refused.result
     except Exception as exc:  # logged, and a 5xx makes the gateway send it again later
         log.exception("gateway callback failed")
         failure = Refused(500, "error", f"{type(exc).__name__}: {exc}"[:500])
         try:
-            _log_refusal(engine, gateway.name, event or {"raw": ""}, failure, now)
+            _log_refusal(engine, gateway.name, _loggable(event, body), failure, now)
         except Exception:
             log.exception("could not log the failed callback")
         return failure.result
@@ -274,8 +286,7 @@ def unknown_gateway(engine: Engine, name: str, body: bytes, now: datetime) -> Ca
         event = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         event = None
-    if not isinstance(event, dict):
-        event = {"raw": body[:2000].decode("utf-8", "replace")}
+    event = _loggable(event if isinstance(event, dict) else {}, body)
     refused = Refused(404, "unknown-gateway", f"no payment gateway {name[:40]!r}")
     _log_refusal(engine, name, event, refused, now)
     return refused.result

@@ -10,6 +10,7 @@ from huzhu.domain.identity import mask_name, province_name
 from huzhu.domain.plans import local_date
 from huzhu.plans.loader import load_catalogue
 from huzhu.services import public_record
+from huzhu.services.claim_payout import override_details
 from huzhu.storage.uow import UnitOfWork
 
 
@@ -33,4 +34,11 @@ def case_card(uow: UnitOfWork, claim_id: int) -> dict[str, Any]:
 def publish_card(uow: UnitOfWork, claim: Claim, now: datetime, window_end: datetime) -> None:
     assert claim.id is not None
     payload = case_card(uow, claim.id) | {"window_end": window_end}
+    override = override_details(uow, claim.id)
+    if override is not None and override.get("payout") == claim.payout:
+        # The public sees that the payout is not the plan's rule, by how much, and why.
+        payload["payout_override"] = {
+            "rule_payout": override.get("rule_payout"),
+            "reason": override.get("reason"),
+        }
     public_record.append(uow, "case-announced", f"claim:{claim.id}", payload, now)

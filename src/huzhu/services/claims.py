@@ -24,10 +24,11 @@ from huzhu.domain.claims import (
 )
 from huzhu.domain.errors import Conflict, InvalidInput, RuleViolation, Violation
 from huzhu.domain.members import LeaveReason, Lifecycle
-from huzhu.domain.money import Fen, format_yuan
+from huzhu.domain.money import format_yuan
 from huzhu.domain.plans import Plan, local_date
 from huzhu.plans.loader import load_catalogue
 from huzhu.services.cards import publish_card
+from huzhu.services.claim_payout import PayoutOverride, set_payout
 from huzhu.services.notify import tell
 from huzhu.storage.repositories.claim_review import ObjectionStatus
 from huzhu.storage.uow import UnitOfWork
@@ -105,7 +106,8 @@ def submit(uow: UnitOfWork, req: ClaimRequest, now: datetime) -> Claim:
     if not req.hospital.strip():
         raise InvalidInput("the hospital is required", code="missing-field", field="hospital")
     condition = load_catalogue().get(req.condition_code)
-    membership = uow.memberships.get(req.membership_id)
+    membership = uow.memberships.get(req.membership_id, lock=True)  # a leave waits, or went first
+    # Counted under the membership's lock, so two simultaneous submissions cannot both pass.
     _check_open_claims(uow, req.membership_id)
     if req.diagnosis_date < uow.people.get(membership.person_id).birth_date:
         # The plan's age rules cannot be applied to a diagnosis before birth.
@@ -180,25 +182,19 @@ def require(claim: Claim, states: frozenset[ClaimState], verb: str) -> None:
         )
 
 
+def hold(uow: UnitOfWork, claim_id: int) -> Claim:
+    """Lock the claimant's membership, then the claim, and read the claim as it now is: of two
+    racing decisions one waits and then sees the other's (a 409, not a second decision). The
+    membership first, always: two claims of one member share it (one payout), and one order
+    means no deadlock."""
+    uow.memberships.get(uow.claims.membership_of(claim_id), lock=True)
+    return uow.claims.get(claim_id, lock=True)
+
+
 def check_no_other_payout(uow: UnitOfWork, claim: Claim) -> None:
     if uow.claims.has_payout(claim.membership_id):
         raise RuleViolation(
             [Violation("already-paid-out", "this membership has already received its payout")]
-        )
-
-
-def set_payout(plan: Plan, claim: Claim, payout: Fen | None) -> None:
-    if payout is not None:
-        if not 0 < payout <= plan.payout.maximum:
-            raise InvalidInput(
-                f"the payout must be above 0 and at most {format_yuan(plan.payout.maximum)} yuan",
-                code="payout-out-of-range",
-                field="payout",
-            )
-        claim.payout = payout
-    if claim.payout is None:
-        raise RuleViolation(
-            [Violation("no-payout", "no payout applies under the plan's rules; give one", "payout")]
         )
 
 
@@ -209,15 +205,16 @@ def approve(
     now: datetime,
     *,
     announce: bool | None = None,
-    payout: Fen | None = None,
+    payout: PayoutOverride | None = None,
 ) -> Claim:
     """Approve a claim: announce it for objections, or (announce=False) make it final at once,
-    ending the member's cover in the plan with the payout."""
-    claim = uow.claims.get(claim_id)
+    ending the member's cover in the plan with the payout (the plan's rule unless an operator
+    overrides it, see `claim_payout`)."""
+    claim = hold(uow, claim_id)
     require(claim, OPEN_STATES, "approved")
     check_no_other_payout(uow, claim)
     plan = current_plan(uow, claim, now)
-    set_payout(plan, claim, payout)
+    set_payout(uow, plan, claim, payout, by, now)
     if DEFAULT_ANNOUNCE if announce is None else announce:
         return announce_case(uow, claim, plan, by, now)
     before = claim.state
@@ -256,7 +253,7 @@ def _make_final(uow: UnitOfWork, claim: Claim, at: datetime) -> None:
     wf.final_at = at
     wf.appeal_until = None
     uow.workflow.save(wf)
-    membership = uow.memberships.get(claim.membership_id)
+    membership = uow.memberships.get(claim.membership_id, lock=True)
     if membership.lifecycle is not Lifecycle.LEFT:
         membership.leave(LeaveReason.PAID_OUT, at)
         uow.memberships.save_leave(membership)
@@ -268,7 +265,9 @@ def finalize_announced(uow: UnitOfWork, plan_id: str | None, until: datetime) ->
     many. The decision counts from the window's close (or the last objection's dismissal)."""
     done = 0
     for claim_id in uow.workflow.windows_closed(plan_id, until):
-        claim = uow.claims.get(claim_id)
+        claim = hold(uow, claim_id)
+        if claim.state is not ClaimState.ANNOUNCED:
+            continue  # decided by a racing request while this one waited for the row
         # Objections to this announcement (a case re-announced after a jury starts afresh).
         since = claim.decided_at
         objections = [
@@ -299,7 +298,7 @@ def reject(
             code="missing-field",
             field="reason",
         )
-    claim = uow.claims.get(claim_id)
+    claim = hold(uow, claim_id)
     require(claim, OPEN_STATES, "rejected")
     before = claim.state
     plan = current_plan(uow, claim, now)

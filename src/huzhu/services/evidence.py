@@ -10,7 +10,7 @@ from datetime import datetime
 
 from huzhu.domain.claims import EVIDENCE_STATES, Claim, ClaimState
 from huzhu.domain.errors import HuzhuError, InvalidInput, RuleViolation, Violation
-from huzhu.services.claims import require, step
+from huzhu.services.claims import hold, require, step
 from huzhu.services.investigation import documents_received
 from huzhu.storage.evidence import EvidenceStore
 from huzhu.storage.repositories.claim_review import Evidence
@@ -100,7 +100,7 @@ def upload(
     """Attach a file to a claim: (the evidence row, whether it was new). A file answering a
     request for documents puts the claim back under investigation."""
     media = check_upload(data, claimed, filename)
-    claim = uow.claims.get(claim_id)
+    claim = hold(uow, claim_id)  # an upload may answer a request for documents: a step
     require(claim, EVIDENCE_STATES, "given new evidence")
     wf = uow.workflow.get(claim_id)
     due = wf.documents_due

@@ -11,6 +11,7 @@ from huzhu.services.claims import (
     claimant_id,
     current_plan,
     finalize_announced,
+    hold,
     rejected,
     require,
     step,
@@ -24,7 +25,7 @@ INVESTIGATED = frozenset({ClaimState.SUBMITTED, ClaimState.UNDER_INVESTIGATION})
 def assign(uow: UnitOfWork, claim_id: int, account_id: int, by: str, now: datetime) -> Claim:
     """Give the claim to a reviewer or a third-party investigator's account (not the claimant's
     or their guardian's). A submitted claim goes under investigation."""
-    claim = uow.claims.get(claim_id)
+    claim = hold(uow, claim_id)
     require(claim, OPEN_STATES, "assigned")
     try:
         account = uow.accounts.get(account_id)
@@ -60,7 +61,7 @@ def request_documents(
     """Ask the claimant for documents by a deadline (default: the plan's `documents_days`)."""
     if not what.strip():
         raise InvalidInput("say which documents are needed", code="missing-field", field="what")
-    claim = uow.claims.get(claim_id)
+    claim = hold(uow, claim_id)
     require(claim, INVESTIGATED, "sent a request for documents")
     plan = current_plan(uow, claim, now)
     days = plan.claims.documents_days if days is None else days
@@ -97,7 +98,7 @@ def record_findings(uow: UnitOfWork, claim_id: int, text: str, by: str, now: dat
     """The investigator's findings, kept in the claim's history for the reviewers."""
     if not text.strip():
         raise InvalidInput("the findings are empty", code="missing-field", field="text")
-    claim = uow.claims.get(claim_id)
+    claim = hold(uow, claim_id)
     require(claim, OPEN_STATES | {ClaimState.JURY}, "given findings")
     step(uow, claim, claim.state, "findings", by, now, None, text=text.strip())
     return claim
@@ -107,9 +108,12 @@ def expire_documents(uow: UnitOfWork, plan_id: str | None, now: datetime) -> int
     """Claims whose documents did not arrive by the deadline are rejected (appealable)."""
     done = 0
     for claim_id in uow.workflow.documents_overdue(plan_id, now):
-        claim = uow.claims.get(claim_id)
+        claim = hold(uow, claim_id)
         wf = uow.workflow.get(claim_id)
-        assert wf.documents_due is not None
+        if claim.state is not ClaimState.DOCUMENTS_REQUESTED or wf.documents_due is None:
+            continue  # answered or decided while this sweep waited for the row
+        if wf.documents_due > now:
+            continue
         plan = current_plan(uow, claim, now)
         quote = rule_quote(plan, "documents-not-provided")
         text = f"the documents requested ({wf.documents_note}) did not arrive by "
@@ -135,7 +139,7 @@ def sweep(uow: UnitOfWork, plan_id: str | None, now: datetime) -> tuple[int, int
 
 def withdraw(uow: UnitOfWork, claim_id: int, by: str, now: datetime) -> Claim:
     """The claimant withdraws a claim before a final decision; an open jury is dissolved."""
-    claim = uow.claims.get(claim_id)
+    claim = hold(uow, claim_id)
     before = claim.state
     claim.decide(ClaimState.WITHDRAWN, by=by, at=now, reason_code="withdrawn")
     uow.claims.save_decision(claim)
@@ -154,7 +158,7 @@ def reopen(uow: UnitOfWork, claim_id: int, by: str, reason: str, now: datetime) 
     back under investigation and is decided again; the earlier appeal window closes."""
     if not reason.strip():
         raise InvalidInput("say why the case is reopened", code="missing-field", field="reason")
-    claim = uow.claims.get(claim_id)
+    claim = hold(uow, claim_id)
     require(claim, frozenset({ClaimState.REJECTED}), "reopened")
     before = claim.state
     claim.decide(

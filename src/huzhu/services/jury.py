@@ -18,6 +18,7 @@ from huzhu.services.claims import (
     check_no_other_payout,
     claimant_id,
     current_plan,
+    hold,
     rejected,
     require,
     step,
@@ -38,7 +39,7 @@ def appeal(uow: UnitOfWork, claim_id: int, statement: str, by: str, now: datetim
             code="missing-field",
             field="statement",
         )
-    claim = uow.claims.get(claim_id)
+    claim = hold(uow, claim_id)
     wf = uow.workflow.get(claim_id)
     check_appeal_open(claim.state, wf, now)
     before = claim.move(ClaimState.JURY)
@@ -83,7 +84,7 @@ def draw_jury(
     uow: UnitOfWork, claim_id: int, by: str, now: datetime, seed: str | None = None
 ) -> Jury:
     """Draw the jury of an appealed claim. The seed (given, or fresh) is published with it."""
-    claim = uow.claims.get(claim_id)
+    claim = hold(uow, claim_id)
     require(claim, frozenset({ClaimState.JURY}), "given a jury (appeal first)")
     if any(j.is_open for j in uow.juries.for_claim(claim_id)):
         raise Conflict("this claim's jury is already sitting", code="jury-open")
@@ -123,7 +124,8 @@ def draw_jury(
 
 
 def _open_jury(uow: UnitOfWork, jury_id: int, person_id: int, now: datetime) -> Jury:
-    jury = uow.juries.get(jury_id)
+    # The jury's row is held: a vote or a decline never lands after the count (see close_jury).
+    jury = uow.juries.get(jury_id, lock=True)
     seat = uow.juries.juror(jury_id, person_id)
     if seat is None:
         raise Forbidden("you were not drawn for this jury", code="not-a-juror")
@@ -166,7 +168,9 @@ def decline(uow: UnitOfWork, jury_id: int, person_id: int, now: datetime) -> int
 
 def close_jury(uow: UnitOfWork, jury_id: int, by: str, now: datetime) -> Jury:
     """Unseal and count. Allowed at the deadline, or earlier once every juror has answered."""
-    jury = uow.juries.get(jury_id)
+    # The claim's rows first (as every claim step takes them), then the jury's.
+    hold(uow, uow.juries.get(jury_id).claim_id)
+    jury = uow.juries.get(jury_id, lock=True)
     if not jury.is_open:
         raise Conflict("this jury has closed", code="jury-closed")
     seats = uow.juries.seats(jury_id)
@@ -203,7 +207,7 @@ def close_jury(uow: UnitOfWork, jury_id: int, by: str, now: datetime) -> Jury:
 
 
 def _apply(uow: UnitOfWork, jury: Jury, t: rules.Tally, by: str, now: datetime) -> None:
-    claim = uow.claims.get(jury.claim_id)
+    claim = uow.claims.get(jury.claim_id, lock=True)
     counts = f"{t.overturn} to overturn, {t.uphold} to uphold, quorum {t.quorum}"
     if t.result is JuryResult.NO_QUORUM:
         message = (f"Claim {claim.id}: no quorum", f"{counts}. A new jury will be drawn.")

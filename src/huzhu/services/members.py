@@ -156,8 +156,10 @@ def leave(
     *,
     person_id: int | None = None,
 ) -> Membership:
-    """Leaving is one step. `person_id`, when given, must own the membership."""
-    membership = uow.memberships.get(membership_id)
+    """Leaving is one step. `person_id`, when given, must own the membership. The membership's
+    row is held, so of racing leaves (or a leave and a top-up) one goes first and the next sees
+    it."""
+    membership = uow.memberships.get(membership_id, lock=True)
     if person_id is not None and membership.person_id != person_id:
         raise Forbidden("this membership is not yours", code="not-your-membership")
     membership.leave(reason, now)

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from huzhu.domain.claims import ClaimState, check_objection_open, rule_quote
 from huzhu.domain.errors import Conflict, InvalidInput, RuleViolation, Violation
-from huzhu.services.claims import claimant_id, current_plan, rejected, require, step
+from huzhu.services.claims import claimant_id, current_plan, hold, rejected, require, step
 from huzhu.services.notify import tell
 from huzhu.storage.repositories.claim_review import Objection, ObjectionStatus
 from huzhu.storage.uow import UnitOfWork
@@ -37,7 +37,7 @@ def object_to(
     """A member of the plan objects to an announced case, with a reason, before the window
     closes. The claimant sees the reason, never who objected."""
     reason = _text(reason, "reason")
-    claim = uow.claims.get(claim_id)
+    claim = hold(uow, claim_id)  # so that the window cannot close under a new objection
     check_objection_open(claim.state, uow.workflow.get(claim_id), now)
     if uow.memberships.live(claim.plan_id, person_id) is None:
         raise RuleViolation(
@@ -57,6 +57,9 @@ def review(
     uow: UnitOfWork, objection_id: int, outcome: Outcome, note: str, by: str, now: datetime
 ) -> Objection:
     note = _text(note, "explanation")
+    # Every review of an objection to this claim holds the claim first: the objection's status
+    # read after it is the latest.
+    hold(uow, uow.objections.get(objection_id).claim_id)
     objection = uow.objections.get(objection_id)
     if objection.status is not ObjectionStatus.PENDING:
         raise Conflict(

@@ -37,6 +37,7 @@ def run_payouts(
     uow: UnitOfWork, gateway: PaymentGateway, plan_id: str, announce_date: date, now: datetime
 ) -> PayoutRun:
     """Send each of the round's claims to the gateway; resend failed ones. Safe to repeat."""
+    uow.rounds.hold_plan(plan_id)  # two runs at once take turns: a failed payout is resent once
     plan, record = round_of(uow, plan_id, announce_date)
     if plan.collection.mode is CollectionMode.POSTPAID:
         _, _, unsettled = uow.collection.round_progress(record.id)

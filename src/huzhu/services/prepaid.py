@@ -35,6 +35,7 @@ class BalanceCheck:
 
 def after_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime) -> BalanceCheck:
     """Remind and suspend after a prepaid round; once per round (a second run changes nothing)."""
+    uow.rounds.hold_plan(plan_id)  # a second run at once waits, then finds the first one's marker
     plan, record = round_of(uow, plan_id, announce_date)
     rules = plan.collection
     if rules.mode is not CollectionMode.PREPAID:
@@ -54,8 +55,9 @@ def after_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetim
 
 
 def reactivate_if_funded(uow: UnitOfWork, membership_id: int, now: datetime) -> bool:
-    """Give back the cover suspended for a low balance once the balance is high enough again."""
-    membership = uow.memberships.get(membership_id)
+    """Give back the cover suspended for a low balance once the balance is high enough again.
+    Decided on the membership's row, held: a leave that went first is seen, never undone."""
+    membership = uow.memberships.get(membership_id, lock=True)
     if membership.lifecycle is not Lifecycle.SUSPENDED:
         return False
     rules = uow.plans.get(membership.plan_id).collection

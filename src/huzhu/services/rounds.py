@@ -89,6 +89,7 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
             code="not-a-round-date",
             field="date",
         )
+    uow.rounds.hold_plan(plan_id)  # a round started twice at once runs once; the other sees it
     existing = uow.rounds.for_period(plan_id, announce_date)
     if existing is not None:
         return RoundOutcome(existing, created=False, aged_out=0)

@@ -150,6 +150,8 @@ membership_events = Table(
     Column("reason", String(40), nullable=False),
 )
 
+PROMISED_SQL = "state IN ('announced', 'approved', 'shared', 'paid')"
+
 claims = Table(
     "claims",
     metadata,
@@ -171,6 +173,14 @@ claims = Table(
     Column("decided_by", String(100)),
     Column("round_id", BigId, ForeignKey("rounds.id")),
     Index("ix_claims_plan_id_state", "plan_id", "state"),
+    # One payout per membership, whatever races past the services' row locks (migration 0008).
+    Index(
+        "uq_claims_one_payout",
+        "membership_id",
+        unique=True,
+        sqlite_where=text(PROMISED_SQL),
+        postgresql_where=text(PROMISED_SQL),
+    ),
 )
 
 rounds = Table(

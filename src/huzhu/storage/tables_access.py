@@ -123,3 +123,13 @@ webhook_deliveries = Table(
     Column("error", Text),
     Column("duration_ms", Integer, nullable=False),
 )
+
+
+# Secrets generated per database (migration 0008): never a default anyone could read in the source.
+instance_secrets = Table(
+    "instance_secrets",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", String(128), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)

@@ -26,6 +26,7 @@ from huzhu.api.views import claim_out
 from huzhu.domain.access import Role
 from huzhu.services import claims as svc
 from huzhu.services import investigation as inv
+from huzhu.services.claim_payout import PayoutOverride
 from huzhu.services.flags import claim_flags
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"], responses=ERROR_RESPONSES)
@@ -52,7 +53,10 @@ def announce(
     """Approve and put the case on public announcement for the plan's objection window; it
     becomes final (and joins a round) once the window closes with no objection upheld."""
     access.decider(uow, principal, claim_id)
-    payout = body.payout_fen if body else None
+    payout = None
+    if body is not None and body.payout_fen is not None:
+        operator = principal.has(Role.OPERATOR)
+        payout = PayoutOverride(body.payout_fen, body.reason, by_operator=operator)
     claim = svc.approve(uow, claim_id, access.actor(principal), now, announce=True, payout=payout)
     access.log(uow, principal, claim, "claim.announced", now)
     out = claim_out(claim)

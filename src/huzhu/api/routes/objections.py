@@ -13,19 +13,37 @@ from huzhu.api.pagination import Cursor, Limit, Page, decode, page
 from huzhu.api.params import PlanFilter
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import money
-from huzhu.api.schemas_claims import AnnouncementOut, ObjectionOut, ObjectionReviewIn, ReasonIn
+from huzhu.api.schemas_claims import (
+    AnnouncementOut,
+    ObjectionOut,
+    ObjectionReviewIn,
+    PayoutOverrideOut,
+    ReasonIn,
+)
 from huzhu.domain.access import Role
 from huzhu.domain.errors import NotFound, RuleViolation, Violation
 from huzhu.domain.identity import mask_name, province_name
 from huzhu.domain.plans import local_date
 from huzhu.plans.loader import load_catalogue
 from huzhu.services import objections as svc
+from huzhu.services.claim_payout import override_details
 from huzhu.storage.repositories.claim_review import Objection
+from huzhu.storage.uow import UnitOfWork
 
 router = APIRouter(tags=["announcements"], responses=ERROR_RESPONSES)
 
 
-def _card(row: Any) -> AnnouncementOut:
+def _override(uow: UnitOfWork, row: Any) -> PayoutOverrideOut | None:
+    found = override_details(uow, row.id)
+    if found is None or found.get("payout") != row.payout:
+        return None
+    rule = found.get("rule_payout")
+    return PayoutOverrideOut(
+        rule_payout=money(rule) if rule is not None else None, reason=str(found.get("reason"))
+    )
+
+
+def _card(uow: UnitOfWork, row: Any) -> AnnouncementOut:
     return AnnouncementOut(
         claim_id=row.id,
         plan_id=row.plan_id,
@@ -39,6 +57,7 @@ def _card(row: Any) -> AnnouncementOut:
         days_since_joining=(row.diagnosis_date - local_date(row.joined_at)).days,
         diagnosis_date=row.diagnosis_date,
         objections_until=row.window_ends_at,
+        payout_override=_override(uow, row),
     )
 
 
@@ -66,7 +85,7 @@ def announcements(
     """Cases on public announcement now (public): any member of the plan may object until
     `objections_until`. Names are masked."""
     rows = uow.workflow.announced(plan_id, now, limit, decode(cursor))
-    return page([_card(r) for r in rows], limit, rows[-1].id if rows else None)
+    return page([_card(uow, r) for r in rows], limit, rows[-1].id if rows else None)
 
 
 @router.post("/v1/claims/{claim_id}/objections", status_code=201)

@@ -82,11 +82,23 @@ class ClaimRepository:
         c.id = int(result.inserted_primary_key[0])  # type: ignore[index]
         return c.id
 
-    def get(self, claim_id: int) -> Claim:
-        row = self.conn.execute(select(claims).where(claims.c.id == claim_id)).first()
+    def get(self, claim_id: int, *, lock: bool = False) -> Claim:
+        """The claim; `lock` holds its row until the transaction ends (PostgreSQL: FOR NO KEY
+        UPDATE, which leaves inserts that refer to the claim free), so a decision is taken on
+        the claim as it is, not as it was when read."""
+        q = select(claims).where(claims.c.id == claim_id)
+        if lock:
+            q = q.with_for_update(key_share=True)
+        row = self.conn.execute(q).first()
         if row is None:
             raise NotFound(f"no claim {claim_id}", code="unknown-claim", field="claim")
         return _claim(row)
+
+    def membership_of(self, claim_id: int) -> int:
+        found = self.conn.scalar(select(claims.c.membership_id).where(claims.c.id == claim_id))
+        if found is None:
+            raise NotFound(f"no claim {claim_id}", code="unknown-claim", field="claim")
+        return int(found)
 
     def save_decision(self, c: Claim) -> None:
         self.conn.execute(

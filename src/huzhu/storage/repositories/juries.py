@@ -96,8 +96,12 @@ class JuryRepository:
         result = self.conn.execute(insert(juries).values(status=OPEN, **values))
         return self.get(int(result.inserted_primary_key[0]))  # type: ignore[index]
 
-    def get(self, jury_id: int) -> Jury:
-        row = self.conn.execute(select(juries).where(juries.c.id == jury_id)).first()
+    def get(self, jury_id: int, *, lock: bool = False) -> Jury:
+        """The jury; `lock` holds its row, so that votes, declines and the close take turns."""
+        q = select(juries).where(juries.c.id == jury_id)
+        if lock:
+            q = q.with_for_update(key_share=True)
+        row = self.conn.execute(q).first()
         if row is None:
             raise NotFound(f"no jury {jury_id}", code="unknown-jury", field="jury")
         return _jury(row)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, func, insert, literal, or_, select, update
 
-from huzhu.domain.errors import NotFound
+from huzhu.domain.errors import Conflict, NotFound
 from huzhu.domain.members import LeaveReason, Lifecycle, Membership, MembershipEvent
 from huzhu.storage.tables import membership_events, memberships, people
 
@@ -58,10 +58,14 @@ class MembershipRepository:
             )
         )
 
-    def get(self, membership_id: int) -> Membership:
-        row = self.conn.execute(
-            select(memberships).where(memberships.c.id == membership_id)
-        ).first()
+    def get(self, membership_id: int, *, lock: bool = False) -> Membership:
+        """The membership; `lock` holds its row until the transaction ends (FOR NO KEY UPDATE
+        on PostgreSQL: racing changes of this membership wait, inserts referring to it do not).
+        The claims workflow takes it before the claim's row, always in that order."""
+        q = select(memberships).where(memberships.c.id == membership_id)
+        if lock:
+            q = q.with_for_update(key_share=True)
+        row = self.conn.execute(q).first()
         if row is None:
             raise NotFound(
                 f"no membership {membership_id}", code="unknown-membership", field="membership"
@@ -129,16 +133,20 @@ class MembershipRepository:
         ]
 
     def save_leave(self, m: Membership) -> None:
+        """Write a leave; refused (409) if the membership has left meanwhile, so that a leave
+        is recorded once even by a caller that did not lock the row."""
         assert m.id is not None
-        self.conn.execute(
+        done = self.conn.execute(
             update(memberships)
-            .where(memberships.c.id == m.id)
+            .where(memberships.c.id == m.id, memberships.c.lifecycle != Lifecycle.LEFT.value)
             .values(
                 lifecycle=m.lifecycle.value,
                 left_at=m.left_at,
                 leave_reason=m.leave_reason.value if m.leave_reason else None,
             )
         )
+        if done.rowcount != 1:
+            raise Conflict("this membership has already ended", code="membership-already-left")
         for e in m.events:
             self.add_event(m.id, e)
 

@@ -25,9 +25,10 @@ ACCEPTED = ("applied", "already-settled", "stale")
 
 
 def _clean(value: Any) -> Any:
-    """Text as PostgreSQL stores it: whatever a caller sent, no NUL characters."""
+    """Text as a database stores it, whatever a caller sent: no NUL characters, and no lone
+    surrogates (JSON can escape "\\ud800"; UTF-8 cannot hold it)."""
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
+        return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
     if isinstance(value, dict):
         return {_clean(k): _clean(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -143,7 +144,11 @@ class PaymentRepository:
     def reactivate(self, membership_id: int) -> None:
         self.conn.execute(
             update(memberships)
-            .where(memberships.c.id == membership_id)
+            # Only a suspended membership: one that left meanwhile stays left.
+            .where(
+                memberships.c.id == membership_id,
+                memberships.c.lifecycle == Lifecycle.SUSPENDED.value,
+            )
             .values(lifecycle=Lifecycle.ACTIVE.value, suspended_at=None)
         )
 

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from huzhu.domain.apportionment import RoundFigures
 from huzhu.domain.money import Fen
 from huzhu.storage.repositories.claims import public_card_select
-from huzhu.storage.tables import claims, member_charges, memberships, people, rounds
+from huzhu.storage.tables import claims, member_charges, memberships, people, plans, rounds
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,13 @@ class RoundRepository:
     def get(self, round_id: int) -> RoundRecord | None:
         row = self.conn.execute(select(rounds).where(rounds.c.id == round_id)).first()
         return _record(row) if row else None
+
+    def hold_plan(self, plan_id: str) -> None:
+        """Hold the plan's row until the transaction ends, so that rounds of one plan run one at
+        a time (FOR NO KEY UPDATE: members may still join meanwhile)."""
+        self.conn.execute(
+            select(plans.c.id).where(plans.c.id == plan_id).with_for_update(key_share=True)
+        )
 
     def for_period(self, plan_id: str, announce_date: date) -> RoundRecord | None:
         row = self.conn.execute(
