@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import typer
 
-from huzhu.cli import claims, collection, demo, ledger, members, plans, rounds, server, verify
+from huzhu.cli import (
+    claims,
+    collection,
+    demo,
+    helpformat,
+    ledger,
+    members,
+    plans,
+    rounds,
+    server,
+    verify,
+)
 from huzhu.cli.context import STATE, out, report_errors
 from huzhu.services.plans import install_templates
 
+helpformat.install()
 app = typer.Typer(
     help="huzhu runs mutual aid plans. A mutual aid plan is not insurance: payouts are not "
     "guaranteed.",
