@@ -10,6 +10,7 @@ from huzhu.cli import (
     demo,
     helpformat,
     ledger,
+    lookup,
     members,
     plans,
     rounds,
@@ -32,6 +33,7 @@ app.add_typer(claims.app, name="claims")
 app.add_typer(rounds.app, name="rounds")
 app.add_typer(rounds.quote_app, name="round")
 members.register(app)
+lookup.register(members.app)
 ledger.register(app)
 demo.register(app)
 server.register(app)

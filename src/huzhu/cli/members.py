@@ -16,7 +16,7 @@ from huzhu.domain.plans import local_date
 from huzhu.services import members as svc
 from huzhu.services.importer import import_csv
 
-app = typer.Typer(help="Members: bulk import, age-out.", no_args_is_help=True)
+app = typer.Typer(help="Members: find and show, bulk import, age-out.", no_args_is_help=True)
 
 
 def _answers(
