@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from clikit import init, my_plan, ok, plan_file, refused, text
+from clikit import cli, init, my_plan, ok, plan_file, refused, text
 from sqlalchemy import Engine
 
 
@@ -59,3 +59,55 @@ def test_a_missing_plan_file_is_refused(engine: Engine, database_url: str, tmp_p
     missing = tmp_path / "missing.toml"
     refused(engine, database_url, "plans", "validate", str(missing), codes=("plan-file",))
     refused(engine, database_url, "plans", "publish", str(missing), codes=("plan-file",))
+
+
+def test_plans_list_says_not_insurance_and_show_says_it_once(database_url: str) -> None:
+    init(database_url)
+    assert "is not insurance" in text(ok(database_url, "plans", "list").stdout)
+    shown = text(ok(database_url, "plans", "show", "xiang-hu-bao").stdout)
+    assert shown.count("not insurance") == 1  # before: the summary said it again
+
+
+def test_plans_list_on_a_missing_database_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "nothing-here.db"
+    result = cli(f"sqlite:///{missing}", "plans", "list")
+    assert result.exit_code == 2 and "huzhu init" in result.stderr
+    assert not missing.exists()  # before: an empty file was left behind
+
+
+def test_overlapping_age_bands_are_refused_naming_the_band(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    init(database_url)
+    body = my_plan(("min_age_years = 40", "min_age_years = 30"))  # 0–39 and now 30–59
+    path = plan_file(tmp_path, "overlap.toml", body)
+    for command in ("validate", "publish"):
+        result = refused(engine, database_url, "plans", command, str(path),
+                         codes=("plan-file-invalid", "[payout.bands[1]]"))  # fmt: skip
+        assert "overlaps payout.bands[0]" in text(result.stderr)
+
+
+def next_version(fee_bp: int, changes: str | None) -> str:
+    body = my_plan(("\nversion = 1\n", "\nversion = 2\n"))
+    body = body.replace("effective_from = 2018-10-16", "effective_from = 2026-03-01")
+    if changes is not None:
+        body = body.replace(
+            "effective_from = 2026-03-01", f"effective_from = 2026-03-01\nchanges = {changes!r}"
+        )
+    return body.replace("management_fee_bp = 800", f"management_fee_bp = {fee_bp}")
+
+
+def test_a_new_version_needs_a_changes_note_and_a_fee_rise_needs_consent(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    init(database_url)
+    ok(database_url, "plans", "publish", str(plan_file(tmp_path, "v1.toml", my_plan())))
+    silent = plan_file(tmp_path, "v2-silent.toml", next_version(1500, None))
+    refused(engine, database_url, "plans", "publish", str(silent),
+            codes=("plan-changes-missing", "[changes]"))  # fmt: skip
+    dearer = plan_file(tmp_path, "v2.toml", next_version(1500, "Fee raised to 15%."))
+    result = refused(engine, database_url, "plans", "publish", str(dearer),
+                     codes=("plan-fee-rise", "[management_fee_bp]"))  # fmt: skip
+    assert "from 8% to 15%" in text(result.stderr)
+    published = ok(database_url, "plans", "publish", str(dearer), "--accept-fee-rise")
+    assert "published my-plan version 2" in text(published.stdout)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from clikit import ALICE, HEALTHY, claim_args, cli, counts, init, join_args, ok, refused, text
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select, table
 
 from helpers import at, join_many
 
@@ -118,3 +118,29 @@ def test_running_a_round_twice_changes_nothing(engine: Engine, database_url: str
     assert "2026-01-21" in later.stdout
     assert counts(engine)["ledger_transactions"] == before["ledger_transactions"]  # no payouts
     assert "audit passed" in ok(database_url, "audit").stdout
+
+
+def test_rounds_start_at_the_plans_effective_date_here(engine: Engine, database_url: str) -> None:
+    june = at("2026-06-10").isoformat()
+    init(database_url, now=june)  # the templates are effective since 2018, installed today
+    ok(database_url, *join_args(ALICE, *HEALTHY), now=june)
+    ran = text(ok(database_url, "rounds", "run", "--plan", "xiang-hu-bao",
+                  now=at("2026-06-21", 12).isoformat()).stdout)  # fmt: skip
+    # Before: every round since 1 January, 11 empty rounds of a plan nobody had joined.
+    assert re.findall(r"round xiang-hu-bao (\S+): Merkle root", ran) == ["2026-06-21"]
+
+
+def test_a_plan_in_preparation_runs_no_rounds(engine: Engine, database_url: str) -> None:
+    init(database_url)
+    ok(database_url, *join_args(ALICE, *HEALTHY, plan="fosun-huzhu"))
+    before = counts(engine)
+    later = at("2026-02-01").isoformat()
+    ran = text(ok(database_url, "rounds", "run", "--plan", "fosun-huzhu", now=later).stdout)
+    assert "fosun-huzhu is in preparation: 1 of the 300,000 members" in ran
+    assert "no round is due" in ran
+    assert counts(engine) == before
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(table("rounds"))) == 0
+    # Asked for by date, a round of a plan in preparation is refused too.
+    refused(engine, database_url, "rounds", "run", "--plan", "fosun-huzhu", "--date", "2026-01-21",
+            codes=("plan-in-preparation",), now=later)  # fmt: skip
