@@ -17,6 +17,7 @@ from huzhu.api import problems
 from huzhu.api.join import QuickPath
 from huzhu.api.middleware import BodyGuard
 from huzhu.api.ratelimit import RateLimiter
+from huzhu.api.request_log import RequestLog
 from huzhu.api.routes import (
     admin,
     auth,
@@ -124,4 +125,5 @@ def create_app(
                    inbox.router):  # fmt: skip
         app.include_router(router)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, uploads=evidence.UPLOADS)
+    app.add_middleware(RequestLog)  # outermost: logs refusals of the body guard too
     return app
