@@ -66,6 +66,9 @@ def submit(
     ),
     id_type: str = typer.Option("resident-id", metavar="TYPE", help="Document type."),
     by: str = typer.Option("claimant", metavar="NAME", help="Who uploads the evidence."),
+    id_only: bool = typer.Option(
+        False, "--id-only", help="Print only the new claim's id (for scripts: CLAIM=$(...))."
+    ),
 ) -> None:
     """Submit a claim with its evidence. The plan's rules are checked at once; a refusal says
     which rule, and then nothing is written."""
@@ -93,6 +96,9 @@ def submit(
             for path, data, media in files
         ]
         uow.commit()
+    if id_only:
+        out.print(str(claim.id))
+        return
     show_claim(claim)
     for path, row in zip(evidence, rows, strict=True):
         out.print(f"  evidence {path.name} stored ({row.media_type}, sha256 {row.sha256})")
