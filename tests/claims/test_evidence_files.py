@@ -71,6 +71,11 @@ def test_where_the_store_lives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("HUZHU_EVIDENCE_DIR", raising=False)
     db = tmp_path / "data" / "huzhu.db"
     assert default_evidence_dir(f"sqlite:///{db}") == db.parent.resolve() / "evidence"
-    assert default_evidence_dir("postgresql://u@h/db") == Path("evidence").resolve()
+    monkeypatch.delenv("HUZHU_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    # A server database keeps no files in the working directory (a source checkout, usually).
+    assert default_evidence_dir("postgresql://u@h/db") == tmp_path / "xdg" / "huzhu" / "evidence"
+    monkeypatch.setenv("HUZHU_DATA_DIR", str(tmp_path / "data-dir"))
+    assert default_evidence_dir("postgresql://u@h/db") == tmp_path / "data-dir" / "evidence"
     monkeypatch.setenv("HUZHU_EVIDENCE_DIR", str(tmp_path / "elsewhere"))
     assert default_evidence_dir(f"sqlite:///{db}") == tmp_path / "elsewhere"

@@ -238,14 +238,25 @@ def test_a_file_where_every_row_is_bad_exits_non_zero(
     assert plain.exit_code != 0 and "no row was imported" in plain.stderr
 
 
-def test_a_file_with_only_a_header_imports_nothing_and_succeeds(
+def test_a_file_with_only_a_header_imports_nothing_and_says_so(
     engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     init(database_url)
     path = write_csv(tmp_path / "empty.csv", HEADER, [])
     result, report = import_json(database_url, path)
-    assert result.exit_code == 0
+    # Before: exit 0, as if the import had worked. A script must see that nobody joined.
+    assert result.exit_code == 1 and "no row was imported" in result.stderr
     assert report == {"imported": 0, "rejected": 0, "reasons": {}, "rows": []}
+
+
+def test_json_output_is_only_json(engine: Engine, database_url: str, tmp_path: Path) -> None:
+    init(database_url)
+    path = write_csv(tmp_path / "one.csv", HEADER, [good(1)])
+    result = cli(database_url, "members", "import", str(path), "--plan", "xiang-hu-bao", "--json")
+    assert result.exit_code == 0, result.stderr
+    # Before: the progress bar left a blank line on stdout ahead of the JSON.
+    assert result.stdout.startswith("{"), repr(result.stdout[:20])
+    assert json.loads(result.stdout)["imported"] == 1
 
 
 @pytest.mark.parametrize(

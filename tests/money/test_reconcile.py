@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from moneykit import Sandbox, assert_audit_passes, audit_problems, balance, build, count, run
+from moneykit import Sandbox, assert_audit_passes, balance, build, count, run
 from sqlalchemy import Engine
 
 from helpers import at
+from huzhu.domain.money import format_yuan
 from huzhu.gateways.base import DebitItem
 from huzhu.services import collection, payouts, reconcile
+from huzhu.services.audit import audit
 from huzhu.storage.tables_money import reconciliation_issues
 from huzhu.storage.uow import UnitOfWork
 
 DAY = date(2026, 1, 15)
+CLEARING = "gateway clearing holds only money in flight, none overdue"
 
 
 def reconcile_day(engine: Engine, box: Sandbox, day: date = DAY) -> reconcile.Reconciliation:
@@ -35,6 +38,7 @@ def test_mismatches_are_flagged_left_in_clearing_and_settle_once_resolved(engine
         uow.commit()
     box.drain(at("2026-01-15", 11))
     with UnitOfWork(engine) as uow:
+        d1 = uow.collection.batch_by_ref("pp-20260111-d1")
         d2 = uow.collection.batch_by_ref("pp-20260111-d2")
     # The bank reports 1 yuan more for batch 1 and nothing at all for batch 2, and shows a debit
     # nobody asked for; a retry went out whose answer has not arrived yet.
@@ -57,9 +61,16 @@ def test_mismatches_are_flagged_left_in_clearing_and_settle_once_resolved(engine
     assert [i["kind"] for i in retry_day.issues] == ["callback-missing"]
 
     # What did not match stays in clearing, and the audit says so.
-    problems = audit_problems(engine)
-    assert list(problems) == ["clearing accounts net to zero"]
-    assert "pp:gateway-clearing holds" in problems["clearing accounts net to zero"][0]
+    with UnitOfWork(engine) as uow:
+        report = audit(uow, at("2026-01-16", 9))
+    problems = {c.name: c.problems for c in report.checks if not c.ok}
+    assert list(problems) == [CLEARING]
+    assert problems[CLEARING] == [
+        f"debit pp-20260111-d1 ({format_yuan(d1.collected)} yuan, confirmed 22 h ago): "
+        "reconciliation found amount-mismatch",
+        f"debit pp-20260111-d2 ({format_yuan(d2.collected)} yuan, confirmed 22 h ago): "
+        "reconciliation found missing-from-statement",
+    ]
     assert reconcile_day(engine, box).settled == 0  # the same issues, recorded once
     assert count(engine, reconciliation_issues) == 4
 

@@ -179,7 +179,7 @@ def test_a_changed_posting_amount_is_named(engine: Engine, history: History) -> 
         ("UPDATE ledger_postings SET amount = amount + 1 WHERE id = :id", {"id": leg}),
     )
     found = problems(engine)
-    assert named(found, BALANCED, f"transaction {txn_id} ({key})", "sum to 1")
+    assert named(found, BALANCED, f"transaction {txn_id} ({key})", "sum to 0.01 yuan")
     assert named(found, CHAIN, f"transaction {txn_id} ({key})", "content has changed")
     assert named(found, ACCOUNTS, f"{PLAN}:fee-income")
     code, output = cli_audit(engine)

@@ -18,6 +18,7 @@ from huzhu.api.deps import SESSION_COOKIE
 from huzhu.api.join import QuickPath
 from huzhu.api.middleware import BodyGuard
 from huzhu.api.ratelimit import RateLimiter
+from huzhu.api.request_log import RequestLog
 from huzhu.api.routes import (
     admin,
     auth,
@@ -132,4 +133,5 @@ def create_app(
     app.add_middleware(SecurityHeaders, session_cookie=SESSION_COOKIE)
     docs_assets.install(app)
     openapi_security.install(app)
+    app.add_middleware(RequestLog)  # outermost: logs refusals of the body guard too
     return app

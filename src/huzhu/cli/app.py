@@ -9,7 +9,9 @@ from huzhu.cli import (
     collection,
     demo,
     forecast,
+    helpformat,
     ledger,
+    lookup,
     members,
     plans,
     rounds,
@@ -19,6 +21,7 @@ from huzhu.cli import (
 from huzhu.cli.context import STATE, out, report_errors
 from huzhu.services.plans import install_templates
 
+helpformat.install()
 app = typer.Typer(
     help="huzhu runs mutual aid plans. A mutual aid plan is not insurance: payouts are not "
     "guaranteed.",
@@ -32,6 +35,7 @@ app.add_typer(rounds.app, name="rounds")
 app.add_typer(rounds.quote_app, name="round")
 app.add_typer(forecast.app, name="forecast")
 members.register(app)
+lookup.register(members.app)
 ledger.register(app)
 demo.register(app)
 server.register(app)

@@ -14,9 +14,10 @@ from rich.table import Table
 
 from huzhu import gateways
 from huzhu.cli.context import STATE, out, report_errors
+from huzhu.cli.progress import progress_bars
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan, parse_yuan
-from huzhu.domain.plans import CollectionMode, local_date
+from huzhu.domain.plans import CHINA_TZ, CollectionMode, local_date
 from huzhu.services import callbacks, collection, payouts, prepaid, reconcile
 from huzhu.services.statement import statement as member_statement
 
@@ -88,9 +89,11 @@ def collect(
             f"{check.reminded} member(s) reminded to top up, {check.suspended} suspended{again}"
         )
         return
-    run = collection.collect(
-        STATE.engine(), gateways.factory(), plan, announce, now, batch_size=batch_size
-    )
+    with progress_bars() as progress:
+        run = collection.collect(
+            STATE.engine(), gateways.factory(), plan, announce, now, batch_size=batch_size,
+            progress=progress,
+        )  # fmt: skip
     out.print(
         f"round {plan} {announce}: {run.batches} batch(es) sent now, {run.members:,} members, "
         f"{format_yuan(run.amount)} yuan; waived {format_yuan(run.waived)} yuan; "
@@ -148,6 +151,7 @@ def topup(
     """Ask the gateway to take a top-up from the member's account (credited when it settles)."""
     fen = parse_yuan(amount)
     with STATE.uow() as uow:
+        prepaid.require_prepaid(uow, membership, STATE.now())
         ref = prepaid.request_top_up(
             uow, gateways.factory()(uow.conn), membership, fen, key, STATE.now()
         )
@@ -197,9 +201,12 @@ def run_payouts(plan: str = typer.Option(...), on: str = typer.Option(..., "--da
         gateway = gateways.factory()(uow.conn)
         result = payouts.run_payouts(uow, gateway, plan, _date(on), STATE.now())
         uow.commit()
+    sent = result.submitted + result.retried
     out.print(
-        f"round {plan} {on}: {result.submitted} payout(s) sent, {result.retried} resent, "
-        f"{result.paid} paid, {result.waiting} awaiting the gateway"
+        f"round {plan} {on}: {sent} payout(s) sent now ({result.retried} of them resent after a "
+        f"failure), awaiting the gateway's answer (`huzhu gateway pump`); {result.paid} paid "
+        f"before this run; {result.waiting} sent earlier and still unanswered",
+        markup=False,
     )
 
 
@@ -207,8 +214,21 @@ def run_payouts(plan: str = typer.Option(...), on: str = typer.Option(..., "--da
 @report_errors
 def pump() -> None:
     """Receive the sandbox gateway's callbacks that are due now."""
-    accepted = callbacks.pump_sandbox(STATE.engine(), STATE.now())
+    now = STATE.now()
+    accepted = callbacks.pump_sandbox(STATE.engine(), now)
+    later, first, delay = callbacks.sandbox_upcoming(STATE.engine(), now)
     out.print(f"{accepted} callback(s) accepted")
+    if later:
+        due = first.astimezone(CHINA_TZ).isoformat(timespec="seconds") if first else "—"
+        out.print(
+            f"{later} more not due yet: the sandbox answers {delay} s after each instruction "
+            f"($HUZHU_SANDBOX_GATEWAY_DELAY_S); the next is due at "
+            f"{due}. Pump again then, or run "
+            "`huzhu serve`, which pumps in the background.",
+            markup=False,
+        )
+    elif not accepted:
+        out.print("nothing is outstanding at the sandbox gateway")
 
 
 @gateway_app.command("log")

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import typer
@@ -39,7 +40,7 @@ class State:
             self._engine = make_engine(self.database)
             if create:
                 migrate(self._engine)
-            elif not has_schema(self._engine):
+            elif _missing_sqlite_file(self._engine) or not has_schema(self._engine):
                 raise HuzhuError(
                     "no huzhu database here yet; run `huzhu init` first", code="no-database"
                 )
@@ -64,6 +65,15 @@ def parse_moment(text: str, option: str) -> datetime:
 
 
 STATE = State()
+
+
+def _missing_sqlite_file(engine: Engine) -> bool:
+    """A SQLite file that is not there yet: opening it would create an empty one, so a command
+    that says "run `huzhu init` first" would leave a stray file behind."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return False
+    return not Path(url.database or "").exists()
 
 
 def report_errors(fn: Callable[P, R]) -> Callable[P, R]:

@@ -8,88 +8,131 @@ from rich.table import Table
 from huzhu.cli.context import STATE, err, out, parse_moment, print_json, report_errors
 from huzhu.domain.ledger import DEBIT_NORMAL, AccountKind
 from huzhu.domain.money import format_yuan, parse_yuan
+from huzhu.services.audit import AuditReport
 from huzhu.services.audit import audit as run_audit
 from huzhu.services.ledger import top_up
+from huzhu.services.prepaid import require_prepaid
 from huzhu.services.statement import statement as member_statement
+
+MEMBERSHIP = typer.Option(..., metavar="ID", help="Membership id (see `huzhu members find`).")
+
+# What each account holds, read on its normal side (a positive balance is the usual case).
+MEANING = {
+    AccountKind.MEMBER_FUNDS: "held for members (negative: members owe the plan)",
+    AccountKind.CLAIMS_PAYABLE: "approved payouts not yet paid",
+    AccountKind.FEE_INCOME: "management fee earned",
+    AccountKind.BACKSTOP: "paid by the operator above the caps",
+    AccountKind.SURPLUS_RESERVE: "over-collected, carried to the next round",
+    AccountKind.GATEWAY_CLEARING: "confirmed by the gateway, not yet reconciled",
+    AccountKind.CASH: "in the plan's custodial bank account",
+}
+
+
+def topup(
+    membership: int = MEMBERSHIP,
+    amount: str = typer.Option(..., metavar="YUAN", help="Yuan, e.g. 10 or 9.50."),
+    key: str = typer.Option(
+        ..., metavar="KEY", help="Idempotency key: the same key never credits twice."
+    ),
+) -> None:
+    """Credit a member's prepaid balance (prepaid plans only)."""
+    fen = parse_yuan(amount)
+    with STATE.uow() as uow:
+        require_prepaid(uow, membership, STATE.now())
+        txn = top_up(uow, membership, fen, key, STATE.now())
+        uow.commit()
+    out.print(f"credited {format_yuan(fen)} yuan to membership {membership} (txn {txn})")
+
+
+def statement(
+    membership: int = MEMBERSHIP,
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output (fen)."),
+) -> None:
+    """What a member has paid, round by round, and how many people they helped."""
+    with STATE.uow() as uow:
+        s = member_statement(uow, membership, STATE.now())
+        events = uow.memberships.events(membership)
+    if as_json:
+        print_json(
+            {
+                "membership": membership,
+                "plan": s.membership.plan_id,
+                "status": s.status.value,
+                "plan_version": s.plan_version,
+                "balance": s.balance,
+                "total_paid": s.total_paid,
+                "people_helped": s.people_helped,
+                "charges": [line.__dict__ for line in s.lines],
+            }
+        )
+        return
+    out.print(
+        f"membership {membership} of {s.membership.plan_id}: {s.status.value}; "
+        f"paid {format_yuan(s.total_paid)} yuan in total, helped {s.people_helped:,} people"
+    )
+    for e in events:
+        out.print(f"  {e.at.isoformat(timespec='seconds')} {e.to_state.value} ({e.reason})")
+    table = Table("round", "charged (yuan)", "cases")
+    for line in s.lines:
+        table.add_row(line.announce_date.isoformat(), format_yuan(line.amount), str(line.cases))
+    out.print(table)
+
+
+def balances(
+    plan: str = typer.Option(..., metavar="PLAN", help="Plan id, e.g. xiang-hu-bao."),
+    at: str | None = typer.Option(
+        None, metavar="ISO8601", help="A past moment (default: now), e.g. 2026-06-01T00:00."
+    ),
+) -> None:
+    """A plan's ledger accounts in yuan, each on its normal side, now or at a past moment."""
+    moment = parse_moment(at, "at") if at else None
+    with STATE.uow() as uow:
+        uow.plans.get(plan)
+        rows = uow.ledger.balances(plan, moment)
+    table = Table("account", "normal side", "balance (yuan)", "what a positive balance means")
+    for b in rows:
+        kind = AccountKind(b.kind)
+        debit = kind in DEBIT_NORMAL
+        table.add_row(
+            b.code,
+            "debit" if debit else "credit",
+            format_yuan(b.balance if debit else -b.balance),
+            MEANING[kind],
+        )
+    out.print(table)
+    out.print(
+        "Each balance is shown on its account's normal side: assets and the backstop (debit "
+        "normal) and what is held or owed for members, fees and the reserve (credit normal) are "
+        "positive when healthy. A negative figure runs against that side."
+    )
+
+
+def show_report(report: AuditReport) -> None:
+    for check in report.checks:
+        mark = "[green]ok[/green]  " if check.ok else "[red]FAIL[/red]"
+        out.print(f"{mark} {check.name}")
+        for problem in check.problems[:50]:
+            out.print(f"       {problem}", markup=False, highlight=False)
+        if len(check.problems) > 50:
+            out.print(f"       … and {len(check.problems) - 50} more")
+        for note in check.notes:
+            out.print(f"       {note}", markup=False, highlight=False)
+
+
+def audit() -> None:
+    """Check every invariant of the books (amounts in yuan); exits non-zero when one fails.
+
+    Money in gateway-clearing awaiting `huzhu reconcile` is shown as pending, with its age; it
+    fails the audit only when it is wrong or overdue (not reconciled within 3 days)."""
+    with STATE.uow() as uow:
+        report = run_audit(uow, STATE.now())
+    show_report(report)
+    if not report.ok:
+        err.print("audit failed")
+        raise typer.Exit(1)
+    out.print("audit passed")
 
 
 def register(root: typer.Typer) -> None:
-    @root.command()
-    @report_errors
-    def topup(
-        membership: int = typer.Option(...),
-        amount: str = typer.Option(..., help="Yuan, e.g. 10 or 9.50."),
-        key: str = typer.Option(..., help="Idempotency key: the same key never credits twice."),
-    ) -> None:
-        """Credit a member's prepaid balance."""
-        fen = parse_yuan(amount)
-        with STATE.uow() as uow:
-            txn = top_up(uow, membership, fen, key, STATE.now())
-            uow.commit()
-        out.print(f"credited {format_yuan(fen)} yuan to membership {membership} (txn {txn})")
-
-    @root.command()
-    @report_errors
-    def statement(
-        membership: int = typer.Option(...), as_json: bool = typer.Option(False, "--json")
-    ) -> None:
-        """What a member has paid, round by round, and how many people they helped."""
-        with STATE.uow() as uow:
-            s = member_statement(uow, membership, STATE.now())
-            events = uow.memberships.events(membership)
-        if as_json:
-            print_json(
-                {
-                    "membership": membership,
-                    "plan": s.membership.plan_id,
-                    "status": s.status.value,
-                    "plan_version": s.plan_version,
-                    "balance": s.balance,
-                    "total_paid": s.total_paid,
-                    "people_helped": s.people_helped,
-                    "charges": [line.__dict__ for line in s.lines],
-                }
-            )
-            return
-        out.print(
-            f"membership {membership} of {s.membership.plan_id}: {s.status.value}; "
-            f"paid {format_yuan(s.total_paid)} yuan in total, helped {s.people_helped:,} people"
-        )
-        for e in events:
-            out.print(f"  {e.at.isoformat(timespec='seconds')} {e.to_state.value} ({e.reason})")
-        table = Table("round", "charged", "cases")
-        for line in s.lines:
-            table.add_row(line.announce_date.isoformat(), format_yuan(line.amount), str(line.cases))
-        out.print(table)
-
-    @root.command()
-    @report_errors
-    def balances(plan: str = typer.Option(...), at: str | None = typer.Option(None)) -> None:
-        """A plan's ledger accounts, now or at a past moment (ISO 8601)."""
-        moment = parse_moment(at, "at") if at else None
-        with STATE.uow() as uow:
-            uow.plans.get(plan)
-            rows = uow.ledger.balances(plan, moment)
-        table = Table("account", "balance (yuan)")
-        for b in rows:
-            sign = 1 if AccountKind(b.kind) in DEBIT_NORMAL else -1
-            table.add_row(b.code, format_yuan(sign * b.balance))
-        out.print(table)
-
-    @root.command()
-    @report_errors
-    def audit() -> None:
-        """Check every invariant of the books; exits non-zero when one fails."""
-        with STATE.uow() as uow:
-            report = run_audit(uow)
-        for check in report.checks:
-            mark = "[green]ok[/green]  " if check.ok else "[red]FAIL[/red]"
-            out.print(f"{mark} {check.name}")
-            for problem in check.problems[:50]:
-                out.print(f"       {problem}", markup=False, highlight=False)
-            if len(check.problems) > 50:
-                out.print(f"       … and {len(check.problems) - 50} more")
-        if not report.ok:
-            err.print("audit failed")
-            raise typer.Exit(1)
-        out.print("audit passed")
+    for command in (topup, statement, balances, audit):
+        root.command()(report_errors(command))

@@ -6,17 +6,17 @@ from datetime import date
 from pathlib import Path
 
 import typer
-from rich.progress import Progress
 from rich.table import Table
 
 from huzhu.cli.context import STATE, err, out, print_json, report_errors
+from huzhu.cli.progress import progress_bars
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.members import LeaveReason
 from huzhu.domain.plans import local_date
 from huzhu.services import members as svc
 from huzhu.services.importer import import_csv
 
-app = typer.Typer(help="Members: bulk import, age-out.", no_args_is_help=True)
+app = typer.Typer(help="Members: find and show, bulk import, age-out.", no_args_is_help=True)
 
 
 def _answers(
@@ -125,11 +125,8 @@ def import_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Bulk join from CSV. Bad rows are reported and never stop the good ones."""
-    with Progress(transient=True) as progress:
-        task = progress.add_task("importing", total=None)
-        report = import_csv(
-            STATE.engine(), path, plan, STATE.now(), on_batch=lambda n: progress.advance(task, n)
-        )
+    with progress_bars() as progress:
+        report = import_csv(STATE.engine(), path, plan, STATE.now(), progress=progress)
     if as_json:
         print_json(
             {
@@ -149,7 +146,7 @@ def import_cmd(
         out.print(f"imported {report.imported:,}, rejected {report.rejected:,}")
         for code, count in sorted(report.reason_counts().items()):
             out.print(f"  {code}: {count:,}")
-    if report.imported == 0 and report.rejected:
+    if report.imported == 0:
         err.print("no row was imported")
         raise typer.Exit(1)
 

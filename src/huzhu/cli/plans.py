@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import typer
@@ -14,6 +15,8 @@ from huzhu.plans.loader import load_plan_file
 from huzhu.services.plans import publish as publish_plan
 
 app = typer.Typer(help="Plans and their rules.", no_args_is_help=True)
+NOTICE = "A mutual aid plan is not insurance. The payout is not guaranteed."
+NOTICE_SENTENCE = re.compile(r"[^.]*\bnot insurance\b[^.]*\.")
 
 
 def _age(plan: Plan) -> str:
@@ -40,6 +43,7 @@ def list_plans() -> None:
                 f"{uow.memberships.count_live(plan_id):,}",
             )
     out.print(table)
+    out.print(f"[yellow]{NOTICE}[/yellow]")
 
 
 @app.command()
@@ -62,8 +66,9 @@ def show(
         return
     out.print(f"[bold]{plan.names.zh}[/bold] / {plan.names.en}  ({plan.id} v{plan.version})")
     if plan.summary:
-        out.print(plan.summary.en)
-    out.print("[yellow]This plan is not insurance. The payout is not guaranteed.[/yellow]")
+        # Templates repeat the notice in their summary; it is printed once, below.
+        out.print(NOTICE_SENTENCE.sub("", plan.summary.en).strip(), markup=False)
+    out.print(f"[yellow]{NOTICE}[/yellow]")
     out.print(f"ages {_age(plan)}; leaves at {plan.eligibility.exit_age_years or '—'}")
     out.print(f"covers: {', '.join(c.value for c in plan.cover.categories)}")
     for band in plan.payout.bands:
@@ -99,18 +104,34 @@ def show(
 
 @app.command()
 @report_errors
-def validate(path: Path) -> None:
-    """Check a plan file without installing it."""
+def validate(
+    path: Path = typer.Argument(..., metavar="FILE", help="A plan file (TOML)."),
+) -> None:
+    """Check a plan file without installing it; each error names its field."""
     plan = load_plan_file(path)
     out.print(f"{path}: valid plan {plan.id} version {plan.version}")
 
 
 @app.command("publish")
 @report_errors
-def publish_cmd(path: Path) -> None:
-    """Install a plan file: a new plan, or the next version of an installed one."""
+def publish_cmd(
+    path: Path = typer.Argument(..., metavar="FILE", help="A plan file (TOML)."),
+    accept_fee_rise: bool = typer.Option(
+        False,
+        "--accept-fee-rise",
+        help="Publish a version that raises the management fee (refused without this).",
+    ),
+) -> None:
+    """Install a plan file: a new plan, or the next version of an installed one (which needs a
+    `changes` note; a higher fee needs --accept-fee-rise)."""
     plan = load_plan_file(path)
     with STATE.uow() as uow:
-        publish_plan(uow, path.read_text("utf-8"), STATE.now(), source=path.name)
+        publish_plan(
+            uow,
+            path.read_text("utf-8"),
+            STATE.now(),
+            source=path.name,
+            accept_fee_rise=accept_fee_rise,
+        )
         uow.commit()
     out.print(f"published {plan.id} version {plan.version}, effective {plan.effective_from}")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import typer
 from rich.table import Table
 
 from huzhu.cli.context import STATE, out, print_json, report_errors
+from huzhu.cli.progress import progress_bars
 from huzhu.domain import apportionment
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan, parse_yuan
@@ -15,7 +16,7 @@ from huzhu.domain.plans import local_date
 from huzhu.plans.loader import load_template
 from huzhu.services import public_record
 from huzhu.services.archive import archive_rounds
-from huzhu.services.rounds import due_dates, run_round
+from huzhu.services.rounds import due_dates, first_round_day, in_preparation, run_round
 from huzhu.storage.repositories.archive import ArchiveRepository
 from huzhu.storage.repositories.rounds import RoundRecord
 
@@ -53,12 +54,32 @@ def _date(text: str) -> date:
         raise InvalidInput(f"{text!r} is not a date (YYYY-MM-DD)", field="date") from None
 
 
+def _dates_due(plan: str, now: datetime) -> list[date]:
+    """Every due round not yet run, from the plan's first round day; none in preparation."""
+    with STATE.uow() as uow:
+        rules = uow.plans.get(plan, local_date(now))
+        short = in_preparation(uow, rules)
+        if short is not None:
+            out.print(
+                f"{plan} is in preparation: {short:,} of the {rules.activation_threshold:,} "
+                "members it needs have joined, so it runs no rounds yet"
+            )
+            return []
+        last = uow.rounds.recent(plan, limit=1)
+        start = last[0].announce_date + timedelta(days=1) if last else first_round_day(uow, plan)
+        return due_dates(uow, plan, start, now)
+
+
 @app.command()
 @report_errors
 def run(
-    plan: str = typer.Option(...),
+    plan: str = typer.Option(..., help="Plan id, e.g. xiang-hu-bao."),
     on: str | None = typer.Option(
-        None, "--date", help="Announcement date; default: every due round not yet run this year."
+        None,
+        "--date",
+        metavar="YYYY-MM-DD",
+        help="Announcement date; default: every due round not yet run, from the plan's effective "
+        "date here (the later of its effective_from and the day it was installed).",
     ),
     proofs: bool = typer.Option(
         True, help="Publish the Merkle root over members' charges after each round."
@@ -67,33 +88,30 @@ def run(
     """Lock the headcount, share the approved payouts and charge every member. Safe to repeat.
 
     Then publish each round's Merkle root (its own transaction: a round is final without it),
-    so every member can get a proof of their charge.
+    so every member can get a proof of their charge. A plan in preparation (short of its
+    activation threshold) runs no rounds.
     """
     now = STATE.now()
-    with STATE.uow() as uow:
-        if on is not None:
-            dates = [_date(on)]
-        else:
-            last = uow.rounds.recent(plan, limit=1)
-            start = (
-                last[0].announce_date + timedelta(days=1)
-                if last
-                else local_date(now).replace(month=1, day=1)
-            )
-            dates = due_dates(uow, plan, start, now)
+    dates = [_date(on)] if on is not None else _dates_due(plan, now)
     records = []
-    for d in dates:
-        with STATE.uow() as uow:
-            outcome = run_round(uow, plan, d, now)
-            uow.commit()
-        records.append(outcome.round)
-        if not outcome.created:
-            out.print(f"round {plan} {d} had already run; nothing changed")
-        if proofs:
+    with progress_bars() as progress:
+        for n, d in enumerate(dates):
             with STATE.uow() as uow:
-                published = public_record.publish_round_proofs(uow, outcome.round.id, now)
+                outcome = run_round(uow, plan, d, now)
                 uow.commit()
-            out.print(f"round {plan} {d}: Merkle root {published.root} over {published.leaves:,}")
+            records.append(outcome.round)
+            if not outcome.created:
+                out.print(f"round {plan} {d} had already run; nothing changed")
+            if proofs:
+                with STATE.uow() as uow:
+                    published = public_record.publish_round_proofs(
+                        uow, outcome.round.id, now, progress=progress
+                    )
+                    uow.commit()
+                out.print(
+                    f"round {plan} {d}: Merkle root {published.root} over {published.leaves:,}"
+                )
+            progress("rounds run", n + 1, len(dates))
     if records:
         out.print(round_table(records))
         with STATE.uow() as uow:
@@ -136,7 +154,11 @@ def show(
 
 @app.command("list")
 @report_errors
-def list_rounds(plan: str = typer.Option(...), limit: int = typer.Option(24)) -> None:
+def list_rounds(
+    plan: str = typer.Option(..., help="Plan id, e.g. xiang-hu-bao."),
+    limit: int = typer.Option(24, metavar="N", help="How many of the latest rounds."),
+) -> None:
+    """A plan's latest rounds and their published figures, oldest first."""
     with STATE.uow() as uow:
         uow.plans.get(plan)
         records = uow.rounds.recent(plan, limit=limit)
@@ -159,7 +181,10 @@ def archive(
     proofs, `huzhu audit` and `huzhu verify` read archived rounds from there. A round whose
     collection or payouts are still open is refused, and then nothing is archived.
     """
-    run_ = archive_rounds(STATE.engine(), plan, _date(before), STATE.now(), dry_run=dry_run)
+    with progress_bars() as progress:
+        run_ = archive_rounds(
+            STATE.engine(), plan, _date(before), STATE.now(), dry_run=dry_run, progress=progress
+        )
     table = Table("round", "announced", "charges", "amount", "Merkle root", "archived in", "status")
     for a in run_.rounds:
         status = "already archived"

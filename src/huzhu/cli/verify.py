@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from huzhu.cli.context import STATE, err, out, print_json, report_errors
+from huzhu.cli.progress import progress_bars
 from huzhu.domain.errors import InvalidInput, NotFound
 from huzhu.domain.merkle import Proof, check_proof
 from huzhu.services.public_record import (
@@ -117,8 +118,8 @@ def publish_proofs(
 ) -> None:
     """Compute a charged round's Merkle root over its charges and append it to the log."""
     now = STATE.now()
-    with STATE.uow() as uow:
-        result = publish_round_proofs(uow, _round_id(uow, plan, on), now)
+    with STATE.uow() as uow, progress_bars() as progress:
+        result = publish_round_proofs(uow, _round_id(uow, plan, on), now, progress=progress)
         head = chain_head(uow)
         uow.commit()
     if not result.created:

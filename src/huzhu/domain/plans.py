@@ -145,6 +145,18 @@ class PayoutBand(_Model):
         return in_band and (self.severity is None or self.severity == severity)
 
 
+def overlapping_bands(bands: tuple[PayoutBand, ...]) -> tuple[int, int] | None:
+    """The first pair of bands (i, j), i < j, that would both pay at some age: their ages meet
+    and their severities can match (a band without a severity matches every severity)."""
+    for j, b in enumerate(bands):
+        for i, a in enumerate(bands[:j]):
+            ages_meet = a.min_age_years <= b.max_age_years and b.min_age_years <= a.max_age_years
+            same_case = a.severity is None or b.severity is None or a.severity == b.severity
+            if ages_meet and same_case:
+                return i, j
+    return None
+
+
 class Payout(_Model):
     bands: tuple[PayoutBand, ...] = Field(min_length=1)
     maximum: Yuan = Field(gt=0)

@@ -208,6 +208,23 @@ class SandboxGateway:
             and r.submitted_at + self.config.delay * (r.callbacks_sent + 1) <= now
         ][:limit]
 
+    def upcoming(self, now: datetime) -> tuple[int, datetime | None]:
+        """Callbacks not due yet: how many, and when the first of them is (for the CLI's hint)."""
+        with self._conn() as conn:
+            rows = conn.execute(
+                select(sandbox_requests).where(
+                    sandbox_requests.c.callbacks_sent < 2,
+                    sandbox_requests.c.submitted_at >= now - GIVE_UP_AFTER,
+                )
+            ).all()
+        times = [
+            r.submitted_at + self.config.delay * (r.callbacks_sent + 1)
+            for r in rows
+            if r.callbacks_sent < r.payload.get("copies", 1)
+        ]
+        later = [t for t in times if t > now]
+        return len(later), min(later, default=None)
+
     def pump(self, now: datetime, deliver: Deliver, *, limit: int = 1000) -> int:
         """Send every callback that is due by `now`, shuffled; returns how many were accepted.
 

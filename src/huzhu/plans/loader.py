@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from huzhu.domain.errors import InvalidInput
-from huzhu.domain.plans import Condition, Plan
+from huzhu.domain.plans import Condition, Plan, overlapping_bands
 
 TEMPLATE_IDS = (
     "xiang-hu-bao",
@@ -76,6 +76,17 @@ def load_plan_text(text: str, *, source: str = "plan file") -> Plan:
         plan = Plan.model_validate(raw)
     except ValidationError as err:
         raise _invalid(source, err) from err
+    overlap = overlapping_bands(plan.payout.bands)
+    if overlap is not None:
+        i, j = overlap
+        a, b = plan.payout.bands[i], plan.payout.bands[j]
+        raise InvalidInput(
+            f"{source}: payout.bands[{j}] (ages {b.min_age_years}–{b.max_age_years}) overlaps "
+            f"payout.bands[{i}] (ages {a.min_age_years}–{a.max_age_years}): each age needs one "
+            "payout",
+            code="plan-file-invalid",
+            field=f"payout.bands[{j}]",
+        )
     catalogue = load_catalogue()
     for name, codes in (
         ("cover.include", plan.cover.include),

@@ -42,6 +42,7 @@ from huzhu.domain.merkle import root_of
 from huzhu.domain.money import Fen, format_yuan
 from huzhu.domain.plans import CollectionMode, local_date
 from huzhu.services.collection import is_complete
+from huzhu.services.progress import Progress, silent
 from huzhu.services.public_record import publish_round_proofs, stream_chunks
 from huzhu.storage.repositories.archive import ArchiveRecord, ArchiveRepository
 from huzhu.storage.repositories.archive_move import ArchiveMover
@@ -194,11 +195,18 @@ def archive_round(uow: UnitOfWork, round_id: int, now: datetime) -> ArchivedRoun
 
 
 def archive_rounds(
-    engine: Engine, plan_id: str, before: date, now: datetime, *, dry_run: bool = False
+    engine: Engine,
+    plan_id: str,
+    before: date,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    progress: Progress = silent,
 ) -> ArchiveRun:
     """Archive every round of a plan announced before `before`, one transaction per round.
 
-    Refuses, writing nothing, when any round that would be archived is not settled yet."""
+    Refuses, writing nothing, when any round that would be archived is not settled yet. Reports
+    the rounds archived so far to `progress` ("rounds archived")."""
     with UnitOfWork(engine) as uow:
         uow.plans.get(plan_id)
         archive = ArchiveRepository(uow.conn)
@@ -219,6 +227,7 @@ def archive_rounds(
         with UnitOfWork(engine) as uow:
             results.append(archive_round(uow, r.id, now))
             uow.commit()
+        progress("rounds archived", sum(1 for a in results if a.created), len(todo))
     results.sort(key=lambda a: (a.announce_date, a.round_id))
     return ArchiveRun(plan_id, results, dry_run)
 

@@ -8,11 +8,13 @@ exactly what was recorded (huzhu.services.archive.check_archives).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from huzhu.domain.chain import GENESIS, canonical_transaction, chain_digest
-from huzhu.domain.ledger import CLEARING_KINDS, AccountKind
+from huzhu.domain.ledger import AccountKind
 from huzhu.services import audit_decisions as decided
 from huzhu.services.archive import check_archives
+from huzhu.services.clearing import check_clearing, yuan
 from huzhu.storage.repositories.archive import ArchiveRecord, ArchiveRepository
 from huzhu.storage.repositories.audit import AuditRepository
 from huzhu.storage.repositories.audit_decisions import DecisionAuditRepository
@@ -23,6 +25,8 @@ from huzhu.storage.uow import UnitOfWork
 class Check:
     name: str
     problems: list[str] = field(default_factory=list)
+    # What is worth knowing but not wrong (money in flight, say).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -41,7 +45,9 @@ class AuditReport:
 def _balanced(repo: AuditRepository) -> Check:
     check = Check("every transaction balances")
     for row in repo.unbalanced_transactions():
-        check.problems.append(f"transaction {row.id} ({row.key}): postings sum to {row.total}")
+        check.problems.append(
+            f"transaction {row.id} ({row.key}): postings sum to {yuan(row.total)}"
+        )
     return check
 
 
@@ -72,7 +78,9 @@ def _chain(repo: AuditRepository) -> Check:
 def _accounts(repo: AuditRepository) -> Check:
     check = Check("account balances match their postings")
     for row in repo.account_mismatches():
-        check.problems.append(f"{row.code}: balance {row.balance}, postings sum to {row.posted}")
+        check.problems.append(
+            f"{row.code}: balance {yuan(row.balance)}, postings sum to {yuan(row.posted)}"
+        )
     return check
 
 
@@ -88,7 +96,8 @@ def _subledger(repo: AuditRepository, archived: list[ArchiveRecord]) -> Check:
         # member-funds is credit-normal: it holds minus what members have in credit.
         if control + detail != 0:
             check.problems.append(
-                f"{plan_id}: member-funds is {control}, members' credits minus charges is {detail}"
+                f"{plan_id}: member-funds is {yuan(control)}, members' credits minus charges is "
+                f"{yuan(detail)}"
             )
     return check
 
@@ -98,7 +107,7 @@ def _credits(repo: AuditRepository) -> Check:
     for row in repo.credits_off_their_posting():
         check.problems.append(
             f"transaction {row.id} ({row.key}): membership {row.membership_id} credited "
-            f"{row.credited}, member-funds posted {row.posted}"
+            f"{yuan(row.credited)}, member-funds posted {yuan(row.posted)}"
         )
     return check
 
@@ -107,27 +116,23 @@ def _collections(repo: AuditRepository, archived: list[ArchiveRecord]) -> Check:
     check = Check("debit batches add up, batch by batch and member by member")
     for row in repo.unbalanced_batches():
         check.problems.append(
-            f"batch {row.gateway_ref}: collected {row.collected} + failed {row.failed_amount} "
-            f"!= {row.amount} asked"
+            f"batch {row.gateway_ref}: collected {yuan(row.collected)} + failed "
+            f"{yuan(row.failed_amount)} != {yuan(row.amount)} asked"
         )
     for plan_id in repo.plan_ids():
         said, shown = repo.collected_detail(plan_id)
         shown += _archived(archived, plan_id, "paid_total")
         if said != shown:
             check.problems.append(
-                f"{plan_id}: settled batches collected {said}, members' paid charges sum to {shown}"
+                f"{plan_id}: settled batches collected {yuan(said)}, members' paid charges sum to "
+                f"{yuan(shown)}"
             )
     return check
 
 
-def _clearing(repo: AuditRepository) -> Check:
-    check = Check("clearing accounts net to zero")
-    for plan_id in repo.plan_ids():
-        for kind in CLEARING_KINDS:
-            balance = repo.account_balance(plan_id, kind)
-            if balance != 0:
-                check.problems.append(f"{plan_id}:{kind.value} holds {balance}, expected 0")
-    return check
+def _clearing(uow: UnitOfWork, repo: AuditRepository, now: datetime) -> Check:
+    problems, notes = check_clearing(uow, repo.plan_ids(), now)
+    return Check("gateway clearing holds only money in flight, none overdue", problems, notes)
 
 
 def _rounds(repo: AuditRepository, archived: list[ArchiveRecord]) -> Check:
@@ -143,10 +148,12 @@ def _rounds(repo: AuditRepository, archived: list[ArchiveRecord]) -> Check:
                 f"{name}: charged + backstop - surplus != payouts + fee - carry_in"
             )
         if charged != r.collected:
-            check.problems.append(f"{name}: members' charges sum to {charged}, not {r.collected}")
+            check.problems.append(
+                f"{name}: members' charges sum to {yuan(charged)}, not {yuan(r.collected)}"
+            )
         if r.payouts_detail != r.payouts or r.cases_detail != r.cases:
             check.problems.append(
-                f"{name}: its claims sum to {r.payouts_detail} in {r.cases_detail} cases"
+                f"{name}: its claims sum to {yuan(r.payouts_detail)} in {r.cases_detail} cases"
             )
         posted = {
             "member-funds": (r.posted_member_funds, r.collected),
@@ -158,12 +165,14 @@ def _rounds(repo: AuditRepository, archived: list[ArchiveRecord]) -> Check:
         for account, (found, expected) in posted.items():
             if found != expected:
                 check.problems.append(
-                    f"{name}: its transaction posted {found} to {account}, the round says "
-                    f"{expected}"
+                    f"{name}: its transaction posted {yuan(found)} to {account}, the round says "
+                    f"{yuan(expected)}"
                 )
         left = previous.get(r.plan_id, 0)
         if r.carry_in != left:
-            check.problems.append(f"{name}: carried in {r.carry_in}, the round before left {left}")
+            check.problems.append(
+                f"{name}: carried in {yuan(r.carry_in)}, the round before left {yuan(left)}"
+            )
         previous[r.plan_id] = r.surplus
     return check
 
@@ -189,7 +198,9 @@ def _decisions(uow: UnitOfWork) -> list[Check]:
     ]
 
 
-def audit(uow: UnitOfWork) -> AuditReport:
+def audit(uow: UnitOfWork, now: datetime | None = None) -> AuditReport:
+    """`now` dates what is overdue (default: the wall clock)."""
+    now = now or datetime.now(UTC)
     repo = AuditRepository(uow.conn)
     archived = ArchiveRepository(uow.conn).records()
     return AuditReport(
@@ -200,7 +211,7 @@ def audit(uow: UnitOfWork) -> AuditReport:
             _subledger(repo, archived),
             _credits(repo),
             _collections(repo, archived),
-            _clearing(repo),
+            _clearing(uow, repo, now),
             _rounds(repo, archived),
             _archive(uow, archived),
             *_decisions(uow),

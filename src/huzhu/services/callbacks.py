@@ -298,3 +298,12 @@ def pump_sandbox(engine: Engine, now: datetime) -> int:
 
     sandbox = SandboxGateway(engine)
     return sandbox.pump(now, lambda body, sig: handle(engine, sandbox, body, sig, now).status)
+
+
+def sandbox_upcoming(engine: Engine, now: datetime) -> tuple[int, datetime | None, int]:
+    """(callbacks the sandbox will send later, when the next is due, its delay in seconds)."""
+    from huzhu.gateways.sandbox import SandboxGateway
+
+    sandbox = SandboxGateway(engine)
+    count, first = sandbox.upcoming(now)
+    return count, first, int(sandbox.config.delay.total_seconds())

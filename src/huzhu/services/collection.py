@@ -30,6 +30,7 @@ from huzhu.domain.plans import CollectionMode, Plan, local_date
 from huzhu.gateways import GatewayFactory
 from huzhu.gateways.base import DebitItem
 from huzhu.services.notify import tell
+from huzhu.services.progress import Progress, silent
 from huzhu.storage.repositories.collection import NewBatch
 from huzhu.storage.repositories.rounds import RoundRecord
 from huzhu.storage.uow import UnitOfWork
@@ -135,8 +136,12 @@ def collect(
     *,
     batch_size: int = DEFAULT_BATCH,
     max_batches: int | None = None,
+    progress: Progress = silent,
 ) -> CollectionRun:
-    """Send the round's debit batches; safe to run again, it resumes where it stopped."""
+    """Send the round's debit batches; safe to run again, it resumes where it stopped.
+
+    Reports the members whose debits were sent by this run to `progress` ("members debited"; the
+    total is the round's headcount, so a resumed run starts part way)."""
     if not 1 <= batch_size <= MAX_BATCH:
         raise InvalidInput(f"batch size must be 1 to {MAX_BATCH:,}", field="batch_size")
     with UnitOfWork(engine) as uow:
@@ -152,6 +157,7 @@ def collect(
         uow.commit()
     prefix = f"{plan_id}-{_stamp(announce_date)}-d"
     sent = members = amount = 0
+    headcount = record.figures.members
     while max_batches is None or sent < max_batches:
         with UnitOfWork(engine) as uow:
             last = uow.collection.last_batch(record.id, "debit")
@@ -172,6 +178,7 @@ def collect(
             gateway_for(uow.conn).submit_debits(ref, [DebitItem(m, a) for m, a in items], now)
             uow.commit()
         sent, members, amount = sent + 1, members + len(items), amount + total
+        progress("members debited", members, max(headcount, members))
     with UnitOfWork(engine) as uow:
         complete = is_complete(uow, record)
     return CollectionRun(record.id, sent, members, amount, waived, complete)

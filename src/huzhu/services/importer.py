@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from huzhu.domain.errors import InvalidInput
 from huzhu.domain.plans import local_date
 from huzhu.services.enrol import Candidate, RowResult, enrol_batch
 from huzhu.services.members import PersonDetails
+from huzhu.services.progress import Progress, silent
 from huzhu.storage.engine import refresh_statistics
 from huzhu.storage.uow import UnitOfWork
 
@@ -150,15 +151,27 @@ def _encoding(path: Path) -> str:
     )
 
 
+def _data_lines(path: Path) -> int:
+    """Lines after the header, counted in bytes without decoding (cheap, for progress only)."""
+    with path.open("rb") as handle:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    return max(lines - 1, 0)
+
+
 def import_csv(
     engine: Engine,
     path: Path,
     plan_id: str,
     now: datetime,
-    on_batch: Callable[[int], object] | None = None,
+    *,
+    progress: Progress = silent,
 ) -> ImportReport:
-    """Import every row; the file is checked whole first, so a broken file imports nothing."""
+    """Import every row; the file is checked whole first, so a broken file imports nothing.
+
+    Reports the rows handled so far to `progress` ("rows imported"; the total is the file's line
+    count, an upper bound when a quoted field spans lines)."""
     encoding = _encoding(path)
+    total = _data_lines(path)
     with UnitOfWork(engine) as uow:
         plan = uow.plans.get(plan_id, local_date(now))
     questions = [(q.id, q.required_answer) for q in plan.eligibility.health_declaration]
@@ -184,8 +197,7 @@ def import_csv(
                     results[r.line] = r
                 uow.commit()
             report.rows.extend(results[line] for line, _ in batch)
-            if on_batch:
-                on_batch(len(batch))
+            progress("rows imported", len(report.rows), max(total, len(report.rows)))
     if report.imported >= BULK:
         refresh_statistics(engine, "people", "memberships", "membership_events")
     return report

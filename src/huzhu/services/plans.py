@@ -12,8 +12,18 @@ from huzhu.storage.repositories.plans import digest
 from huzhu.storage.uow import UnitOfWork
 
 
-def publish(uow: UnitOfWork, document: str, now: datetime, *, source: str = "plan file") -> Plan:
-    """Add a plan, or a new version of one. A version is never replaced, only followed."""
+def publish(
+    uow: UnitOfWork,
+    document: str,
+    now: datetime,
+    *,
+    source: str = "plan file",
+    accept_fee_rise: bool = False,
+) -> Plan:
+    """Add a plan, or a new version of one. A version is never replaced, only followed.
+
+    Members must see every rule change and why: a new version needs a `changes` note, and a higher
+    management fee is published only when the operator says so (`accept_fee_rise`)."""
     plan = load_plan_text(document, source=source)
     latest = uow.plans.latest_version(plan.id)
     if latest is not None:
@@ -35,6 +45,21 @@ def publish(uow: UnitOfWork, document: str, now: datetime, *, source: str = "pla
                 f"effective_from {plan.effective_from} is before version {latest}'s",
                 code="plan-effective-date",
                 field="effective_from",
+            )
+        if not (plan.changes or "").strip():
+            raise InvalidInput(
+                f"{plan.id} version {plan.version}: say what changed and why in `changes`; "
+                "members see it beside the rules",
+                code="plan-changes-missing",
+                field="changes",
+            )
+        if plan.management_fee_bp > previous.management_fee_bp and not accept_fee_rise:
+            raise InvalidInput(
+                f"{plan.id} version {plan.version} raises the management fee from "
+                f"{previous.management_fee_bp / 100:g}% to {plan.management_fee_bp / 100:g}% of "
+                "payouts; publish it only on purpose (--accept-fee-rise)",
+                code="plan-fee-rise",
+                field="management_fee_bp",
             )
     uow.plans.add_version(plan, document, now)
     uow.ledger.open_plan_accounts(plan.id)

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from huzhu.domain.errors import Conflict, InvalidInput
 from huzhu.domain.members import Lifecycle, MembershipEvent
 from huzhu.domain.money import Fen, check_amount
-from huzhu.domain.plans import CollectionMode
+from huzhu.domain.plans import CollectionMode, local_date
 from huzhu.gateways.base import DebitItem, PaymentGateway
 from huzhu.services.collection import refuse, round_of
 from huzhu.storage.repositories.collection import NewBatch
@@ -114,3 +114,17 @@ def request_top_up(
     uow.collection.add_batch(batch, now)
     gateway.submit_debits(ref, [DebitItem(membership_id, amount)], now)
     return ref
+
+
+def require_prepaid(uow: UnitOfWork, membership_id: int, now: datetime) -> None:
+    """Refuse a top-up for a post-paid plan: its members are debited per round and hold no
+    balance, so money credited to them would sit unexplained in member-funds."""
+    membership = uow.memberships.get(membership_id)
+    rules = uow.plans.get(membership.plan_id, local_date(now))
+    if rules.collection.mode is not CollectionMode.PREPAID:
+        raise InvalidInput(
+            f"{membership.plan_id} is post-paid: members are debited each round and hold no "
+            "balance to top up",
+            code="plan-not-prepaid",
+            field="membership",
+        )

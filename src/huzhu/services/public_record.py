@@ -31,6 +31,7 @@ from huzhu.domain.merkle import (
     tree_levels,
 )
 from huzhu.domain.plans import Plan
+from huzhu.services.progress import Progress, silent
 from huzhu.storage.repositories.public_record import ChunkRecord, LogEntry, MerkleRecord
 from huzhu.storage.repositories.rounds import RoundRecord
 from huzhu.storage.uow import UnitOfWork
@@ -204,8 +205,12 @@ def upper_nodes(chunk_roots: list[bytes]) -> list[tuple[int, int, str]]:
     ]
 
 
-def publish_round_proofs(uow: UnitOfWork, round_id: int, now: datetime) -> MerklePublication:
-    """Compute and store a charged round's Merkle root and append it to the log. Safe to repeat."""
+def publish_round_proofs(
+    uow: UnitOfWork, round_id: int, now: datetime, *, progress: Progress = silent
+) -> MerklePublication:
+    """Compute and store a charged round's Merkle root and append it to the log. Safe to repeat.
+
+    Reports the charges hashed so far to `progress` (stage "charges hashed")."""
     repo = uow.public_record
     if not repo.lock_round(round_id):
         raise NotFound(f"no round {round_id}", code="unknown-round", field="round")
@@ -227,16 +232,19 @@ def publish_round_proofs(uow: UnitOfWork, round_id: int, now: datetime) -> Merkl
     pending: list[ChunkRecord] = []
     leaves = 0
     chunk_size = CHUNK_SIZE
+    expected = record.figures.members
     for chunk, count in stream_chunks(uow, round_id, chunk_size):
         pending.append(chunk)
         chunk_roots.append(bytes.fromhex(chunk.root))
         leaves += count
+        progress("charges hashed", leaves, max(expected, leaves))
         if len(pending) >= BATCH_CHUNKS:
             repo.add_chunks(round_id, pending)
             pending = []
     repo.add_chunks(round_id, pending)
     repo.add_nodes(round_id, upper_nodes(chunk_roots))
     root = root_of(chunk_roots).hex()
+    progress("charges hashed", leaves, leaves)
     repo.add_merkle(
         MerkleRecord(round_id, leaves, chunk_size, len(chunk_roots), root, now.astimezone(UTC))
     )

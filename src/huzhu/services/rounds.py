@@ -28,9 +28,36 @@ class RoundOutcome:
     charges_written_by: str = ""  # how the charges went in: "copy" or "insert" (benchmarks)
 
 
+def first_round_day(uow: UnitOfWork, plan_id: str) -> date:
+    """Where `huzhu rounds run` without a date starts: the plan's effective date here, the later
+    of its first version's `effective_from` and the day that version was installed or published.
+    A template effective since 2018 and installed today has no rounds due before today. (A round
+    asked for by date, as simulations of past months do, is not held to the install day.)"""
+    first = uow.plans.history(plan_id)[0]
+    return max(first.effective_from, local_date(first.created_at))
+
+
+def in_preparation(uow: UnitOfWork, plan: Plan, at: datetime | None = None) -> int | None:
+    """The headcount of a plan still short of its activation threshold (None once in force).
+    A plan in preparation takes no claims and runs no rounds. With `at`, the headcount locked
+    then; without, the live one."""
+    if not plan.activation_threshold:
+        return None
+    members = (
+        uow.memberships.count_live(plan.id)
+        if at is None
+        else uow.memberships.count_locked(plan.id, at)
+    )
+    return members if members < plan.activation_threshold else None
+
+
 def due_dates(uow: UnitOfWork, plan_id: str, start: date, now: datetime) -> list[date]:
-    """Announcement dates from `start` whose lock time has passed."""
+    """Announcement dates from `start` (never before the plan's first round day) whose lock time
+    has passed; none while the plan is in preparation."""
     plan = uow.plans.get(plan_id, local_date(now))
+    if in_preparation(uow, plan) is not None:
+        return []
+    start = max(start, first_round_day(uow, plan_id))
     return [
         d
         for d in plan.calendar.announce_dates(start, local_date(now))
@@ -97,6 +124,18 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
     if lock_at > now:
         raise RuleViolation(
             [Violation("round-not-due", f"the headcount locks at {lock_at.isoformat()}", "date")]
+        )
+    short = in_preparation(uow, plan, lock_at)
+    if short is not None:
+        raise RuleViolation(
+            [
+                Violation(
+                    "plan-in-preparation",
+                    f"{plan_id} runs rounds once {plan.activation_threshold:,} members have "
+                    f"joined; {short:,} had at the lock",
+                    "plan",
+                )
+            ]
         )
     uow.charges.settle_in_for_bulk()
     aged_out = uow.memberships.age_out(plan_id, announce_date, lock_at)

@@ -1,6 +1,7 @@
 """The evidence store: files kept by their SHA-256, behind an interface an object store can
-implement later. The local implementation keeps them in a directory (default `./evidence` next to
-the SQLite database, or `$HUZHU_EVIDENCE_DIR`). Nothing here serves files to anyone: the API
+implement later. The local implementation keeps them in a directory: `$HUZHU_EVIDENCE_DIR`, else
+`evidence/` in the data directory (beside a SQLite database file; `~/.local/share/huzhu` for a
+server database). Nothing here serves files to anyone: the API
 decides who may read a file.
 """
 
@@ -81,15 +82,26 @@ class LocalEvidenceStore:
         return DIGEST.match(sha256) is not None and self._path(sha256).exists()
 
 
-def default_evidence_dir(url: str | URL | None = None) -> Path:
-    """`$HUZHU_EVIDENCE_DIR`, else `evidence/` beside a SQLite file, else `./evidence`."""
-    explicit = os.environ.get("HUZHU_EVIDENCE_DIR")
+def data_dir(url: str | URL | None = None) -> Path:
+    """Where huzhu keeps files of its own: `$HUZHU_DATA_DIR`; else the directory of a SQLite
+    database file; else `$XDG_DATA_HOME/huzhu` (`~/.local/share/huzhu`). Never the working
+    directory of a server database, which is usually a source checkout."""
+    explicit = os.environ.get("HUZHU_DATA_DIR")
     if explicit:
         return Path(explicit)
     parsed = make_url(url) if isinstance(url, URL) else make_url(database_url(url))
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        return Path(parsed.database or ".").resolve().parent / "evidence"
-    return Path("evidence").resolve()
+        return Path(parsed.database or ".").resolve().parent
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "huzhu"
+
+
+def default_evidence_dir(url: str | URL | None = None) -> Path:
+    """`$HUZHU_EVIDENCE_DIR`, else `evidence/` in the data directory (see `data_dir`)."""
+    explicit = os.environ.get("HUZHU_EVIDENCE_DIR")
+    if explicit:
+        return Path(explicit)
+    return data_dir(url) / "evidence"
 
 
 def local_store(url: str | URL | None = None) -> LocalEvidenceStore:

@@ -3,11 +3,12 @@ findings, withdraw, reopen, objections, appeals, juries, deadlines, evidence, fl
 
 from __future__ import annotations
 
-import mimetypes
 from pathlib import Path
 
 import typer
 
+from huzhu.cli.claims.render import show_claim
+from huzhu.cli.claims.submit import read_evidence
 from huzhu.cli.context import STATE, out, print_json, report_errors
 from huzhu.domain.errors import NotFound
 from huzhu.domain.identity import parse_document
@@ -34,8 +35,6 @@ def person_id(uow: UnitOfWork, id_type: str, id_number: str) -> int:
 
 
 def register(app: typer.Typer) -> None:
-    from huzhu.cli.claims import show_claim
-
     @app.command()
     @report_errors
     def assign(claim_id: int, account: int = typer.Option(...), by: str = BY) -> None:
@@ -217,11 +216,11 @@ def register(app: typer.Typer) -> None:
     @report_errors
     def attach(claim_id: int, path: Path, by: str = BY) -> None:
         """Attach an evidence file (PDF, JPEG or PNG) to a claim."""
-        media = mimetypes.guess_type(path.name)[0]
+        data, media = read_evidence(path)
         with STATE.uow() as uow:
             store = local_store(STATE.engine().url)
             row, new = evidence_svc.upload(
-                uow, store, claim_id, path.read_bytes(), media, path.name, by, STATE.now()
+                uow, store, claim_id, data, media, path.name, by, STATE.now()
             )
             reused = uow.evidence.reused(claim_id).get(row.sha256, [])
             uow.commit()

@@ -1,0 +1,23 @@
+"""An index on people's names, so that `huzhu members find --name` is a lookup, not a scan.
+
+Revision ID: 0014
+Revises: 0007
+Create Date: 2026-12-07
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0014"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_people_name", "people", ["name"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_people_name", table_name="people")

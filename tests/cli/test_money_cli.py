@@ -1,0 +1,98 @@
+"""`huzhu topup` and `huzhu balances`."""
+
+from __future__ import annotations
+
+import pytest
+from clikit import (
+    ALICE,
+    HEALTHY,
+    PREPAID,
+    counts,
+    init,
+    join_args,
+    membership_of,
+    ok,
+    refused,
+    statement,
+)
+from sqlalchemy import Engine
+
+
+@pytest.mark.parametrize(
+    ("amount", "code"),
+    [
+        ("-5", "amount-negative"),
+        ("abc", "amount-malformed"),
+        ("0", "amount-not-positive"),
+        ("0.00", "amount-not-positive"),
+        ("1.005", "amount-precision"),
+        ("", "amount-malformed"),
+    ],
+)
+def test_a_bad_top_up_is_refused(engine: Engine, database_url: str, amount: str, code: str):
+    init(database_url)
+    m = membership_of(ok(database_url, *join_args(ALICE, *HEALTHY, plan=PREPAID)))
+    result = refused(
+        engine,
+        database_url,
+        "topup",
+        "--membership",
+        str(m),
+        f"--amount={amount}",
+        "--key",
+        "k1",
+        codes=(code,),
+    )
+    assert "amount" in result.stderr
+    assert statement(database_url, m)["balance"] == 0
+
+
+def test_a_top_up_is_idempotent(engine: Engine, database_url: str) -> None:
+    init(database_url)
+    m = membership_of(ok(database_url, *join_args(ALICE, *HEALTHY, plan=PREPAID)))
+    args = ("topup", "--membership", str(m), "--key", "k1")
+    first = ok(database_url, *args, "--amount", "10")
+    assert "credited 10.00 yuan" in first.stdout
+    after_first = counts(engine)
+    ok(database_url, *args, "--amount", "10")
+    assert counts(engine) == after_first
+    assert statement(database_url, m)["balance"] == 1000
+
+    refused(engine, database_url, *args, "--amount", "11", codes=("idempotency-key-reused",))
+    assert statement(database_url, m)["balance"] == 1000
+
+    ok(database_url, "topup", "--membership", str(m), "--key", "k2", "--amount", "0.50")
+    assert statement(database_url, m)["balance"] == 1050
+    assert "audit passed" in ok(database_url, "audit").stdout
+
+
+def test_a_top_up_for_an_unknown_membership_is_refused(engine: Engine, database_url: str) -> None:
+    init(database_url)
+    result = refused(
+        engine,
+        database_url,
+        "topup",
+        "--membership",
+        "999",
+        "--amount",
+        "10",
+        "--key",
+        "k",
+        codes=("unknown-membership", "membership"),
+    )
+    assert result.stderr.startswith("error:")
+
+
+def test_balances_names_the_at_option(engine: Engine, database_url: str) -> None:
+    init(database_url)
+    result = refused(
+        engine,
+        database_url,
+        "balances",
+        "--plan",
+        "xiang-hu-bao",
+        "--at",
+        "garbage",
+        codes=("invalid-input",),
+    )
+    assert "--at" in result.stderr and "--now" not in result.stderr
