@@ -25,7 +25,9 @@ def approve(
         "(default: the server's setting).",
     ),
     payout: str | None = typer.Option(
-        None, metavar="YUAN", help="Payout in yuan other than the plan's rule (an audited override)."
+        None,
+        metavar="YUAN",
+        help="Payout in yuan other than the plan's rule (an audited override).",
     ),
     reason: str | None = typer.Option(
         None, metavar="TEXT", help="Why the plan's payout is overridden."
