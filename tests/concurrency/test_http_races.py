@@ -8,6 +8,8 @@ from apikit import NOW, PLAN, Api, Clock, User
 from racekit import one_winner, race
 from sqlalchemy import Engine
 
+from huzhu.services.claims import MAX_OPEN_CLAIMS
+
 N = 10
 
 
@@ -23,8 +25,9 @@ def reviewers(api: Api, n: int) -> list[User]:
 def test_two_claims_of_one_member_approved_at_once_are_paid_once(api: Api) -> None:
     member = api.member("alice", name="李明华")
     m = member.memberships[PLAN]
-    claims = [api.claim(member, m) for _ in range(N)]
-    deciders = reviewers(api, N)
+    # As many claims as a membership may have awaiting a decision at once.
+    claims = [api.claim(member, m) for _ in range(MAX_OPEN_CLAIMS)]
+    deciders = reviewers(api, MAX_OPEN_CLAIMS)
     calls = [
         (lambda c=c, r=r: api.post(f"/v1/claims/{c}/approve", r))
         for c, r in zip(claims, deciders, strict=True)
