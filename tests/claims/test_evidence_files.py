@@ -9,6 +9,7 @@ import pytest
 
 from huzhu.domain.errors import HuzhuError, NotFound
 from huzhu.services.evidence import MAX_BYTES, check_upload, clean_filename, sniff
+from huzhu.settings import load
 from huzhu.storage.evidence import LocalEvidenceStore, default_evidence_dir
 
 PDF = b"%PDF-1.7\n..."
@@ -73,4 +74,5 @@ def test_where_the_store_lives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert default_evidence_dir(f"sqlite:///{db}") == db.parent.resolve() / "evidence"
     assert default_evidence_dir("postgresql://u@h/db") == Path("evidence").resolve()
     monkeypatch.setenv("HUZHU_EVIDENCE_DIR", str(tmp_path / "elsewhere"))
-    assert default_evidence_dir(f"sqlite:///{db}") == tmp_path / "elsewhere"
+    explicit = load().evidence_dir
+    assert default_evidence_dir(f"sqlite:///{db}", explicit) == tmp_path / "elsewhere"

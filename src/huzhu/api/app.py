@@ -33,10 +33,10 @@ from huzhu.api.routes import (
     rounds,
 )
 from huzhu.api.routes import gateway as gateway_routes
-from huzhu.api.settings import Settings
 from huzhu.gateways import default_name as default_gateway
 from huzhu.services.quick_join import PlansInForce
 from huzhu.services.webhooks import deliver_due
+from huzhu.settings import Settings, install, load
 from huzhu.storage.engine import libpq_url, make_engine, migrate
 from huzhu.storage.repositories.quick_join import QuickJoinRepository
 
@@ -68,7 +68,7 @@ def create_app(
     *,
     deliver_webhooks: bool = False,
 ) -> FastAPI:
-    settings = settings or Settings.from_env()
+    settings = install(settings or load())
     if engine is None:
         engine = (
             make_engine(settings.database_url, pool_size=20, max_overflow=20)
@@ -87,9 +87,12 @@ def create_app(
             )
             worker.start()
         pump = None
-        if deliver_webhooks and default_gateway() == "sandbox":
+        if deliver_webhooks and default_gateway(settings) == "sandbox":
             pump = threading.Thread(
-                target=gateway_routes.pump_loop, args=(engine, stop), daemon=True, name="gateway"
+                target=gateway_routes.pump_loop,
+                args=(engine, settings, stop),
+                daemon=True,
+                name="gateway",
             )
             pump.start()
         yield

@@ -5,8 +5,9 @@ from __future__ import annotations
 import typer
 
 from huzhu.cli import claims, collection, demo, ledger, members, plans, rounds, server, verify
-from huzhu.cli.context import STATE, out, report_errors
+from huzhu.cli.context import STATE, err, out, report_errors
 from huzhu.services.plans import install_templates
+from huzhu.settings import SettingsError, install, load
 
 app = typer.Typer(
     help="huzhu runs mutual aid plans. A mutual aid plan is not insurance: payouts are not "
@@ -38,7 +39,12 @@ def root(
         None, "--now", help="Act as if it were this ISO 8601 time (drills, tests, simulations)."
     ),
 ) -> None:
-    STATE.database = database
+    try:
+        STATE.settings = install(load())
+    except SettingsError as e:
+        err.print(f"settings [{e.variable}]: {e}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
+    STATE.database = database or STATE.settings.database_url
     STATE.now_text = now
     STATE._engine = None
 

@@ -219,7 +219,7 @@ def register(app: typer.Typer) -> None:
         """Attach an evidence file (PDF, JPEG or PNG) to a claim."""
         media = mimetypes.guess_type(path.name)[0]
         with STATE.uow() as uow:
-            store = local_store(STATE.engine().url)
+            store = local_store(STATE.engine().url, STATE.settings.evidence_dir)
             row, new = evidence_svc.upload(
                 uow, store, claim_id, path.read_bytes(), media, path.name, by, STATE.now()
             )

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import random
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -39,6 +38,7 @@ from huzhu.gateways.base import (
     DebitItem,
     StatementLine,
 )
+from huzhu.settings import Settings, load
 from huzhu.storage.tables_money import sandbox_requests
 
 REASONS = ("insufficient-funds", "account-frozen", "card-expired", "limit-exceeded")
@@ -46,10 +46,6 @@ REASONS = ("insufficient-funds", "account-frozen", "card-expired", "limit-exceed
 GIVE_UP_AFTER = timedelta(days=7)
 # deliver(body, signature) -> the HTTP status huzhu answered; 5xx (or an exception) is retried.
 Deliver = Callable[[bytes, str], int]
-
-
-def _env(name: str, default: str) -> str:
-    return os.environ.get(f"HUZHU_SANDBOX_GATEWAY_{name}", default)
 
 
 @dataclass(frozen=True)
@@ -64,17 +60,22 @@ class SandboxConfig:
     fail_members: frozenset[int] = field(default_factory=frozenset)  # whose debits always fail
 
     @classmethod
-    def from_env(cls) -> SandboxConfig:
-        members = _env("FAIL_MEMBERS", "")
+    def from_settings(cls, settings: Settings) -> SandboxConfig:
         return cls(
-            secret=_env("SECRET", "sandbox-secret"),
-            seed=int(_env("SEED", "0")),
-            failure_bp=int(_env("FAILURE_BP", "500")),
-            payout_failure_bp=int(_env("PAYOUT_FAILURE_BP", "0")),
-            delay=timedelta(seconds=int(_env("DELAY_S", "60"))),
-            duplicate_bp=int(_env("DUPLICATE_BP", "2500")),
-            fail_members=frozenset(int(m) for m in members.split(",") if m.strip()),
+            secret=settings.sandbox_gateway_secret,
+            seed=settings.sandbox_gateway_seed,
+            failure_bp=settings.sandbox_gateway_failure_bp,
+            payout_failure_bp=settings.sandbox_gateway_payout_failure_bp,
+            delay=timedelta(seconds=settings.sandbox_gateway_delay_s),
+            duplicate_bp=settings.sandbox_gateway_duplicate_bp,
+            fail_members=settings.fail_members,
         )
+
+    @classmethod
+    def from_env(cls) -> SandboxConfig:
+        """From the environment as it is now (a gateway made outside an entry point: tests,
+        drills)."""
+        return cls.from_settings(load())
 
 
 def _bucket(*parts: object, of: int = 10_000) -> int:

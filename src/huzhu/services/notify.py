@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import threading
 from dataclasses import asdict, dataclass
@@ -18,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol, TextIO
 
+from huzhu.settings import Settings, current
 from huzhu.storage.uow import UnitOfWork
 
 
@@ -77,11 +77,11 @@ class MemoryNotifier:
 _notifier: Notifier | None = None
 
 
-def default_notifier() -> Notifier:
-    path = os.environ.get("HUZHU_NOTIFY_FILE")
-    if path:
-        return FileNotifier(path)
-    if os.environ.get("HUZHU_NOTIFY") == "console":
+def default_notifier(settings: Settings | None = None) -> Notifier:
+    settings = settings or current()
+    if settings.notify_file is not None:
+        return FileNotifier(settings.notify_file)
+    if settings.notify == "console":
         return ConsoleNotifier()
     return LogNotifier()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def database_url(explicit: str | None = None) -> str:
-    """--database beats HUZHU_DATABASE_URL beats the embedded default."""
-    url = explicit or os.environ.get("HUZHU_DATABASE_URL") or DEFAULT_URL
+    """The URL given (the entry point resolves --database and HUZHU_DATABASE_URL), else the
+    embedded default."""
+    url = explicit or DEFAULT_URL
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         # psycopg 3 is the driver huzhu ships with.
         url = "postgresql+psycopg://" + url.split("://", 1)[1]

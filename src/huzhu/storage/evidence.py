@@ -81,10 +81,10 @@ class LocalEvidenceStore:
         return DIGEST.match(sha256) is not None and self._path(sha256).exists()
 
 
-def default_evidence_dir(url: str | URL | None = None) -> Path:
-    """`$HUZHU_EVIDENCE_DIR`, else `evidence/` beside a SQLite file, else `./evidence`."""
-    explicit = os.environ.get("HUZHU_EVIDENCE_DIR")
-    if explicit:
+def default_evidence_dir(url: str | URL | None = None, explicit: Path | None = None) -> Path:
+    """`explicit` (`$HUZHU_EVIDENCE_DIR`), else `evidence/` beside a SQLite file, else
+    `./evidence`."""
+    if explicit is not None:
         return Path(explicit)
     parsed = make_url(url) if isinstance(url, URL) else make_url(database_url(url))
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
@@ -92,5 +92,5 @@ def default_evidence_dir(url: str | URL | None = None) -> Path:
     return Path("evidence").resolve()
 
 
-def local_store(url: str | URL | None = None) -> LocalEvidenceStore:
-    return LocalEvidenceStore(default_evidence_dir(url))
+def local_store(url: str | URL | None = None, directory: Path | None = None) -> LocalEvidenceStore:
+    return LocalEvidenceStore(default_evidence_dir(url, directory))

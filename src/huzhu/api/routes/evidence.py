@@ -42,7 +42,7 @@ UPLOAD_BODY: dict[str, Any] = {
 def get_store(request: Request) -> EvidenceStore:
     store: EvidenceStore | None = getattr(request.app.state, "evidence_store", None)
     if store is None:
-        store = local_store(request.app.state.engine.url)
+        store = local_store(request.app.state.engine.url, request.app.state.settings.evidence_dir)
         request.app.state.evidence_store = store
     return store
 
