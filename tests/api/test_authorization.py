@@ -113,6 +113,7 @@ ROUTES: list[Route] = [
     Route("GET", "/v1/webhook-events", roles("operator", "auditor")),
     Route("PUT", "/v1/accounts/{account_id}/roles", roles("operator"), lambda w: {"roles": ["member"]}),  # noqa: E501
     Route("POST", "/v1/host-apps", roles("operator"), lambda w: {"name": "matrix-app"}),
+    Route("POST", "/v1/host-apps/{host_app_id}/webhook-secret", roles("operator")),
     # the claims workflow: investigation, public announcement, objections, appeals and juries
     Route("GET", "/v1/announcements", PUBLIC),
     Route("POST", "/v1/claims/finalize", roles("operator", "reviewer"), lambda w: {}),
@@ -187,6 +188,7 @@ def _url(route: Route, w: World) -> str:
         "jury_id": 1,
         "objection_id": 1,
         "message_id": 1,
+        "host_app_id": 1,
     }
     return route.path.format(**params) + route.query
 

@@ -54,10 +54,14 @@ Sign in with `POST /v1/auth/token` and send `Authorization: Bearer <token>`.
 
 
 def _webhook_loop(engine: Engine, settings: Settings, stop: threading.Event) -> None:
-    with httpx.Client(timeout=settings.webhook_timeout_s) as client:
+    limits = httpx.Limits(max_connections=settings.webhook_concurrency)
+    with httpx.Client(timeout=settings.webhook_timeout_s, limits=limits) as client:
         while not stop.wait(2.0):
             try:
-                deliver_due(engine, client, datetime.now(UTC))
+                deliver_due(
+                    engine, client, datetime.now(UTC),
+                    batch=settings.webhook_batch, concurrency=settings.webhook_concurrency,
+                )  # fmt: skip
             except Exception:  # keep delivering; the next pass retries
                 log.exception("webhook delivery pass failed")
 

@@ -27,6 +27,9 @@ host_apps = Table(
     Column("assertion_secret", String(128), nullable=False),
     Column("webhook_url", String(500)),
     Column("webhook_secret", String(128), nullable=False),
+    # After a rotation, webhooks are signed with the previous secret too until the deadline.
+    Column("webhook_secret_previous", String(128)),
+    Column("webhook_secret_previous_until", UTCDateTime()),
     Column("created_at", UTCDateTime(), nullable=False),
 )
 
