@@ -74,6 +74,9 @@ class Settings(BaseSettings):
         description="The sandbox credit provider's score for people with none on file; "
         "empty for none.",
     )
+    metrics_token: str | None = Field(
+        None, description="When set, `/metrics` wants `Authorization: Bearer <token>`."
+    )
     log_format: Literal["text", "json"] = Field(
         "text", description="`json`: one JSON object per log line (request logs included)."
     )
@@ -127,7 +130,7 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("database_url", "evidence_dir", "notify_file", mode="before")
+    @field_validator("database_url", "evidence_dir", "notify_file", "metrics_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

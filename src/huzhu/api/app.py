@@ -13,9 +13,10 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from huzhu import __version__
-from huzhu.api import problems
+from huzhu.api import openapi, problems
 from huzhu.api.join import QuickPath
 from huzhu.api.middleware import BodyGuard
+from huzhu.api.observability import RequestLog, configure_logging
 from huzhu.api.ratelimit import RateLimiter
 from huzhu.api.routes import (
     admin,
@@ -23,6 +24,7 @@ from huzhu.api.routes import (
     claim_steps,
     claims,
     evidence,
+    health,
     inbox,
     juries,
     ledger,
@@ -125,10 +127,14 @@ def create_app(
         else None
     )
     problems.install(app)
+    openapi.install(app)
     for router in (auth.router, me.router, plans.router, memberships.router, claims.router,
                    rounds.router, ledger.router, admin.router, gateway_routes.router,
                    claim_steps.router, evidence.router, objections.router, juries.router,
                    inbox.router):  # fmt: skip
         app.include_router(router)
+    app.include_router(health.router)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, uploads=evidence.UPLOADS)
+    app.add_middleware(RequestLog)  # outermost: sees every answer, the guard's too
+    configure_logging(settings.log_format)
     return app

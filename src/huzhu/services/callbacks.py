@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Row
 
+from huzhu import metrics
 from huzhu.domain.ledger import AccountKind, Posting, Transaction, account_code
 from huzhu.domain.ledger import member_credit_transaction as credit_txn
 from huzhu.domain.plans import local_date
@@ -217,6 +218,14 @@ def handle(
     engine: Engine, gateway: PaymentGateway, body: bytes, signature: str | None, now: datetime
 ) -> CallbackResult:
     """Check, apply and log one callback; the status is what to answer the gateway."""
+    result = _handle(engine, gateway, body, signature, now)
+    metrics.GATEWAY_CALLBACKS.labels(result.outcome).inc()
+    return result
+
+
+def _handle(
+    engine: Engine, gateway: PaymentGateway, body: bytes, signature: str | None, now: datetime
+) -> CallbackResult:
     event: dict[str, Any] = {}
     try:
         try:

@@ -31,6 +31,7 @@ import httpx
 from sqlalchemy import Engine
 from standardwebhooks.webhooks import Webhook
 
+from huzhu import metrics
 from huzhu.storage.uow import UnitOfWork
 
 # After each failed attempt, wait this long; after the last, the event is marked failed.
@@ -182,6 +183,8 @@ def deliver_due(
     with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
         outcomes = list(pool.map(lambda item: send(client, item, sign_clock), items))
     record(engine, outcomes, now)
+    for o in outcomes:
+        metrics.WEBHOOK_DELIVERIES.labels(metrics.webhook_outcome(o.status)).inc()
     if observe is not None:
         observe(outcomes)
     return sum(o.ok for o in outcomes)
