@@ -28,6 +28,7 @@ run: install
 	  $(BIN)/huzhu --database sqlite:///$(DB) init && \
 	  $(BIN)/huzhu --database sqlite:///$(DB) demo --members $(DEMO_MEMBERS) --months $(DEMO_MONTHS); \
 	fi
+	$(BIN)/huzhu --database sqlite:///$(DB) init   # migrations are a deploy step: run them first
 	$(BIN)/huzhu --database sqlite:///$(DB) audit
 	$(BIN)/huzhu --database sqlite:///$(DB) serve --host $(HOST) --port $(PORT)
 

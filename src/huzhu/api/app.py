@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -39,7 +40,7 @@ from huzhu.gateways import default_name as default_gateway
 from huzhu.services.quick_join import PlansInForce
 from huzhu.services.webhooks import deliver_due
 from huzhu.settings import Settings, install, load
-from huzhu.storage.engine import libpq_url, make_engine, migrate
+from huzhu.storage.engine import check_schema, libpq_url, make_engine
 from huzhu.storage.repositories.quick_join import QuickJoinRepository
 
 log = logging.getLogger("huzhu.api")
@@ -72,16 +73,25 @@ def create_app(
     settings: Settings | None = None,
     engine: Engine | None = None,
     *,
-    deliver_webhooks: bool = False,
+    deliver_webhooks: bool | None = None,
 ) -> FastAPI:
+    """The API. Called with nothing (`uvicorn --factory huzhu.api.app:create_app`), it is the
+    server: settings from the environment, its own engine, webhook delivery and the sandbox pump
+    running. Given an engine (tests, benchmarks), it runs no background work unless asked.
+
+    It never migrates: that is a deploy step (`huzhu migrate`). A database behind this code's
+    migration stops it with `SchemaBehind`."""
     settings = install(settings or load())
+    serving = engine is None
     if engine is None:
         engine = (
             make_engine(settings.database_url, pool_size=20, max_overflow=20)
             if (settings.database_url or "").startswith("postgres")
             else make_engine(settings.database_url)
         )
-        migrate(engine)
+        check_schema(engine)
+    if deliver_webhooks is None:
+        deliver_webhooks = serving
 
     @asynccontextmanager
     async def lifespan(served: FastAPI) -> AsyncIterator[None]:
@@ -137,4 +147,8 @@ def create_app(
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, uploads=evidence.UPLOADS)
     app.add_middleware(RequestLog)  # outermost: sees every answer, the guard's too
     configure_logging(settings.log_format)
+    if serving:
+        # Everything loaded so far (routes, schemas, plan documents) lives as long as the process:
+        # keep it out of the cyclic collector's full passes, which otherwise stall every request.
+        gc.freeze()
     return app

@@ -29,6 +29,9 @@ from huzhu.api.problems import MEDIA
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 AUTH_CALLS = {"current_principal", "role"}
+# Public operations that still answer 401: signing in, and a bad token where one is optional.
+CHECKS_CREDENTIALS = {"optional_principal"}
+SIGN_IN = {"/v1/auth/token", "/v1/auth/session", "/v1/auth/host-assertion"}
 # Operations behind a rate limit (api/ratelimit.py): sign-ins, registrations and joins.
 RATE_LIMITED = {
     ("post", "/v1/accounts"),
@@ -169,12 +172,17 @@ def _routes(app: FastAPI) -> list[APIRoute]:
     return [r for r in entries if isinstance(r, APIRoute)]
 
 
-def _signed_in(app: FastAPI) -> set[tuple[str, str]]:
-    """(method, path) of operations that need a signed-in caller."""
-    out: set[tuple[str, str]] = set()
+def _access(app: FastAPI) -> dict[tuple[str, str], str]:
+    """(method, path) -> "signed-in", "credentials" (may answer 401) or "public"."""
+    out: dict[tuple[str, str], str] = {}
     for route in _routes(app):
-        if _calls(route.dependant) & AUTH_CALLS:
-            out |= {(m.lower(), route.path) for m in route.methods or () if m != "HEAD"}
+        calls = _calls(route.dependant)
+        kind = (
+            "signed-in" if calls & AUTH_CALLS
+            else "credentials" if calls & CHECKS_CREDENTIALS or route.path in SIGN_IN
+            else "public"
+        )  # fmt: skip
+        out |= {(m.lower(), route.path): kind for m in route.methods or () if m != "HEAD"}
     return out
 
 
@@ -202,7 +210,9 @@ def _short_id(op: dict[str, Any], path: str, method: str) -> str:
     return long_id[: -len(suffix)] if long_id.endswith(suffix) else long_id
 
 
-def _operation(op: dict[str, Any], path: str, method: str, signed_in: set[tuple[str, str]]) -> None:
+def _operation(
+    op: dict[str, Any], path: str, method: str, access: dict[tuple[str, str], str]
+) -> None:
     op["operationId"] = _short_id(op, path, method)
     for param in op.get("parameters", []):
         if param.get("in") == "header" and param["name"].lower() == "idempotency-key":
@@ -220,8 +230,11 @@ def _operation(op: dict[str, Any], path: str, method: str, signed_in: set[tuple[
         # Generators speak octet-stream; the server then reads the type from the bytes.
         content["application/octet-stream"] = {"schema": BINARY}
     drop = set()
-    if (method, path) not in signed_in:
-        drop |= {"401", "403"}
+    kind = access.get((method, path), "signed-in")
+    if kind != "signed-in":
+        drop.add("403")
+        if kind == "public":
+            drop.add("401")
         if method == "get":
             drop.add("409")
     if "requestBody" not in op:
@@ -252,10 +265,10 @@ def document(app: FastAPI) -> dict[str, Any]:
         webhooks=app.webhooks.routes,
         servers=[{"url": "/", "description": "this server"}],
     )
-    signed_in = _signed_in(app)
+    access = _access(app)
     for path, item in doc.get("paths", {}).items():
         for method, op in item.items():
-            _operation(op, path, method, signed_in)
+            _operation(op, path, method, access)
     for item in doc.get("webhooks", {}).values():
         item["post"]["responses"] = {"2XX": {"description": "Received; anything else is retried."}}
     doc = _rename_generics(doc)

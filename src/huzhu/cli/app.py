@@ -61,5 +61,13 @@ def init() -> None:
     out.print(f"plan templates installed: {', '.join(added) if added else 'none new'}")
 
 
+@app.command()
+@report_errors
+def migrate() -> None:
+    """Bring the database schema to this huzhu's migration (a deploy step; servers never do)."""
+    engine = STATE.engine(create=True)
+    out.print(f"database schema current at {engine.url.render_as_string(hide_password=True)}")
+
+
 def main() -> None:
     app()

@@ -76,10 +76,31 @@ def migrate(engine: Engine) -> None:
     command.upgrade(_alembic_config(engine), "head")
 
 
-def schema_is_current(engine: Engine) -> bool:
+def revisions(engine: Engine) -> tuple[str | None, str | None]:
+    """(the database's migration, this code's newest)."""
     head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision() == head
+        return MigrationContext.configure(conn).get_current_revision(), head
+
+
+def schema_is_current(engine: Engine) -> bool:
+    current, head = revisions(engine)
+    return current == head
+
+
+class SchemaBehind(Exception):
+    """The database is not at this code's migration: a server must not start on it."""
+
+
+def check_schema(engine: Engine) -> None:
+    current, head = revisions(engine)
+    if current != head:
+        where = engine.url.render_as_string(hide_password=True)
+        found = f"migration {current}" if current else "no huzhu schema"
+        raise SchemaBehind(
+            f"the database {where} has {found}, this huzhu needs {head}: "
+            "run `huzhu migrate` (or `huzhu init` for a new database) before starting the server"
+        )
 
 
 def has_schema(engine: Engine) -> bool:
