@@ -98,6 +98,17 @@ class Settings(BaseSettings):
         None, description="Append every outgoing e-mail and SMS to this file (demos, drills)."
     )
 
+    smtp_host: str | None = Field(
+        None,
+        description="SMTP server for e-mail to people; unset: as `HUZHU_NOTIFY` says.",
+    )
+    smtp_port: int = Field(25, gt=0, lt=65536, description="SMTP port.")
+    smtp_from: str = Field("huzhu@localhost", description="The sender of e-mail.")
+    smtp_username: str | None = Field(None, description="SMTP login, if the server wants one.")
+    smtp_password: str | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_timeout_s: float = Field(10.0, gt=0, description="Seconds to wait for the SMTP server.")
+
     # --- the payment gateway ---
     gateway: str = Field("sandbox", description="The payment gateway huzhu uses.")
     sandbox_gateway_secret: str = Field(
@@ -130,7 +141,16 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("database_url", "evidence_dir", "notify_file", "metrics_token", mode="before")
+    @field_validator(
+        "database_url",
+        "evidence_dir",
+        "notify_file",
+        "metrics_token",
+        "smtp_host",
+        "smtp_username",
+        "smtp_password",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -37,6 +37,7 @@ from huzhu.api.routes import (
 )
 from huzhu.api.routes import gateway as gateway_routes
 from huzhu.gateways import default_name as default_gateway
+from huzhu.services import outbox
 from huzhu.services.quick_join import PlansInForce
 from huzhu.services.webhooks import deliver_due
 from huzhu.settings import Settings, install, load
@@ -67,6 +68,10 @@ def _webhook_loop(engine: Engine, settings: Settings, stop: threading.Event) -> 
                 )  # fmt: skip
             except Exception:  # keep delivering; the next pass retries
                 log.exception("webhook delivery pass failed")
+            try:  # e-mail and SMS that did not leave when their transaction committed
+                outbox.deliver_due(engine, datetime.now(UTC))
+            except Exception:
+                log.exception("outbox pass failed")
 
 
 def create_app(

@@ -126,3 +126,21 @@ webhook_deliveries = Table(
     Column("error", Text),
     Column("duration_ms", Integer, nullable=False),
 )
+
+# E-mail and SMS to people, written in the transaction that decides to tell them and sent from here
+# afterwards, so a crash between the two loses no message (it is sent on the next pass).
+outbox_messages = Table(
+    "outbox_messages",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("channel", String(10), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", String(500), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime()),
+    Column("sent_at", UTCDateTime()),
+    Column("error", Text),
+    Index("ix_outbox_messages_next_attempt_at", "next_attempt_at"),
+)

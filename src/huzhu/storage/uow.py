@@ -23,6 +23,7 @@ from huzhu.storage.repositories.inbox import InboxRepository
 from huzhu.storage.repositories.juries import JuryRepository
 from huzhu.storage.repositories.ledger import LedgerRepository
 from huzhu.storage.repositories.members import MembershipRepository
+from huzhu.storage.repositories.outbox import OutboxRepository
 from huzhu.storage.repositories.payments import PaymentRepository
 from huzhu.storage.repositories.people import PersonRepository
 from huzhu.storage.repositories.plans import PlanRepository
@@ -57,6 +58,7 @@ class UnitOfWork:
     juries: JuryRepository
     inbox: InboxRepository
     archive: ArchiveRepository
+    outbox: OutboxRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -86,6 +88,7 @@ class UnitOfWork:
         self.juries = JuryRepository(self.conn)
         self.inbox = InboxRepository(self.conn)
         self.archive = ArchiveRepository(self.conn)
+        self.outbox = OutboxRepository(self.conn)
         self._after_commit: list[Callable[[], None]] = []
         return self
 
