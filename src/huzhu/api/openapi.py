@@ -31,7 +31,13 @@ PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 AUTH_CALLS = {"current_principal", "role"}
 # Public operations that still answer 401: signing in, and a bad token where one is optional.
 CHECKS_CREDENTIALS = {"optional_principal"}
-SIGN_IN = {"/v1/auth/token", "/v1/auth/session", "/v1/auth/host-assertion"}
+# and operations that check a credential of their own (a gateway's signature).
+SIGN_IN = {
+    "/v1/auth/token",
+    "/v1/auth/session",
+    "/v1/auth/host-assertion",
+    "/v1/gateway/{name}/callbacks",
+}
 # Operations behind a rate limit (api/ratelimit.py): sign-ins, registrations and joins.
 RATE_LIMITED = {
     ("post", "/v1/accounts"),
