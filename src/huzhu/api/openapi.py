@@ -46,6 +46,8 @@ RATE_LIMITED = {
     ("post", "/v1/auth/host-assertion"),
     ("post", "/v1/memberships"),
 }
+# Handlers that check the caller themselves rather than through a dependency (api/join.py).
+SIGNED_IN_INSIDE = {("post", "/v1/memberships")}
 BINARY = {"type": "string", "format": "binary"}
 
 
@@ -189,7 +191,7 @@ def _access(app: FastAPI) -> dict[tuple[str, str], str]:
             else "public"
         )  # fmt: skip
         out |= {(m.lower(), route.path): kind for m in route.methods or () if m != "HEAD"}
-    return out
+    return out | dict.fromkeys(SIGNED_IN_INSIDE, "signed-in")
 
 
 def _rename_generics(doc: dict[str, Any]) -> dict[str, Any]:
