@@ -71,6 +71,10 @@ ROUTES: list[Route] = [
     Route("GET", "/docs", PUBLIC),
     Route("GET", "/docs/oauth2-redirect", PUBLIC),
     Route("GET", "/redoc", PUBLIC),
+    # operations: health and metrics (no personal data; /metrics may want HUZHU_METRICS_TOKEN)
+    Route("GET", "/livez", PUBLIC),
+    Route("GET", "/readyz", PUBLIC),
+    Route("GET", "/metrics", PUBLIC),
     # signing in (bodies that are refused before any password hashing)
     Route("POST", "/v1/accounts", PUBLIC, lambda w: {"username": "newbie", "password": "short"}),
     Route("POST", "/v1/auth/token", PUBLIC, lambda w: {"username": "x", "password": ""}),

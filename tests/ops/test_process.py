@@ -40,7 +40,8 @@ def test_migrations_are_a_deploy_step(tmp_path: Path) -> None:
     with pytest.raises(SchemaBehind, match=r"no huzhu schema.*huzhu migrate"):
         create_app(Settings(database_url=url))
     engine = make_engine(url)
-    assert not engine.dialect.has_table(engine.connect(), "plans")  # the server created nothing
+    with engine.connect() as conn:
+        assert not engine.dialect.has_table(conn, "plans")  # the server created nothing
 
     result = CliRunner().invoke(cli, ["--database", url, "migrate"])
     assert result.exit_code == 0, result.output
