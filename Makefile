@@ -21,7 +21,14 @@ $(BIN)/huzhu: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/huzhu
+# openapi-python-client (the contract test's independent client generator) pins an older Typer
+# than huzhu's CLI uses, so it lives in a virtualenv of its own.
+TOOLS := .venv-tools/bin
+$(TOOLS)/openapi-python-client:
+	$(PYTHON) -m venv .venv-tools
+	$(TOOLS)/python -m pip install --quiet 'openapi-python-client>=0.21'
+
+install: $(BIN)/huzhu $(TOOLS)/openapi-python-client
 
 run: install
 	@if [ ! -f $(DB) ]; then \
@@ -29,6 +36,7 @@ run: install
 	  $(BIN)/huzhu --database sqlite:///$(DB) demo --members $(DEMO_MEMBERS) --months $(DEMO_MONTHS) \
 	    --address http://$(HOST):$(PORT)/; \
 	fi
+	$(BIN)/huzhu --database sqlite:///$(DB) init   # migrations are a deploy step: run them first
 	$(BIN)/huzhu --database sqlite:///$(DB) audit
 	$(BIN)/huzhu --database sqlite:///$(DB) serve --host $(HOST) --port $(PORT)
 
@@ -56,4 +64,4 @@ bench: install postgres
 	$(BIN)/python bench/forecast_scale.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-tools .pytest_cache .mypy_cache .ruff_cache

@@ -71,6 +71,10 @@ ROUTES: list[Route] = [
     Route("GET", "/docs", PUBLIC),
     Route("GET", "/docs/oauth2-redirect", PUBLIC),
     Route("GET", "/redoc", PUBLIC),
+    # operations: health and metrics (no personal data; /metrics may want HUZHU_METRICS_TOKEN)
+    Route("GET", "/livez", PUBLIC),
+    Route("GET", "/readyz", PUBLIC),
+    Route("GET", "/metrics", PUBLIC),
     # signing in (bodies that are refused before any password hashing)
     Route("POST", "/v1/accounts", PUBLIC, lambda w: {"username": "newbie", "password": "short"}),
     Route("POST", "/v1/auth/token", PUBLIC, lambda w: {"username": "x", "password": ""}),
@@ -114,6 +118,7 @@ ROUTES: list[Route] = [
     Route("GET", "/v1/webhook-events", roles("operator", "auditor")),
     Route("PUT", "/v1/accounts/{account_id}/roles", roles("operator"), lambda w: {"roles": ["member"]}),  # noqa: E501
     Route("POST", "/v1/host-apps", roles("operator"), lambda w: {"name": "matrix-app"}),
+    Route("POST", "/v1/host-apps/{host_app_id}/webhook-secret", roles("operator")),
     # the claims workflow: investigation, public announcement, objections, appeals and juries
     Route("GET", "/v1/announcements", PUBLIC),
     Route("POST", "/v1/claims/finalize", roles("operator", "reviewer"), lambda w: {}),
@@ -188,6 +193,7 @@ def _url(route: Route, w: World) -> str:
         "jury_id": 1,
         "objection_id": 1,
         "message_id": 1,
+        "host_app_id": 1,
     }
     return route.path.format(**params) + route.query
 

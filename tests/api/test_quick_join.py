@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -120,7 +119,9 @@ def written(engine: Engine, account_id: int, body: dict[str, Any]) -> dict[str, 
 
 def general_twin(api: Api) -> Api:
     """A second app on the same database and clock that always takes the general path."""
-    twin = Api(api.engine, api.clock, replace(FAST, quick_join=False), install_plans=False)
+    twin = Api(
+        api.engine, api.clock, FAST.model_copy(update={"quick_join": False}), install_plans=False
+    )
     assert quick_of(twin) is None
     return twin
 
@@ -179,7 +180,7 @@ def test_refusals_come_from_the_general_path_and_write_nothing(api: Api) -> None
 
 
 def test_the_rate_limit_comes_before_either_path(engine: Engine, clock: Clock) -> None:
-    api = Api(engine, clock, replace(FAST, join_limit="2/minute"))
+    api = Api(engine, clock, FAST.model_copy(update={"join_limit": "2/minute"}))
     a = api.account("a")
     assert join_inline(api, a, 1, "k-1").status_code == 201
     # the account now has its identity: further joins name another plan, without `person`

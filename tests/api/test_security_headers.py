@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine
 
 from huzhu.api.app import create_app
-from huzhu.api.settings import Settings
+from huzhu.api.settings import Settings, load
 
 PUBLIC = {
     ("get", "/v1/plans"),
@@ -86,12 +86,12 @@ def test_cookies_are_secure_by_default(engine: Engine, clock: Clock) -> None:
 
 def test_local_development_may_turn_secure_cookies_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HUZHU_LOCAL_DEV", "1")
-    assert Settings.from_env().cookie_secure is False
+    assert load().cookie_secure is False
     monkeypatch.setenv("HUZHU_COOKIE_SECURE", "1")
-    assert Settings.from_env().cookie_secure is True
+    assert load().cookie_secure is True
     monkeypatch.delenv("HUZHU_LOCAL_DEV")
     monkeypatch.delenv("HUZHU_COOKIE_SECURE")
-    assert Settings.from_env().cookie_secure is True
+    assert load().cookie_secure is True
 
 
 # --- /docs offline ---------------------------------------------------------------------------

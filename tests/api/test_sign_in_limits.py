@@ -3,7 +3,7 @@ real member out (issue 10, section 4, "Rate limits")."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from datetime import timedelta
 
 import httpx
 from apikit import PASSWORD, TTL, Api, Clock, live_server, problem, with_password
@@ -28,15 +28,12 @@ def frozen_limits(api: Api) -> Api:
 
 def limited(**rules: str) -> Settings:
     """Settings whose sign-in limits are generous, but for `rules`."""
-    return replace(
-        Settings(
-            session_ttl=TTL,
-            cookie_secure=False,
-            sign_in_limit="1000/minute",
-            sign_in_address_limit="1000/minute",
-        ),
-        **rules,
-    )
+    return Settings(
+        session_ttl_minutes=TTL // timedelta(minutes=1),
+        cookie_secure=False,
+        sign_in_limit="1000/minute",
+        sign_in_address_limit="1000/minute",
+    ).model_copy(update=rules)
 
 
 def behind_proxy(api: Api) -> TestClient:
@@ -89,7 +86,9 @@ def test_spraying_many_usernames_from_one_address_is_limited(engine: Engine, clo
 def test_many_addresses_guessing_one_account_do_not_lock_its_member_out(
     engine: Engine, clock: Clock
 ) -> None:
-    settings = replace(limited(sign_in_user_limit="5/hour"), trusted_proxies=("10.0.0.0/8",))
+    settings = limited(sign_in_user_limit="5/hour").model_copy(
+        update={"trusted_proxies": ("10.0.0.0/8",)}
+    )
     api = frozen_limits(Api(engine, clock, settings, install_plans=False))
     with_password(api, "alice")
     client = behind_proxy(api)

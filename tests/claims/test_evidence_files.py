@@ -9,6 +9,7 @@ import pytest
 
 from huzhu.domain.errors import HuzhuError, NotFound
 from huzhu.services.evidence import MAX_BYTES, check_upload, clean_filename, sniff
+from huzhu.settings import load
 from huzhu.storage.evidence import LocalEvidenceStore, default_evidence_dir
 
 PDF = b"%PDF-1.7\n..."
@@ -76,6 +77,11 @@ def test_where_the_store_lives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     # A server database keeps no files in the working directory (a source checkout, usually).
     assert default_evidence_dir("postgresql://u@h/db") == tmp_path / "xdg" / "huzhu" / "evidence"
     monkeypatch.setenv("HUZHU_DATA_DIR", str(tmp_path / "data-dir"))
-    assert default_evidence_dir("postgresql://u@h/db") == tmp_path / "data-dir" / "evidence"
+    data = load().data_dir
+    assert (
+        default_evidence_dir("postgresql://u@h/db", None, data)
+        == tmp_path / "data-dir" / "evidence"
+    )
     monkeypatch.setenv("HUZHU_EVIDENCE_DIR", str(tmp_path / "elsewhere"))
-    assert default_evidence_dir(f"sqlite:///{db}") == tmp_path / "elsewhere"
+    explicit = load().evidence_dir
+    assert default_evidence_dir(f"sqlite:///{db}", explicit) == tmp_path / "elsewhere"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -13,12 +14,12 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from huzhu import __version__
-from huzhu.api import capacity, docs_assets, openapi_security, problems
+from huzhu.api import capacity, docs_assets, openapi, openapi_security, problems
 from huzhu.api.deps import SESSION_COOKIE
 from huzhu.api.join import QuickPath
 from huzhu.api.middleware import BodyGuard
+from huzhu.api.observability import RequestLog, configure_logging
 from huzhu.api.ratelimit import RateLimiter
-from huzhu.api.request_log import RequestLog
 from huzhu.api.routes import (
     admin,
     auth,
@@ -26,6 +27,7 @@ from huzhu.api.routes import (
     claims,
     evidence,
     forecasts,
+    health,
     inbox,
     juries,
     ledger,
@@ -37,12 +39,13 @@ from huzhu.api.routes import (
 )
 from huzhu.api.routes import gateway as gateway_routes
 from huzhu.api.security_headers import SecurityHeaders
-from huzhu.api.settings import Settings
 from huzhu.api.sign_in_guard import KnownAddresses
 from huzhu.gateways import default_name as default_gateway
+from huzhu.services import outbox
 from huzhu.services.quick_join import PlansInForce
 from huzhu.services.webhooks import deliver_due
-from huzhu.storage.engine import libpq_url, make_engine, migrate
+from huzhu.settings import Settings, install, load
+from huzhu.storage.engine import check_schema, libpq_url, make_engine
 from huzhu.storage.repositories.quick_join import QuickJoinRepository
 
 log = logging.getLogger("huzhu.api")
@@ -59,24 +62,41 @@ Sign in with `POST /v1/auth/token` and send `Authorization: Bearer <token>`.
 
 
 def _webhook_loop(engine: Engine, settings: Settings, stop: threading.Event) -> None:
-    with httpx.Client(timeout=settings.webhook_timeout_s) as client:
+    limits = httpx.Limits(max_connections=settings.webhook_concurrency)
+    with httpx.Client(timeout=settings.webhook_timeout_s, limits=limits) as client:
         while not stop.wait(2.0):
             try:
-                deliver_due(engine, client, datetime.now(UTC))
+                deliver_due(
+                    engine, client, datetime.now(UTC),
+                    batch=settings.webhook_batch, concurrency=settings.webhook_concurrency,
+                )  # fmt: skip
             except Exception:  # keep delivering; the next pass retries
                 log.exception("webhook delivery pass failed")
+            try:  # e-mail and SMS that did not leave when their transaction committed
+                outbox.deliver_due(engine, datetime.now(UTC))
+            except Exception:
+                log.exception("outbox pass failed")
 
 
 def create_app(
     settings: Settings | None = None,
     engine: Engine | None = None,
     *,
-    deliver_webhooks: bool = False,
+    deliver_webhooks: bool | None = None,
 ) -> FastAPI:
-    settings = settings or Settings.from_env()
+    """The API. Called with nothing (`uvicorn --factory huzhu.api.app:create_app`), it is the
+    server: settings from the environment, its own engine, webhook delivery and the sandbox pump
+    running. Given an engine (tests, benchmarks), it runs no background work unless asked.
+
+    It never migrates: that is a deploy step (`huzhu migrate`). A database behind this code's
+    migration stops it with `SchemaBehind`."""
+    settings = install(settings or load())
+    serving = engine is None
     if engine is None:
-        engine = make_engine(settings.database_url)
-        migrate(engine)
+        engine = make_engine(settings.database_url)  # sized with the request slots (capacity)
+        check_schema(engine)
+    if deliver_webhooks is None:
+        deliver_webhooks = serving
 
     @asynccontextmanager
     async def lifespan(served: FastAPI) -> AsyncIterator[None]:
@@ -88,9 +108,12 @@ def create_app(
             )
             worker.start()
         pump = None
-        if deliver_webhooks and default_gateway() == "sandbox":
+        if deliver_webhooks and default_gateway(settings) == "sandbox":
             pump = threading.Thread(
-                target=gateway_routes.pump_loop, args=(engine, stop), daemon=True, name="gateway"
+                target=gateway_routes.pump_loop,
+                args=(engine, settings, stop),
+                daemon=True,
+                name="gateway",
             )
             pump.start()
         yield
@@ -124,14 +147,21 @@ def create_app(
         else None
     )
     problems.install(app)
+    openapi.install(app)
     for router in (auth.router, me.router, plans.router, memberships.router, claims.router,
                    rounds.router, ledger.router, admin.router, gateway_routes.router,
                    claim_steps.router, evidence.router, objections.router, juries.router,
                    inbox.router, forecasts.router):  # fmt: skip
         app.include_router(router)
+    app.include_router(health.router)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, uploads=evidence.UPLOADS)
     app.add_middleware(SecurityHeaders, session_cookie=SESSION_COOKIE)
     docs_assets.install(app)
-    openapi_security.install(app)
-    app.add_middleware(RequestLog)  # outermost: logs refusals of the body guard too
+    openapi_security.install(app)  # wraps the document openapi.install shaped
+    app.add_middleware(RequestLog)  # outermost: sees every answer, the guard's too
+    configure_logging(settings.log_format)
+    if serving:
+        # Everything loaded so far (routes, schemas, plan documents) lives as long as the process:
+        # keep it out of the cyclic collector's full passes, which otherwise stall every request.
+        gc.freeze()
     return app

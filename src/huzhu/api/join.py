@@ -9,6 +9,7 @@ takes the general path, so the answers and errors are the same whichever path ru
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from huzhu import metrics
 from huzhu.api.audit import notify_person, record
 from huzhu.api.capacity import db_slot
 from huzhu.api.deps import (
@@ -61,8 +63,14 @@ class QuickPath:
     groups concurrent joins into one statement."""
 
     def __init__(self, repository: QuickJoinRepository, plans: quick_join.PlansInForce) -> None:
+        async def join_many(
+            conn: psycopg.AsyncConnection[Any], orders: Sequence[QuickJoin]
+        ) -> Sequence[Joined | None]:
+            metrics.JOIN_BATCH.observe(len(orders))
+            return await repository.join_many(conn, orders)
+
         self.batcher: Batcher[psycopg.AsyncConnection[Any], QuickJoin, Joined | None] = Batcher(
-            repository.join_many,
+            join_many,
             repository.connect,
             repository.close,
             max_batch=64,
@@ -90,8 +98,10 @@ async def join(request: Request, body: JoinIn, key: str | None) -> JSONResponse:
         answer = await _try_quick(quick, request, body, key, now)
         if answer is not None:
             quick.quick += 1
+            metrics.JOINS.labels("quick").inc()
             return answer
         quick.general += 1
+    metrics.JOINS.labels("general").inc()
     async with db_slot(request.app):
         return await run_in_threadpool(_general, request, body, key, now)
 

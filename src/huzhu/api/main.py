@@ -1,10 +1,14 @@
-"""The ASGI entry point for uvicorn: `uvicorn huzhu.api.main:app`."""
+"""Kept for `uvicorn huzhu.api.main:app` (the benchmarks use it): the app is built when uvicorn
+first asks for `app`, not at import. Prefer `uvicorn --factory huzhu.api.app:create_app`."""
 
-import gc
+from typing import Any
 
-from huzhu.api.app import create_app
 
-app = create_app(deliver_webhooks=True)
-# Everything loaded so far (routes, schemas, plan documents) lives as long as the process: keep it
-# out of the cyclic collector's full passes, which otherwise stall every request for their length.
-gc.freeze()
+def __getattr__(name: str) -> Any:
+    if name != "app":
+        raise AttributeError(name)
+    from huzhu.api.app import create_app
+
+    built = create_app()
+    globals()["app"] = built
+    return built

@@ -12,11 +12,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
-from huzhu.domain.errors import HuzhuError, RuleViolation
+from huzhu.domain.errors import HuzhuError, RuleViolation, TooManyRequests
 
 log = logging.getLogger("huzhu.api")
 MEDIA = "application/problem+json"
@@ -36,6 +36,9 @@ class Problem(BaseModel):
     code: str
     field: str | None = None
     violations: list[ViolationOut] = []
+    instance: str | None = Field(
+        None, description="`urn:huzhu:request:<id>`: the request id, also in `X-Request-Id`."
+    )
 
 
 TITLES = {
@@ -82,6 +85,19 @@ def problem(
     )
 
 
+def rate_limit_headers(limit: int, window_s: int, retry_after_s: int) -> dict[str, str]:
+    """`Retry-After` (RFC 9110) and the IETF RateLimit fields: the draft's structured form
+    (`RateLimit-Policy`, `RateLimit`) and the older, widely read `RateLimit-Limit` and so on."""
+    return {
+        "Retry-After": str(retry_after_s),
+        "RateLimit-Policy": f'"default";q={limit};w={window_s}',
+        "RateLimit": f'"default";r=0;t={retry_after_s}',
+        "RateLimit-Limit": str(limit),
+        "RateLimit-Remaining": "0",
+        "RateLimit-Reset": str(retry_after_s),
+    }
+
+
 def _loc(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
@@ -104,6 +120,8 @@ def install(app: FastAPI) -> None:
                 ViolationOut(code=v.code, message=v.message, field=v.field) for v in exc.violations
             ]
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, TooManyRequests) and exc.retry_after_s is not None:
+            headers = rate_limit_headers(exc.limit or 0, exc.window_s or 0, exc.retry_after_s)
         return problem(
             exc.status,
             exc.code,

@@ -17,6 +17,7 @@ the configured limits by the number of processes, or puts the limit in the proxy
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +33,15 @@ def _rule(text: str) -> tuple[int, float]:
     """(how many hits, per how many seconds)."""
     item = parse(text)
     return int(item.amount), float(item.get_expiry())
+
+
+def _retry_after(amount: int, window: float, elapsed: float, current: int, previous: int) -> int:
+    """Whole seconds until the sliding count falls below the limit (at least 1)."""
+    if current >= amount:  # only the next window helps
+        return max(1, math.ceil((1.0 - elapsed) * window))
+    # previous * (1 - t) + current < amount  <=>  t > 1 - (amount - current) / previous
+    needed = 1.0 - (amount - current) / previous if previous else elapsed
+    return max(1, math.ceil((needed - elapsed) * window) + 1)
 
 
 class RateLimiter:
@@ -67,9 +77,12 @@ class RateLimiter:
             if seen != number:  # a new window: the old current becomes the previous
                 current, previous = 0, (current if seen == number - 1 else 0)
             if check and previous * (1.0 - elapsed) + current >= amount:
-                raise TooManyRequests(
+                refused = TooManyRequests(
                     f"too many requests ({rule}); try again shortly", code="rate-limited"
                 )
+                refused.limit, refused.window_s = amount, int(window)
+                refused.retry_after_s = _retry_after(amount, window, elapsed, current, previous)
+                raise refused
             if add:
                 self._hits[key] = (number, current + 1, previous)
 

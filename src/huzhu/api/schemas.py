@@ -132,7 +132,14 @@ class HostAppOut(BaseModel):
     id: int
     name: str
     assertion_secret: str
-    webhook_secret: str
+    webhook_secret: Annotated[str, Field(description="A Standard Webhooks secret (`whsec_…`).")]
+
+
+class WebhookSecretOut(BaseModel):
+    webhook_secret: Annotated[str, Field(description="The new secret (`whsec_…`), shown once.")]
+    previous_valid_until: Annotated[
+        datetime, Field(description="Until then, events carry a signature by the old one too.")
+    ]
 
 
 # --- people -----------------------------------------------------------------------------

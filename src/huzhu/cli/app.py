@@ -18,8 +18,9 @@ from huzhu.cli import (
     server,
     verify,
 )
-from huzhu.cli.context import STATE, out, report_errors
+from huzhu.cli.context import STATE, err, out, report_errors
 from huzhu.services.plans import install_templates
+from huzhu.settings import SettingsError, install, load
 
 helpformat.install()
 app = typer.Typer(
@@ -54,7 +55,12 @@ def root(
         None, "--now", help="Act as if it were this ISO 8601 time (drills, tests, simulations)."
     ),
 ) -> None:
-    STATE.database = database
+    try:
+        STATE.settings = install(load())
+    except SettingsError as e:
+        err.print(f"settings [{e.variable}]: {e}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
+    STATE.database = database or STATE.settings.database_url
     STATE.now_text = now
     STATE._engine = None
 
@@ -69,6 +75,14 @@ def init() -> None:
         uow.commit()
     out.print(f"database ready at {engine.url.render_as_string(hide_password=True)}")
     out.print(f"plan templates installed: {', '.join(added) if added else 'none new'}")
+
+
+@app.command()
+@report_errors
+def migrate() -> None:
+    """Bring the database schema to this huzhu's migration (a deploy step; servers never do)."""
+    engine = STATE.engine(create=True)
+    out.print(f"database schema current at {engine.url.render_as_string(hide_password=True)}")
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from huzhu.domain.errors import HuzhuError, InvalidInput, RuleViolation
 from huzhu.domain.plans import CHINA_TZ
+from huzhu.settings import Settings
 from huzhu.storage.engine import has_schema, make_engine, migrate, schema_is_current
 from huzhu.storage.uow import UnitOfWork
 
@@ -33,6 +34,7 @@ R = TypeVar("R")
 class State:
     database: str | None = None
     now_text: str | None = None
+    settings: Settings = field(default_factory=Settings.model_construct)  # root command loads
     _engine: Engine | None = None
 
     def engine(self, *, create: bool = False) -> Engine:

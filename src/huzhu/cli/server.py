@@ -38,7 +38,8 @@ def register(root: typer.Typer) -> None:
         os.environ["HUZHU_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
         out.print(f"huzhu API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
         uvicorn.run(
-            "huzhu.api.main:app",
+            "huzhu.api.app:create_app",
+            factory=True,
             host=host,
             port=port,
             workers=workers,

@@ -85,6 +85,10 @@ class Unauthenticated(HuzhuError):
 class TooManyRequests(HuzhuError):
     status = 429
     default_code = "rate-limited"
+    # The limit that refused: how many per how many seconds, and seconds until one is allowed.
+    limit: int | None = None
+    window_s: int | None = None
+    retry_after_s: int | None = None
 
 
 @dataclass

@@ -7,7 +7,7 @@ its bank in the same database) and tests can configure the sandbox as they like.
 
 from __future__ import annotations
 
-import os
+import functools
 from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine
@@ -16,23 +16,28 @@ from huzhu.domain.errors import NotFound
 from huzhu.gateways.base import DebitItem, PaymentGateway, StatementLine
 from huzhu.gateways.sandbox import SandboxGateway
 from huzhu.gateways.sandbox_config import SandboxConfig
+from huzhu.settings import Settings, current
 
 GatewayFactory = Callable[[Connection | Engine], PaymentGateway]
 
 GATEWAYS: dict[str, GatewayFactory] = {"sandbox": SandboxGateway}
 
 
-def default_name() -> str:
-    """The gateway huzhu uses, from $HUZHU_GATEWAY (default: the sandbox)."""
-    return os.environ.get("HUZHU_GATEWAY", "sandbox")
+def default_name(settings: Settings | None = None) -> str:
+    """The gateway huzhu uses, `HUZHU_GATEWAY` (default: the sandbox)."""
+    return (settings or current()).gateway
 
 
-def factory(name: str | None = None) -> GatewayFactory:
-    name = name or default_name()
+def factory(name: str | None = None, settings: Settings | None = None) -> GatewayFactory:
+    settings = settings or current()
+    name = name or settings.gateway
     try:
-        return GATEWAYS[name]
+        made = GATEWAYS[name]
     except KeyError:
         raise NotFound(f"no payment gateway {name!r}", code="unknown-gateway") from None
+    if made is SandboxGateway:
+        return functools.partial(SandboxGateway, config=SandboxConfig.from_settings(settings))
+    return made
 
 
 __all__ = [

@@ -1,21 +1,17 @@
-"""The sandbox gateway's settings, read from `HUZHU_SANDBOX_GATEWAY_*` (all in this one place),
-and the check that refuses a secret anyone could know."""
+"""The sandbox gateway's settings (`HUZHU_SANDBOX_GATEWAY_*` in `huzhu.settings`), and the check
+that refuses a secret anyone could know."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from huzhu.domain.errors import InvalidInput
+from huzhu.settings import Settings, load
 
 # Secrets printed in huzhu's own source or docs at some time: anyone can sign with them.
 PUBLISHED_SECRETS = frozenset({"sandbox-secret", "secret", "changeme", "change-me"})
 MIN_SECRET = 32
-
-
-def _env(name: str, default: str) -> str:
-    return os.environ.get(f"HUZHU_SANDBOX_GATEWAY_{name}", default)
 
 
 def check_secret(secret: str) -> str:
@@ -43,14 +39,19 @@ class SandboxConfig:
     fail_members: frozenset[int] = field(default_factory=frozenset)  # whose debits always fail
 
     @classmethod
-    def from_env(cls) -> SandboxConfig:
-        members = _env("FAIL_MEMBERS", "")
+    def from_settings(cls, settings: Settings) -> SandboxConfig:
         return cls(
-            secret=_env("SECRET", "") or None,
-            seed=int(_env("SEED", "0")),
-            failure_bp=int(_env("FAILURE_BP", "500")),
-            payout_failure_bp=int(_env("PAYOUT_FAILURE_BP", "0")),
-            delay=timedelta(seconds=int(_env("DELAY_S", "60"))),
-            duplicate_bp=int(_env("DUPLICATE_BP", "2500")),
-            fail_members=frozenset(int(m) for m in members.split(",") if m.strip()),
+            secret=settings.sandbox_gateway_secret,
+            seed=settings.sandbox_gateway_seed,
+            failure_bp=settings.sandbox_gateway_failure_bp,
+            payout_failure_bp=settings.sandbox_gateway_payout_failure_bp,
+            delay=timedelta(seconds=settings.sandbox_gateway_delay_s),
+            duplicate_bp=settings.sandbox_gateway_duplicate_bp,
+            fail_members=settings.fail_members,
         )
+
+    @classmethod
+    def from_env(cls) -> SandboxConfig:
+        """From the environment as it is now (a gateway made outside an entry point: tests,
+        drills)."""
+        return cls.from_settings(load())

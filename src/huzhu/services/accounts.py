@@ -15,6 +15,7 @@ from zxcvbn import zxcvbn
 
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.errors import Conflict, InvalidInput, Unauthenticated
+from huzhu.services import webhooks
 from huzhu.storage.repositories.accounts import Account
 from huzhu.storage.uow import UnitOfWork
 
@@ -214,6 +215,15 @@ def create_host_app(
     if uow.accounts.host_app_by_name(name) is not None:
         raise Conflict("a host app with that name exists", code="host-app-exists", field="name")
     assertion_secret = secrets.token_urlsafe(32)
-    webhook_secret = secrets.token_urlsafe(32)
+    webhook_secret = webhooks.new_secret()
     app_id = uow.accounts.add_host_app(name, assertion_secret, webhook_url, webhook_secret, now)
     return NewHostApp(app_id, name, assertion_secret, webhook_secret)
+
+
+def rotate_webhook_secret(uow: UnitOfWork, host_app_id: int, now: datetime) -> str:
+    """A new webhook secret for the host app; events are signed with the old one as well for
+    `webhooks.ROTATION_OVERLAP`, so the host app can switch without refusing any."""
+    uow.accounts.host_app(host_app_id)  # NotFound for an unknown app
+    secret = webhooks.new_secret()
+    uow.accounts.rotate_webhook_secret(host_app_id, secret, now + webhooks.ROTATION_OVERLAP)
+    return secret

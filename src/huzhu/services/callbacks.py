@@ -16,16 +16,20 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Row
 
+from huzhu import metrics
 from huzhu.domain.ledger import AccountKind, Posting, Transaction, account_code
 from huzhu.domain.ledger import member_credit_transaction as credit_txn
 from huzhu.domain.plans import local_date
 from huzhu.gateways.base import DEBIT_SETTLED, EVENT_TYPES, PAYOUT_PAID, PaymentGateway
 from huzhu.services.prepaid import reactivate_if_funded
 from huzhu.storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from huzhu.gateways.sandbox_config import SandboxConfig
 
 log = logging.getLogger("huzhu.gateway")
 STALE_PAYOUT = re.compile(r"-p(?P<claim>[0-9]+)-a(?P<attempt>[0-9]+)$")
@@ -228,6 +232,14 @@ def handle(
     engine: Engine, gateway: PaymentGateway, body: bytes, signature: str | None, now: datetime
 ) -> CallbackResult:
     """Check, apply and log one callback; the status is what to answer the gateway."""
+    result = _handle(engine, gateway, body, signature, now)
+    metrics.GATEWAY_CALLBACKS.labels(result.outcome).inc()
+    return result
+
+
+def _handle(
+    engine: Engine, gateway: PaymentGateway, body: bytes, signature: str | None, now: datetime
+) -> CallbackResult:
     event: dict[str, Any] = {}
     try:
         try:
@@ -292,11 +304,11 @@ def unknown_gateway(engine: Engine, name: str, body: bytes, now: datetime) -> Ca
     return refused.result
 
 
-def pump_sandbox(engine: Engine, now: datetime) -> int:
+def pump_sandbox(engine: Engine, now: datetime, config: SandboxConfig | None = None) -> int:
     """Deliver the sandbox's due callbacks in this process (the CLI, tests, the server's thread)."""
     from huzhu.gateways.sandbox import SandboxGateway
 
-    sandbox = SandboxGateway(engine)
+    sandbox = SandboxGateway(engine, config)
     return sandbox.pump(now, lambda body, sig: handle(engine, sandbox, body, sig, now).status)
 
 

@@ -22,6 +22,7 @@ MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES_PER_CLAIM = 30
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 MEDIA_TYPES = (PDF, JPEG, PNG)
+OCTET_STREAM = "application/octet-stream"
 EXTENSIONS = {".pdf": PDF, ".jpg": JPEG, ".jpeg": JPEG, ".png": PNG}
 SIGNATURES = ((b"%PDF-", PDF), (b"\xff\xd8\xff", JPEG), (b"\x89PNG\r\n\x1a\n", PNG))
 SAFE_NAME = re.compile(r"[^\w.\- ]+")
@@ -61,6 +62,8 @@ def check_upload(data: bytes, claimed: str | None, filename: str | None) -> str:
     if len(data) > MAX_BYTES:
         raise EvidenceTooLarge(f"evidence files are limited to {MAX_BYTES:,} bytes", field="file")
     claimed = (claimed or "").split(";")[0].strip().lower()
+    if claimed == OCTET_STREAM:  # a client that does not name the type: the bytes say it
+        claimed = sniff(data) or claimed
     if claimed not in MEDIA_TYPES:
         raise UnsupportedEvidence(
             f"send the file as one of {', '.join(MEDIA_TYPES)}, not {claimed or 'no type'}",

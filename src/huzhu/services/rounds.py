@@ -6,9 +6,11 @@ round is one database transaction, so a crash leaves it either not started or co
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from huzhu import metrics
 from huzhu.domain import apportionment
 from huzhu.domain.errors import InvalidInput, RuleViolation, Violation
 from huzhu.domain.ledger import round_transaction
@@ -107,6 +109,7 @@ def _charge_order(
 
 
 def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime) -> RoundOutcome:
+    started = time.perf_counter()
     plan = uow.plans.get(plan_id, announce_date)
     cal = plan.calendar
     if announce_date not in cal.announce_dates(announce_date, announce_date):
@@ -199,6 +202,9 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
         prepaid = plan.collection.mode is CollectionMode.PREPAID
         types = ("charge.due", "charge.collected") if prepaid else ("charge.due",)
         uow.webhooks.emit_round_charges(round_id, types, now)
+    elapsed = time.perf_counter() - started
+    metrics.ROUND_SECONDS.observe(elapsed)
+    metrics.ROUND_MEMBERS_PER_SECOND.set(charged.rows / elapsed if elapsed > 0 else 0)
     return RoundOutcome(
         record, created=True, aged_out=aged_out, charges_written_by=charged.written_by
     )

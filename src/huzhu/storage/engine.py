@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +28,9 @@ SQLITE_BUSY_TIMEOUT_MS = 15000
 
 
 def database_url(explicit: str | None = None) -> str:
-    """--database beats HUZHU_DATABASE_URL beats the embedded default."""
-    url = explicit or os.environ.get("HUZHU_DATABASE_URL") or DEFAULT_URL
+    """The URL given (the entry point resolves --database and HUZHU_DATABASE_URL), else the
+    embedded default."""
+    url = explicit or DEFAULT_URL
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         # psycopg 3 is the driver huzhu ships with.
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
@@ -98,10 +98,31 @@ def migrate(engine: Engine) -> None:
     command.upgrade(_alembic_config(engine), "head")
 
 
-def schema_is_current(engine: Engine) -> bool:
+def revisions(engine: Engine) -> tuple[str | None, str | None]:
+    """(the database's migration, this code's newest)."""
     head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision() == head
+        return MigrationContext.configure(conn).get_current_revision(), head
+
+
+def schema_is_current(engine: Engine) -> bool:
+    current, head = revisions(engine)
+    return current == head
+
+
+class SchemaBehind(Exception):
+    """The database is not at this code's migration: a server must not start on it."""
+
+
+def check_schema(engine: Engine) -> None:
+    current, head = revisions(engine)
+    if current != head:
+        where = engine.url.render_as_string(hide_password=True)
+        found = f"migration {current}" if current else "no huzhu schema"
+        raise SchemaBehind(
+            f"the database {where} has {found}, this huzhu needs {head}: "
+            "run `huzhu migrate` (or `huzhu init` for a new database) before starting the server"
+        )
 
 
 def has_schema(engine: Engine) -> bool:

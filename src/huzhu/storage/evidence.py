@@ -82,12 +82,11 @@ class LocalEvidenceStore:
         return DIGEST.match(sha256) is not None and self._path(sha256).exists()
 
 
-def data_dir(url: str | URL | None = None) -> Path:
-    """Where huzhu keeps files of its own: `$HUZHU_DATA_DIR`; else the directory of a SQLite
-    database file; else `$XDG_DATA_HOME/huzhu` (`~/.local/share/huzhu`). Never the working
-    directory of a server database, which is usually a source checkout."""
-    explicit = os.environ.get("HUZHU_DATA_DIR")
-    if explicit:
+def data_dir(url: str | URL | None = None, explicit: Path | None = None) -> Path:
+    """Where huzhu keeps files of its own: `explicit` (`$HUZHU_DATA_DIR`); else the directory of
+    a SQLite database file; else `$XDG_DATA_HOME/huzhu` (`~/.local/share/huzhu`). Never the
+    working directory of a server database, which is usually a source checkout."""
+    if explicit is not None:
         return Path(explicit)
     parsed = make_url(url) if isinstance(url, URL) else make_url(database_url(url))
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
@@ -96,13 +95,16 @@ def data_dir(url: str | URL | None = None) -> Path:
     return Path(xdg) / "huzhu"
 
 
-def default_evidence_dir(url: str | URL | None = None) -> Path:
-    """`$HUZHU_EVIDENCE_DIR`, else `evidence/` in the data directory (see `data_dir`)."""
-    explicit = os.environ.get("HUZHU_EVIDENCE_DIR")
-    if explicit:
+def default_evidence_dir(
+    url: str | URL | None = None, explicit: Path | None = None, data: Path | None = None
+) -> Path:
+    """`explicit` (`$HUZHU_EVIDENCE_DIR`), else `evidence/` in the data directory (`data_dir`)."""
+    if explicit is not None:
         return Path(explicit)
-    return data_dir(url) / "evidence"
+    return data_dir(url, data) / "evidence"
 
 
-def local_store(url: str | URL | None = None) -> LocalEvidenceStore:
-    return LocalEvidenceStore(default_evidence_dir(url))
+def local_store(
+    url: str | URL | None = None, directory: Path | None = None, data: Path | None = None
+) -> LocalEvidenceStore:
+    return LocalEvidenceStore(default_evidence_dir(url, directory, data))

@@ -27,6 +27,9 @@ host_apps = Table(
     Column("assertion_secret", String(128), nullable=False),
     Column("webhook_url", String(500)),
     Column("webhook_secret", String(128), nullable=False),
+    # After a rotation, webhooks are signed with the previous secret too until the deadline.
+    Column("webhook_secret_previous", String(128)),
+    Column("webhook_secret_previous_until", UTCDateTime()),
     Column("created_at", UTCDateTime(), nullable=False),
 )
 
@@ -132,4 +135,23 @@ instance_secrets = Table(
     Column("name", String(40), primary_key=True),
     Column("value", String(128), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+)
+
+
+# E-mail and SMS to people, written in the transaction that decides to tell them and sent from here
+# afterwards, so a crash between the two loses no message (it is sent on the next pass).
+outbox_messages = Table(
+    "outbox_messages",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("channel", String(10), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", String(500), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime()),
+    Column("sent_at", UTCDateTime()),
+    Column("error", Text),
+    Index("ix_outbox_messages_next_attempt_at", "next_attempt_at"),
 )

@@ -25,6 +25,7 @@ from huzhu.storage.repositories.inbox import InboxRepository
 from huzhu.storage.repositories.juries import JuryRepository
 from huzhu.storage.repositories.ledger import LedgerRepository
 from huzhu.storage.repositories.members import MembershipRepository
+from huzhu.storage.repositories.outbox import OutboxRepository
 from huzhu.storage.repositories.payments import PaymentRepository
 from huzhu.storage.repositories.people import PersonRepository
 from huzhu.storage.repositories.plans import PlanRepository
@@ -60,6 +61,7 @@ class UnitOfWork:
     inbox: InboxRepository
     archive: ArchiveRepository
     forecasts: ForecastRepository
+    outbox: OutboxRepository
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         """`read_only`: the work only reads (a GET), so on SQLite it need not take the write lock
@@ -95,6 +97,7 @@ class UnitOfWork:
         self.inbox = InboxRepository(self.conn)
         self.forecasts = ForecastRepository(self.conn)
         self.archive = ArchiveRepository(self.conn)
+        self.outbox = OutboxRepository(self.conn)
         self._after_commit: list[Callable[[], None]] = []
         return self
 

@@ -12,11 +12,12 @@ from huzhu.api.pagination import Cursor, Limit, Page, decode, page
 from huzhu.api.params import PathId, QueryId
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.routes.auth import account_out
-from huzhu.api.schemas import AccountOut, HostAppIn, HostAppOut, RolesIn
+from huzhu.api.schemas import AccountOut, HostAppIn, HostAppOut, RolesIn, WebhookSecretOut
 from huzhu.api.schemas_books import WebhookEventOut
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.errors import Conflict
-from huzhu.services.accounts import create_host_app
+from huzhu.services.accounts import create_host_app, rotate_webhook_secret
+from huzhu.services.webhooks import ROTATION_OVERLAP
 
 router = APIRouter(prefix="/v1", tags=["administration"], responses=ERROR_RESPONSES)
 Operator = Annotated[Principal, Depends(role(Role.OPERATOR))]
@@ -72,6 +73,19 @@ def register_host_app(body: HostAppIn, principal: Operator, uow: Uow, now: Now) 
         assertion_secret=app.assertion_secret,
         webhook_secret=app.webhook_secret,
     )
+
+
+@router.post("/host-apps/{host_app_id}/webhook-secret")
+def new_webhook_secret(
+    host_app_id: PathId, principal: Operator, uow: Uow, now: Now
+) -> WebhookSecretOut:
+    """Rotate a host app's webhook secret. For a day, every event is signed with both the new
+    secret and the old one, so the host app can switch over without refusing any."""
+    secret = rotate_webhook_secret(uow, host_app_id, now)
+    record(uow, principal.account_id, "host-app.webhook-secret-rotated", f"host-app:{host_app_id}",
+           {}, now)  # fmt: skip
+    uow.commit()
+    return WebhookSecretOut(webhook_secret=secret, previous_valid_until=now + ROTATION_OVERLAP)
 
 
 @router.get("/webhook-events")

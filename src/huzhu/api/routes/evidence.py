@@ -42,7 +42,8 @@ UPLOAD_BODY: dict[str, Any] = {
 def get_store(request: Request) -> EvidenceStore:
     store: EvidenceStore | None = getattr(request.app.state, "evidence_store", None)
     if store is None:
-        store = local_store(request.app.state.engine.url)
+        settings = request.app.state.settings
+        store = local_store(request.app.state.engine.url, settings.evidence_dir, settings.data_dir)
         request.app.state.evidence_store = store
     return store
 

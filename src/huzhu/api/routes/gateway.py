@@ -22,6 +22,7 @@ from huzhu import gateways
 from huzhu.api.deps import Now
 from huzhu.api.problems import ERROR_RESPONSES, problem
 from huzhu.services import callbacks
+from huzhu.settings import Settings
 
 log = logging.getLogger("huzhu.api")
 router = APIRouter(prefix="/v1/gateway", tags=["payment gateway"], responses=ERROR_RESPONSES)
@@ -80,7 +81,7 @@ async def callback(
     if name not in gateways.GATEWAYS:
         result = await run_in_threadpool(callbacks.unknown_gateway, engine, name, body, now)
     else:
-        gateway = gateways.factory(name)(engine)
+        gateway = gateways.factory(name, request.app.state.settings)(engine)
         signature = request.headers.get(gateway.signature_header)
         result = await run_in_threadpool(callbacks.handle, engine, gateway, body, signature, now)
     if result.status >= 400:
@@ -89,10 +90,13 @@ async def callback(
     return JSONResponse(out.model_dump(), status_code=result.status)
 
 
-def pump_loop(engine: Engine, stop: threading.Event, every_s: float = 5.0) -> None:
+def pump_loop(
+    engine: Engine, settings: Settings, stop: threading.Event, every_s: float = 5.0
+) -> None:
     """`huzhu serve`: deliver the sandbox gateway's callbacks in the background."""
+    config = gateways.SandboxConfig.from_settings(settings)
     while not stop.wait(every_s):
         try:
-            callbacks.pump_sandbox(engine, datetime.now(UTC))
+            callbacks.pump_sandbox(engine, datetime.now(UTC), config)
         except Exception:  # keep pumping; the next pass retries
             log.exception("sandbox gateway pump failed")

@@ -218,7 +218,9 @@ def register(app: typer.Typer) -> None:
         """Attach an evidence file (PDF, JPEG or PNG) to a claim."""
         data, media = read_evidence(path)
         with STATE.uow() as uow:
-            store = local_store(STATE.engine().url)
+            store = local_store(
+                STATE.engine().url, STATE.settings.evidence_dir, STATE.settings.data_dir
+            )
             row, new = evidence_svc.upload(
                 uow, store, claim_id, data, media, path.name, by, STATE.now()
             )

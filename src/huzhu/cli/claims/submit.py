@@ -90,7 +90,9 @@ def submit(
             now,
         )
         assert claim.id is not None
-        store = local_store(STATE.engine().url)
+        store = local_store(
+            STATE.engine().url, STATE.settings.evidence_dir, STATE.settings.data_dir
+        )
         rows = [
             evidence_svc.upload(uow, store, claim.id, data, media, path.name, by, now)[0]
             for path, data, media in files

@@ -39,10 +39,15 @@ class HostApp:
     assertion_secret: str
     webhook_url: str | None
     webhook_secret: str
+    webhook_secret_previous: str | None = None
+    webhook_secret_previous_until: datetime | None = None
 
 
 def _host_app(row: Row[Any]) -> HostApp:
-    return HostApp(row.id, row.name, row.assertion_secret, row.webhook_url, row.webhook_secret)
+    return HostApp(
+        row.id, row.name, row.assertion_secret, row.webhook_url, row.webhook_secret,
+        row.webhook_secret_previous, row.webhook_secret_previous_until,
+    )  # fmt: skip
 
 
 class AccountRepository:
@@ -221,6 +226,19 @@ class AccountRepository:
             )
         )
         return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def rotate_webhook_secret(
+        self, host_app_id: int, new_secret: str, keep_old_until: datetime
+    ) -> None:
+        self.conn.execute(
+            update(host_apps)
+            .where(host_apps.c.id == host_app_id)
+            .values(
+                webhook_secret_previous=host_apps.c.webhook_secret,
+                webhook_secret_previous_until=keep_old_until,
+                webhook_secret=new_secret,
+            )
+        )
 
     def host_app(self, host_app_id: int) -> HostApp:
         row = self.conn.execute(select(host_apps).where(host_apps.c.id == host_app_id)).first()

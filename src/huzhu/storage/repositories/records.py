@@ -146,15 +146,30 @@ class WebhookRepository:
         )
         return found is not None
 
-    def due(self, now: datetime, limit: int) -> list[Row[Any]]:
-        return list(
-            self.conn.execute(
-                select(webhook_events)
-                .where(webhook_events.c.next_attempt_at <= now)
-                .order_by(webhook_events.c.next_attempt_at, webhook_events.c.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
+    def take_due(self, now: datetime, limit: int, *, lease_until: datetime) -> list[Row[Any]]:
+        """Lease up to `limit` due events to the caller: rows another process holds are skipped
+        (PostgreSQL), and a leased row is not due again before `lease_until`."""
+        picked = (
+            select(webhook_events.c.id)
+            .where(webhook_events.c.next_attempt_at <= now)
+            .order_by(webhook_events.c.next_attempt_at, webhook_events.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        rows = self.conn.execute(
+            update(webhook_events)
+            .where(webhook_events.c.id.in_(picked))
+            .values(next_attempt_at=lease_until)
+            .returning(*webhook_events.c)
+        )
+        return sorted(rows, key=lambda r: r.id)
+
+    def backlog(self, now: datetime) -> int:
+        """Events due and not yet delivered (for the metrics)."""
+        return int(
+            self.conn.scalar(select(func.count()).where(webhook_events.c.next_attempt_at <= now))
+            or 0
         )
 
     def record_attempt(
