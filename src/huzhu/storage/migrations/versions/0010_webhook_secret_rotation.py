@@ -9,7 +9,7 @@ secret while events signed with the old one are still arriving.
 crash before they leave loses none.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-07
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 import huzhu.storage.tables
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
