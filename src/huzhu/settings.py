@@ -12,6 +12,7 @@ docs/operations.md is generated from them: `python -m huzhu.settings --write` re
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -130,6 +131,11 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
     smtp_timeout_s: float = Field(10.0, gt=0, description="Seconds to wait for the SMTP server.")
 
+    # --- the demo ---
+    demo_password: str | None = Field(
+        None, description="`huzhu demo`: the demo accounts' password; unset: new random ones."
+    )
+
     # --- the payment gateway ---
     gateway: str = Field("sandbox", description="The payment gateway huzhu uses.")
     sandbox_gateway_secret: str | None = Field(
@@ -190,6 +196,7 @@ class Settings(BaseSettings):
         "smtp_username",
         "smtp_password",
         "sandbox_gateway_secret",
+        "demo_password",
         mode="before",
     )
     @classmethod
@@ -226,6 +233,11 @@ def install(settings: Settings) -> Settings:
 def current() -> Settings:
     """The settings an entry point installed, else the environment's (read once)."""
     return _installed if _installed is not None else install(load())
+
+
+def xdg_data_home() -> Path:
+    """The user's data directory by the XDG convention (`~/.local/share` unless set)."""
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
 
 
 def env_name(field: str) -> str:

@@ -28,6 +28,9 @@ PUBLIC = {
     ("get", "/v1/rounds/{round_id}"),
     ("get", "/v1/announcements"),
     ("post", "/v1/gateway/{name}/callbacks"),  # signed by the gateway instead
+    ("get", "/livez"),  # health and metrics: for the platform, not for people
+    ("get", "/readyz"),
+    ("get", "/metrics"),  # a bearer token only when HUZHU_METRICS_TOKEN is set
 }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 
 import typer
@@ -81,5 +80,5 @@ def register(root: typer.Typer) -> None:
             f"{c['reconciliation issues']} reconciliation issue(s) to look at"
         )
         out.print(_accounts(result, address))
-        if not os.environ.get(PASSWORD_ENV):
+        if not STATE.settings.demo_password:
             out.print(f"(passwords are new each run; set ${PASSWORD_ENV} to choose one)")

@@ -8,7 +8,6 @@ else each is drawn at random and printed once at the end of the demo.
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from huzhu.domain.access import Role
 from huzhu.domain.plans import Plan
 from huzhu.services import accounts
 from huzhu.services.members import JoinRequest, PersonDetails, join
+from huzhu.settings import current
 from huzhu.simulation.population import generate_people
 from huzhu.simulation.world import World
 
@@ -45,7 +45,7 @@ class DemoMember:
 
 
 def password() -> str:
-    return os.environ.get(PASSWORD_ENV) or secrets.token_urlsafe(9)
+    return current().demo_password or secrets.token_urlsafe(9)
 
 
 def create_staff(w: World, at: datetime) -> list[DemoAccount]:

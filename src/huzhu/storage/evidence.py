@@ -17,6 +17,7 @@ from typing import Protocol
 from sqlalchemy.engine import URL, make_url
 
 from huzhu.domain.errors import NotFound
+from huzhu.settings import xdg_data_home
 from huzhu.storage.engine import database_url
 
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -91,8 +92,7 @@ def data_dir(url: str | URL | None = None, explicit: Path | None = None) -> Path
     parsed = make_url(url) if isinstance(url, URL) else make_url(database_url(url))
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         return Path(parsed.database or ".").resolve().parent
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(xdg) / "huzhu"
+    return xdg_data_home() / "huzhu"
 
 
 def default_evidence_dir(
