@@ -56,9 +56,10 @@ def test_mismatches_are_flagged_left_in_clearing_and_settle_once_resolved(engine
     retry_day = reconcile_day(engine, box, date(2026, 1, 16))
     assert [i["kind"] for i in retry_day.issues] == ["callback-missing"]
 
-    # What did not match stays in clearing, and the audit says so.
+    # What did not match stays in clearing, and the audit says so: the payout was settled from
+    # the bank while the debits that paid for it are not, so the books' cash is below zero too.
     problems = audit_problems(engine)
-    assert list(problems) == ["clearing accounts net to zero"]
+    assert list(problems) == ["clearing accounts net to zero", "no plan's cash is below zero"]
     assert "pp:gateway-clearing holds" in problems["clearing accounts net to zero"][0]
     assert reconcile_day(engine, box).settled == 0  # the same issues, recorded once
     assert count(engine, reconciliation_issues) == 4

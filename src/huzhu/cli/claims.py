@@ -12,6 +12,7 @@ from huzhu.cli.context import STATE, out, print_json, report_errors
 from huzhu.domain.claims import Claim, ClaimState
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan, parse_yuan
+from huzhu.domain.plans import Cause
 from huzhu.services import claims as svc
 from huzhu.services.members import live_membership
 
@@ -46,6 +47,7 @@ def submit(
     evidence: list[str] = typer.Option([], help="Evidence references (repeatable)."),
     grade: int | None = typer.Option(None, help="Disability grade 1–10 (accident plans)."),
     id_type: str = typer.Option("resident-id"),
+    cause: Cause = typer.Option(Cause.ILLNESS, help="What caused the condition."),
 ) -> None:
     """Submit a claim. The plan's rules are checked at once; a refusal says which rule."""
     now = STATE.now()
@@ -61,6 +63,7 @@ def submit(
                 hospital=hospital,
                 evidence=tuple(evidence),
                 disability_grade=grade,
+                cause=cause,
             ),
             now,
         )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from huzhu.domain.chain import GENESIS, canonical_transaction, chain_digest
 from huzhu.domain.ledger import CLEARING_KINDS, AccountKind
+from huzhu.services import audit_funds
 from huzhu.services.archive import check_archives
 from huzhu.storage.repositories.archive import ArchiveRecord, ArchiveRepository
 from huzhu.storage.repositories.audit import AuditRepository
@@ -172,6 +173,14 @@ def _archive(uow: UnitOfWork, archived: list[ArchiveRecord]) -> Check:
     return check
 
 
+def _funds(uow: UnitOfWork) -> list[Check]:
+    return [
+        Check(audit_funds.PREPAID_CHECK, audit_funds.negative_prepaid(uow)),
+        Check(audit_funds.CASH_CHECK, audit_funds.cash_below_zero(uow)),
+        Check(audit_funds.PAYOUT_CHECK, audit_funds.payouts_without_money(uow)),
+    ]
+
+
 def audit(uow: UnitOfWork) -> AuditReport:
     repo = AuditRepository(uow.conn)
     archived = ArchiveRepository(uow.conn).records()
@@ -186,5 +195,6 @@ def audit(uow: UnitOfWork) -> AuditReport:
             _clearing(repo),
             _rounds(repo, archived),
             _archive(uow, archived),
+            *_funds(uow),
         ]
     )
