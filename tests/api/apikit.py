@@ -273,6 +273,20 @@ class Api:
         assert r.status_code == 201, r.text
         return int(r.json()["membership"]["id"])
 
+    def pay_deposit(self, user: User, plan: str, membership: int) -> None:
+        """A prepaid plan's deposit is asked of the gateway on joining and cover starts when it
+        arrives; here the member pays it at once, as a top-up."""
+        with UnitOfWork(self.engine) as uow:
+            deposit = uow.plans.get(plan).collection.initial_deposit
+        assert deposit
+        paid = self.post(
+            f"/v1/memberships/{membership}/top-ups",
+            user,
+            json={"amount_fen": deposit},
+            key=f"deposit-{self.next_n()}",
+        )
+        assert paid.status_code == 201, paid.text
+
     def claim_body(self, membership_id: int, **extra: Any) -> dict[str, Any]:
         return {
             "membership_id": membership_id,

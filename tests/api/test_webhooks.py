@@ -365,7 +365,10 @@ def test_a_prepaid_round_also_says_the_charge_was_collected(host: Host) -> None:
     charged_user, claimant = host.user("2088-20"), host.user("2088-21")
     m = api.joined(charged_user, plan)
     mc = api.joined(claimant, plan)
-    api.member("plain", plan=plan)
+    api.pay_deposit(charged_user, plan, m)
+    api.pay_deposit(claimant, plan, mc)
+    plain = api.member("plain", plan=plan)
+    api.pay_deposit(plain, plan, plain.memberships[plan])
     api.clock.now += timedelta(days=31)
     claim = api.claim(claimant, mc)
     assert api.post(f"/v1/claims/{claim}/approve", host.reviewer).status_code == 200

@@ -158,9 +158,18 @@ def test_join_uses_the_credit_score_given_for_a_registered_person(
     engine: Engine, database_url: str
 ) -> None:
     init(database_url)
-    ok(database_url, *join_args(ALICE, "--declare-healthy", plan="qingsong-huzhu"))
+    prepaid = join_args(ALICE, "--declare-healthy", plan="qingsong-huzhu")
+    ok(database_url, *prepaid, "--deposit-key", "alice-deposit")
     joined = cli(database_url, *join_args(ALICE, *HEALTHY))
     assert joined.exit_code == 0, joined.stderr
+
+
+def test_joining_a_prepaid_plan_needs_a_deposit_key(engine: Engine, database_url: str) -> None:
+    """Issue 9: the deposit is asked of the gateway; without a key nothing is written."""
+    init(database_url)
+    result = cli(database_url, *join_args(ALICE, "--declare-healthy", plan="qingsong-huzhu"))
+    assert result.exit_code != 0
+    assert "deposit-required [deposit_key]" in result.stderr
 
 
 def test_statement_status_follows_the_beijing_day(engine: Engine, database_url: str) -> None:

@@ -18,6 +18,7 @@ from huzhu.domain.apportionment import (
     management_fee,
     member_charge,
     per_head_share,
+    prepaid_charge,
     quote,
     round_cap,
     settle,
@@ -129,6 +130,41 @@ def test_round_with_explicit_members_follows_the_published_rule(
         carry_in=carry_in,
         charged=sum(charges),
     )
+
+
+balances = st.lists(st.integers(min_value=-1_000, max_value=10**9), min_size=0, max_size=50)
+
+
+@settings(max_examples=300)
+@given(round_inputs, year_remaining, balances)
+def test_a_prepaid_round_never_takes_a_balance_below_zero_and_still_balances(
+    args: dict[str, int | None], remaining: list[int | None], held: list[int]
+) -> None:
+    """Issue 9: each member pays what the balance holds up to the charge; the backstop the rest,
+    and the published identity holds exactly."""
+    payouts, fee_bp, carry_in, cases = (args[k] for k in ("payouts", "fee_bp", "carry_in", "cases"))
+    assert isinstance(payouts, int) and isinstance(fee_bp, int)
+    assert isinstance(carry_in, int) and isinstance(cases, int)
+    members = min(len(remaining), len(held))
+    fee = exact_fee(payouts, fee_bp)
+    share = exact_share(payouts + fee - carry_in, members)
+    cap = None if args["per_case_cap"] is None else args["per_case_cap"] * cases
+    charges = [
+        prepaid_charge(member_charge(share, cap, r), b)
+        for r, b in zip(remaining[:members], held[:members], strict=True)
+    ]
+    for charge, b, r in zip(charges, held, remaining, strict=False):
+        assert 0 <= charge <= member_charge(share, cap, r)
+        assert b - charge >= min(b, 0)  # a balance never goes (further) below zero
+        assert charge == min(member_charge(share, cap, r), max(0, b))
+    f = figures(
+        members=members, cases=cases, payouts=payouts, fee_bp=fee_bp, carry_in=carry_in,
+        charged=sum(charges), per_case_cap=args["per_case_cap"],
+    )  # fmt: skip
+    check_published_rule(
+        f, members=members, cases=cases, payouts=payouts, fee_bp=fee_bp, carry_in=carry_in,
+        charged=sum(charges),
+    )  # fmt: skip
 
 
 @settings(max_examples=300)

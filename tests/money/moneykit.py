@@ -28,6 +28,9 @@ from huzhu.storage.uow import UnitOfWork
 def plan_text(template: str, plan_id: str, payout_yuan: str) -> str:
     """A template under another id with one flat payout at every age."""
     text = template_text(template).replace(f'id = "{template}"', f'id = "{plan_id}"')
+    # These kits test rounds and collection: members join covered, with no deposit to wait for
+    # (deposits: tests/money/test_deposit.py).
+    text = "\n".join(x for x in text.splitlines() if not x.startswith("initial_deposit"))
     start, end = text.index("[payout]"), text.index("[waiting]")
     band = f'{{ min_age_years = 0, max_age_years = 120, amount = "{payout_yuan}" }}'
     return f'{text[:start]}[payout]\nmaximum = "{payout_yuan}"\nbands = [{band}]\n\n{text[end:]}'

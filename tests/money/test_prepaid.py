@@ -90,7 +90,8 @@ def test_prepaid_top_ups_reminders_suspension_and_reactivation(engine: Engine) -
     with UnitOfWork(engine) as uow:
         check = prepaid.after_round(uow, "pre", ROUND, at("2026-01-07", 13))
         uow.commit()
-    # Below 5 yuan: m[1..7] (4.60 left), m[0] and m[14..19] (-5.40); below 0.01: the last seven.
+    # Below 5 yuan: m[1..7] (4.60 left), m[0] and m[14..19] (0: a charge never takes a balance
+    # below zero, the backstop paid their 5.40); below 0.01: the last seven.
     assert (check.reminded, check.suspended, check.already_done) == (14, 7, False)
     with UnitOfWork(engine) as uow:
         again = prepaid.after_round(uow, "pre", ROUND, at("2026-01-07", 14))
@@ -106,7 +107,7 @@ def test_prepaid_top_ups_reminders_suspension_and_reactivation(engine: Engine) -
     assert again.already_done and (again.reminded, again.suspended) == (14, 7)
     assert sorted(h["membership_id"] for h in hooks) == sorted([m[1], m[14]])
     assert all(h["balance_fen"] < 500 for h in hooks)
-    assert notice.balance == -540 and any("please top up" in n for n in notice.notices)
+    assert notice.balance == 0 and any("please top up" in n for n in notice.notices)
     assert [lifecycle(engine, x) for x in (m[0], m[1], m[14])] == [
         Lifecycle.SUSPENDED, Lifecycle.ACTIVE, Lifecycle.SUSPENDED,
     ]  # fmt: skip
@@ -116,10 +117,7 @@ def test_prepaid_top_ups_reminders_suspension_and_reactivation(engine: Engine) -
     assert lifecycle(engine, m[14]) is Lifecycle.ACTIVE
     ask_top_up(engine, box, m[15], 300, "small", "2026-01-08")
     box.drain(at("2026-01-08"))
-    assert lifecycle(engine, m[15]) is Lifecycle.SUSPENDED  # -2.40 is still too low
-    ask_top_up(engine, box, m[15], 500, "enough", "2026-01-08")
-    box.drain(at("2026-01-08", 11))
-    assert lifecycle(engine, m[15]) is Lifecycle.ACTIVE
+    assert lifecycle(engine, m[15]) is Lifecycle.ACTIVE  # 3 yuan: nothing was owed
     with UnitOfWork(engine) as uow:
         reasons = [e.reason for e in uow.memberships.events(m[15])]
         locked = uow.memberships.count_locked("pre", at("2026-01-21", 0))

@@ -14,6 +14,7 @@ from huzhu.domain.members import LeaveReason, Lifecycle
 from huzhu.plans.loader import template_text
 from huzhu.services import claims as claim_svc
 from huzhu.services.audit import audit
+from huzhu.services.ledger import top_up
 from huzhu.services.rounds import run_round
 from huzhu.storage.tables import claims as claims_table
 from huzhu.storage.uow import UnitOfWork
@@ -103,6 +104,9 @@ def test_a_member_of_two_waterdrop_plans_is_paid_by_both(engine: Engine) -> None
     payouts = []
     for plan_id in ("waterdrop-cancer", "waterdrop-cancer-2"):
         m = join_one(engine, plan_id, at("2025-02-01"), n=3)
+        with UnitOfWork(engine) as uow:  # the 10-yuan deposit: cover starts when it arrives
+            top_up(uow, m.membership_id, 1_000, f"deposit-{plan_id}", at("2025-02-01", 11))
+            uow.commit()
         join_many(engine, plan_id, 20, at("2025-02-01"))
         claim = submit(engine, m.membership_id, "CA-01", "2026-01-02", "2026-01-03")
         assert claim.state is ClaimState.SUBMITTED
@@ -189,6 +193,10 @@ def test_a_member_who_turns_66_leaves_the_accident_plan(engine: Engine) -> None:
     install(engine, at("2025-01-01"))
     old = join_one(engine, "dishui-accident", at("2025-06-01"), n=9, birth=date(1960, 3, 10))
     young = join_one(engine, "dishui-accident", at("2025-06-01"), n=8, birth=date(1990, 3, 10))
+    with UnitOfWork(engine) as uow:  # the 10-yuan deposit: cover starts when it arrives
+        for m in (old, young):
+            top_up(uow, m.membership_id, 1_000, f"deposit-{m.membership_id}", at("2025-06-01", 11))
+        uow.commit()
     before = run(engine, "dishui-accident", "2026-03-07")
     assert before.aged_out == 0
     after = run(engine, "dishui-accident", "2026-04-07")
@@ -199,6 +207,8 @@ def test_a_member_who_turns_66_leaves_the_accident_plan(engine: Engine) -> None:
         assert uow.memberships.get(young.membership_id).lifecycle is Lifecycle.ACTIVE
         assert [e.reason for e in uow.memberships.events(old.membership_id)] == [
             "joined",
+            "awaiting-deposit",
+            "topped-up",
             "age-out",
         ]
     assert before.round.figures.members == 2 and after.round.figures.members == 1

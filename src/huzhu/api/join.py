@@ -18,7 +18,7 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from huzhu import metrics
+from huzhu import gateways, metrics
 from huzhu.api.audit import notify_person, record
 from huzhu.api.capacity import db_slot
 from huzhu.api.deps import (
@@ -200,9 +200,12 @@ def _general(request: Request, body: JoinIn, key: str | None, now: datetime) -> 
                     health_answers=body.health_answers,
                     guardian_id_type=guardian.id_type if guardian else None,
                     guardian_id_number=guardian.id_number if guardian else None,
+                    # A prepaid plan's deposit is asked under the request's Idempotency-Key.
+                    deposit_key=f"api:{principal.account_id}:{key}" if key else None,
                 ),
                 now,
                 credit=SandboxCredit(settings.sandbox_credit_score),
+                gateway=gateways.factory()(uow.conn),
             )
             m = uow.memberships.get(result.membership_id)
             details_ = {"plan_id": result.plan_id, "membership_id": m.id}

@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from huzhu.domain.money import MAX_FEN
+from huzhu.domain.plans import Cause
 
 T = TypeVar("T")
 
@@ -289,6 +290,7 @@ class ClaimIn(In):
         list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=20)
     ] = []
     disability_grade: Annotated[int, Strict(), Field(ge=1, le=10)] | None = None
+    cause: Cause = Cause.ILLNESS  # what caused the condition: illness or accident
 
 
 class RejectIn(In):

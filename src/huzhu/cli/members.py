@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from huzhu import gateways
 from huzhu.cli.context import STATE, err, out, print_json, report_errors
 from huzhu.cli.progress import progress_bars
 from huzhu.domain.errors import InvalidInput
@@ -54,9 +55,13 @@ def register(root: typer.Typer) -> None:
             False, help="Confirm every statement of the health declaration."
         ),
         guardian_id_number: str | None = typer.Option(None, help="Guardian enrolling a dependant."),
+        deposit_key: str | None = typer.Option(
+            None, help="Prepaid plans: the key under which the deposit is asked of the gateway."
+        ),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
-        """Join a plan. Every eligibility rule that fails is listed."""
+        """Join a plan. Every eligibility rule that fails is listed. A prepaid plan's deposit
+        is asked of the payment gateway; cover starts when it arrives."""
         now = STATE.now()
         with STATE.uow() as uow:
             rules = uow.plans.get(plan, local_date(now))
@@ -82,8 +87,9 @@ def register(root: typer.Typer) -> None:
                 ),
                 health_answers=_answers(answer, declare_healthy, questions),
                 guardian_id_number=guardian_id_number,
+                deposit_key=deposit_key,
             )
-            result = svc.join(uow, req, now)
+            result = svc.join(uow, req, now, gateway=gateways.factory()(uow.conn))
             uow.commit()
         if as_json:
             print_json(result.__dict__)

@@ -50,6 +50,12 @@ def member_charge(share: Fen, cap: Fen | None, year_remaining: Fen | None) -> Fe
     return charge
 
 
+def prepaid_charge(charge: Fen, balance: Fen) -> Fen:
+    """A prepaid member pays what the balance holds, up to the charge, and never goes below zero;
+    the round's backstop pays the rest (storage.repositories.charges does this in SQL)."""
+    return min(charge, max(0, balance))
+
+
 def settle(need: Fen, charged: Fen) -> tuple[Fen, Fen]:
     """(backstop, surplus) once the charges are known."""
     backstop = max(0, need - charged)

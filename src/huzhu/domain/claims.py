@@ -23,7 +23,7 @@ from huzhu.domain.errors import Conflict, Report, RuleViolation, Violation
 from huzhu.domain.identity import age_on
 from huzhu.domain.members import Lifecycle, Membership
 from huzhu.domain.money import Fen
-from huzhu.domain.plans import Category, Condition, Plan
+from huzhu.domain.plans import Category, Cause, Condition, Plan, local_date
 
 
 class ClaimState(StrEnum):
@@ -85,6 +85,9 @@ class ClaimFacts:
     diagnosis_date: date
     birth_date: date
     disability_grade: int | None = None
+    # When a plan with an activation threshold came into force (None: no threshold).
+    activated_at: datetime | None = None
+    cause: Cause = Cause.ILLNESS
 
 
 @dataclass(frozen=True)
@@ -116,9 +119,18 @@ def assess_claim(
             f"the membership is {membership.lifecycle.value} and cannot claim",
             "membership",
         )
-    cover_starts = membership.cover_starts(plan, condition.category)
+    activated = facts.activated_at
+    if activated is not None and facts.diagnosis_date < local_date(activated):
+        report.fail(
+            "diagnosed-before-activation",
+            f"{plan.id} came into force on {local_date(activated).isoformat()}; nothing diagnosed "
+            "before it is covered",
+            "diagnosis_date",
+        )
+    cover_starts = membership.cover_starts(plan, condition.category, activated, facts.cause)
     if facts.diagnosis_date < cover_starts:
-        kind = "an accident" if condition.category is Category.ACCIDENT else "an illness"
+        accidental = condition.category is Category.ACCIDENT or facts.cause is Cause.ACCIDENT
+        kind = "an accident" if accidental else "an illness"
         report.fail(
             "in-waiting-period",
             f"{kind} is covered from {cover_starts.isoformat()}, "
@@ -165,6 +177,7 @@ class Claim:
     state: ClaimState
     submitted_at: datetime
     disability_grade: int | None = None
+    cause: Cause = Cause.ILLNESS
     reason_code: str | None = None
     reason_text: str | None = None
     decided_at: datetime | None = None

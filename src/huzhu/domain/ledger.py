@@ -27,6 +27,9 @@ class AccountKind(StrEnum):
     SURPLUS_RESERVE = "surplus-reserve"  # liability: over-collection carried to the next round
     GATEWAY_CLEARING = "gateway-clearing"  # asset: money in transit at the payment gateway
     CASH = "cash"  # asset: the plan's custodial bank account
+    # equity: money the operator paid into the plan so that what the backstop owes is there in
+    # cash before a payout is sent
+    OPERATOR_FUNDING = "operator-funding"
 
 
 DEBIT_NORMAL = frozenset({AccountKind.BACKSTOP, AccountKind.GATEWAY_CLEARING, AccountKind.CASH})
@@ -112,4 +115,18 @@ def member_credit_transaction(
         memo,
         (AccountKind.GATEWAY_CLEARING, amount),
         (AccountKind.MEMBER_FUNDS, -amount),
+    )
+
+
+def operator_funding_transaction(plan_id: str, key: str, amount: Fen, memo: str) -> Transaction:
+    """The operator pays money into the plan's custodial account: Dr cash / Cr operator-funding."""
+    if amount <= 0:
+        raise InvalidInput("funding must be positive", code="amount-not-positive", field="amount")
+    return _txn(
+        key,
+        "operator-funding",
+        plan_id,
+        memo,
+        (AccountKind.CASH, amount),
+        (AccountKind.OPERATOR_FUNDING, -amount),
     )

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from huzhu.domain.errors import Conflict
 from huzhu.domain.identity import Sex
-from huzhu.domain.plans import Category, Plan, local_date
+from huzhu.domain.plans import Category, Cause, Plan, local_date
 
 
 class Lifecycle(StrEnum):
@@ -72,10 +72,19 @@ class Membership:
     suspended_at: datetime | None = None
     events: list[MembershipEvent] = field(default_factory=list)
 
-    def cover_starts(self, plan: Plan, category: Category) -> date:
+    def cover_starts(
+        self,
+        plan: Plan,
+        category: Category,
+        activated_at: datetime | None = None,
+        cause: Cause = Cause.ILLNESS,
+    ) -> date:
+        """The first day of cover: the waiting period runs from the later of joining and the
+        plan's activation (a plan that needed members before it started)."""
+        start = self.joined_at if activated_at is None else max(self.joined_at, activated_at)
         # Days are counted on the plan's calendar (Beijing time), not on UTC's.
-        joined = local_date(self.joined_at)
-        return joined + timedelta(days=plan.waiting.days_for(category))
+        joined = local_date(start)
+        return joined + timedelta(days=plan.waiting.days_for(category, cause))
 
     def status(self, plan: Plan, today: date) -> Status:
         if self.lifecycle is Lifecycle.LEFT:
@@ -114,3 +123,13 @@ def exit_date(plan: Plan, birth_date: date) -> date | None:
         return birth_date.replace(year=birth_date.year + years)
     except ValueError:  # born on 29 February: the birthday falls on 1 March
         return date(birth_date.year + years, 3, 1)
+
+
+def suspended_on(events: list[MembershipEvent], day: date) -> bool:
+    """Whether the member's cover was suspended at any moment of `day` (Beijing time): a
+    diagnosis made while cover was suspended is not covered, whatever happened after."""
+    ordered = sorted(events, key=lambda e: e.at)
+    before = [e for e in ordered if local_date(e.at) < day]
+    if before and before[-1].to_state is Lifecycle.SUSPENDED:
+        return True
+    return any(local_date(e.at) == day and e.to_state is Lifecycle.SUSPENDED for e in ordered)

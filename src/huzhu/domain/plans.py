@@ -173,12 +173,26 @@ class Payout(_Model):
         return self
 
 
+class Cause(StrEnum):
+    """What caused the condition a claim is for."""
+
+    ILLNESS = "illness"
+    ACCIDENT = "accident"
+
+
 class Waiting(_Model):
     illness_days: int = Field(ge=0, le=3650)
     accident_days: int = Field(ge=0, le=3650)
+    # A covered condition caused by an accident (a brain injury, a lost limb) waits only the
+    # accident wait (Xiang Hu Bao: from day one; its first two paid cases were of this kind).
+    accident_caused_conditions: bool = False
 
-    def days_for(self, category: Category) -> int:
-        return self.accident_days if category.is_accident else self.illness_days
+    def days_for(self, category: Category, cause: Cause = Cause.ILLNESS) -> int:
+        if category.is_accident:
+            return self.accident_days
+        if cause is Cause.ACCIDENT and self.accident_caused_conditions:
+            return self.accident_days
+        return self.illness_days
 
 
 class Caps(_Model):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from huzhu.domain.chain import GENESIS, canonical_transaction, chain_digest
 from huzhu.domain.ledger import AccountKind
 from huzhu.services import audit_decisions as decided
+from huzhu.services import audit_funds
 from huzhu.services.archive import check_archives
 from huzhu.services.clearing import check_clearing, yuan
 from huzhu.storage.repositories.archive import ArchiveRecord, ArchiveRepository
@@ -198,6 +199,14 @@ def _decisions(uow: UnitOfWork) -> list[Check]:
     ]
 
 
+def _funds(uow: UnitOfWork) -> list[Check]:
+    return [
+        Check(audit_funds.PREPAID_CHECK, audit_funds.negative_prepaid(uow)),
+        Check(audit_funds.CASH_CHECK, audit_funds.cash_below_zero(uow)),
+        Check(audit_funds.PAYOUT_CHECK, audit_funds.payouts_without_money(uow)),
+    ]
+
+
 def audit(uow: UnitOfWork, now: datetime | None = None) -> AuditReport:
     """`now` dates what is overdue (default: the wall clock)."""
     now = now or datetime.now(UTC)
@@ -215,5 +224,6 @@ def audit(uow: UnitOfWork, now: datetime | None = None) -> AuditReport:
             _rounds(repo, archived),
             _archive(uow, archived),
             *_decisions(uow),
+            *_funds(uow),
         ]
     )

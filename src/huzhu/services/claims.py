@@ -23,10 +23,11 @@ from huzhu.domain.claims import (
     rule_quote,
 )
 from huzhu.domain.errors import Conflict, InvalidInput, RuleViolation, Violation
-from huzhu.domain.members import LeaveReason, Lifecycle
+from huzhu.domain.members import LeaveReason, Lifecycle, suspended_on
 from huzhu.domain.money import format_yuan
-from huzhu.domain.plans import Plan, local_date
+from huzhu.domain.plans import Cause, Condition, Plan, local_date
 from huzhu.plans.loader import load_catalogue
+from huzhu.services import activation
 from huzhu.services.cards import publish_card
 from huzhu.services.claim_payout import PayoutOverride, set_payout
 from huzhu.services.notify import tell
@@ -46,6 +47,7 @@ class ClaimRequest:
     hospital: str
     evidence: tuple[str, ...] = ()
     disability_grade: int | None = None
+    cause: Cause = Cause.ILLNESS  # what caused the condition: an illness or an accident
 
 
 def claimant_id(uow: UnitOfWork, claim: Claim) -> int:
@@ -113,8 +115,9 @@ def submit(uow: UnitOfWork, req: ClaimRequest, now: datetime) -> Claim:
         # The plan's age rules cannot be applied to a diagnosis before birth.
         raise InvalidInput("the diagnosis date is before the birth date", field="diagnosis_date")
     plan = uow.plans.get(membership.plan_id, req.diagnosis_date)
-    members = uow.memberships.count_live(plan.id)
-    if members < plan.activation_threshold:
+    activated = activation.latch(uow, plan, now)
+    if plan.activation_threshold and activated is None:
+        members = uow.memberships.count_live(plan.id)
         raise RuleViolation(
             [
                 Violation(
@@ -129,9 +132,22 @@ def submit(uow: UnitOfWork, req: ClaimRequest, now: datetime) -> Claim:
     assessment = assess_claim(
         plan,
         membership,
-        ClaimFacts(condition, req.diagnosis_date, person.birth_date, req.disability_grade),
+        ClaimFacts(
+            condition,
+            req.diagnosis_date,
+            person.birth_date,
+            req.disability_grade,
+            activated,
+            _cause(condition, req.cause),
+        ),
         has_payout_already=uow.claims.has_payout(req.membership_id),
     )
+    if suspended_on(uow.memberships.events(req.membership_id), req.diagnosis_date):
+        assessment.report.fail(
+            "cover-suspended",
+            f"the member's cover was suspended on {req.diagnosis_date.isoformat()}",
+            "diagnosis_date",
+        )
     claim = Claim(
         id=None,
         plan_id=plan.id,
@@ -145,6 +161,7 @@ def submit(uow: UnitOfWork, req: ClaimRequest, now: datetime) -> Claim:
         state=ClaimState.SUBMITTED,
         submitted_at=now,
         disability_grade=req.disability_grade,
+        cause=_cause(condition, req.cause),
     )
     if not assessment.report.ok:
         failed = assessment.report.violations
@@ -166,6 +183,11 @@ def submit(uow: UnitOfWork, req: ClaimRequest, now: datetime) -> Claim:
         body = f"We received your claim {claim_id}; a reviewer will look at it."
         step(uow, claim, None, "submitted", "claimant", now, (f"Claim {claim_id} received", body))
     return claim
+
+
+def _cause(condition: Condition, cause: Cause) -> Cause:
+    """An accident-category condition (death or disability by accident) is always accidental."""
+    return Cause.ACCIDENT if condition.category.is_accident else cause
 
 
 def _appeal_note(until: datetime) -> str:
@@ -220,7 +242,10 @@ def approve(
     before = claim.state
     claim.decide(ClaimState.APPROVED, by=by, at=now)
     uow.claims.save_decision(claim)
-    _make_final(uow, claim, now)  # not announced: `huzhu verify` notes it when it is paid
+    _make_final(uow, claim, now)
+    # No objection window, but the case is still announced in the public log: every claim a
+    # round shares must be there for `huzhu verify` (issue 9).
+    publish_card(uow, claim, now, window_end=now)
     paid = format_yuan(claim.payout or 0)
     step(uow, claim, before, "approved", by, now, (f"Claim {claim_id} approved", f"{paid} yuan"))
     return claim

@@ -16,6 +16,8 @@ from huzhu.domain.errors import HuzhuError
 from huzhu.domain.identity import parse_document
 from huzhu.domain.members import Person, exit_date
 from huzhu.domain.plans import Plan, local_date
+from huzhu.services import activation
+from huzhu.services.deposit import await_deposits
 from huzhu.services.members import PersonDetails
 from huzhu.storage.uow import UnitOfWork
 
@@ -137,4 +139,6 @@ def _write(
         joining.append((pid, exit_date(plan, p.birth_date)))
         results[c.line] = RowResult(c.line, True)
     uow.memberships.add_many(plan.id, plan.version, joining, now)
+    await_deposits(uow, plan, [pid for pid, _ in joining], now)
+    activation.latch(uow, plan, now)
     return results

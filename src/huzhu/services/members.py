@@ -11,7 +11,10 @@ from huzhu.domain.errors import Conflict, Forbidden, NotFound, RuleViolation, Vi
 from huzhu.domain.identity import IdentityDocument, Sex, age_on, parse_document
 from huzhu.domain.members import LeaveReason, Lifecycle, Membership, Person, Status, exit_date
 from huzhu.domain.plans import Category, local_date
+from huzhu.gateways.base import PaymentGateway
+from huzhu.services import activation
 from huzhu.services.credit import CreditProvider, ImportedScore
+from huzhu.services.deposit import await_deposit, check_deposit, needs_deposit
 from huzhu.storage.uow import UnitOfWork
 
 
@@ -40,6 +43,8 @@ class JoinRequest:
     health_answers: Mapping[str, bool] = field(default_factory=dict)
     guardian_id_type: str | None = None
     guardian_id_number: str | None = None
+    # A prepaid plan's deposit is asked of the gateway under this key (services.deposit).
+    deposit_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,8 +116,10 @@ def join(
     req: JoinRequest,
     now: datetime,
     credit: CreditProvider | None = None,
+    gateway: PaymentGateway | None = None,
 ) -> JoinResult:
     plan = uow.plans.get(req.plan_id, local_date(now))
+    check_deposit(plan, gateway, req.deposit_key)
     person = find_or_register(uow, req.person, now)
     guardian = _guardian(uow, req, now)
     assert person.id is not None
@@ -136,9 +143,14 @@ def join(
         joined_at=now,
         exit_on=exit_date(plan, person.birth_date),
     )
-    membership.id = uow.memberships.add(membership)
+    new_id = uow.memberships.add(membership)
+    membership.id = new_id
+    activation.latch(uow, plan, now)
+    if needs_deposit(plan):
+        await_deposit(uow, plan, gateway, new_id, req.deposit_key, now)
+        membership = uow.memberships.get(new_id)
     return JoinResult(
-        membership_id=membership.id,
+        membership_id=new_id,
         person_id=person.id,
         plan_id=plan.id,
         plan_version=plan.version,

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from huzhu.domain.plans import CollectionMode
 from huzhu.gateways.base import PaymentGateway
 from huzhu.services.collection import is_complete, refuse, round_of
+from huzhu.services.funding import fund_shortfall
 from huzhu.storage.uow import UnitOfWork
 
 
@@ -49,12 +50,22 @@ def run_payouts(
                 "date",
             )
     submitted = retried = 0
-    for claim in uow.payments.claims_to_pay(record.id):
+    to_pay = uow.payments.claims_to_pay(record.id)
+    failed = uow.payments.payouts(record.id, "failed")
+    sending = sum(c.payout for c in to_pay) + sum(p.amount for p in failed)
+    if sending:
+        first = (
+            payout_ref(plan_id, to_pay[0].id, 1)
+            if to_pay
+            else payout_ref(plan_id, failed[0].claim_id, failed[0].attempts + 1)
+        )
+        fund_shortfall(uow, plan_id, sending, first, now)
+    for claim in to_pay:
         ref = payout_ref(plan_id, claim.id, 1)
         uow.payments.add_payout(claim, ref, now)
         gateway.submit_payout(ref, claim.membership_id, claim.payout, now)
         submitted += 1
-    for payout in uow.payments.payouts(record.id, "failed"):
+    for payout in failed:
         attempt = payout.attempts + 1
         ref = payout_ref(plan_id, payout.claim_id, attempt)
         uow.payments.update_payout(

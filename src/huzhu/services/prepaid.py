@@ -23,6 +23,7 @@ from huzhu.storage.repositories.collection import NewBatch
 from huzhu.storage.uow import UnitOfWork
 
 LOW_BALANCE = "low-balance"
+AWAITING_DEPOSIT = "awaiting-deposit"  # services.deposit: no cover until the deposit arrives
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def reactivate_if_funded(uow: UnitOfWork, membership_id: int, now: datetime) -> 
     if rules.mode is not CollectionMode.PREPAID or rules.minimum_balance is None:
         return False
     events = uow.memberships.events(membership_id)
-    if not events or events[-1].reason != LOW_BALANCE:
+    if not events or events[-1].reason not in (LOW_BALANCE, AWAITING_DEPOSIT):
         return False  # suspended for another reason: a top-up does not lift it
     if uow.ledger.member_balance(membership_id) < rules.minimum_balance:
         return False

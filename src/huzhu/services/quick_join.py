@@ -23,6 +23,7 @@ from huzhu.domain.identity import parse_document
 from huzhu.domain.members import Membership, Person, exit_date
 from huzhu.domain.plans import Plan, local_date
 from huzhu.services.credit import CreditProvider
+from huzhu.services.deposit import needs_deposit
 from huzhu.services.members import PersonDetails, new_person
 from huzhu.storage.uow import UnitOfWork
 
@@ -43,6 +44,10 @@ def decide(
     """The person and membership a successful join writes, or None when the general path must
     answer (the join would be refused, or the details are not valid)."""
     today = local_date(now)
+    if needs_deposit(plan) or plan.activation_threshold:
+        # The deposit goes through the gateway, and a join may activate a plan that needed
+        # members first (recorded in the public log): the general path does both.
+        return None
     try:
         doc = parse_document(
             details.id_type,

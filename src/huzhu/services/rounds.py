@@ -155,6 +155,8 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
     cap = apportionment.round_cap(plan.caps.per_case_per_member, cases)
     charge = apportionment.member_charge(share, cap, None)
     order = _charge_order(uow, plan, round_id, announce_date, lock_at, charge, members)
+    if plan.collection.mode is CollectionMode.PREPAID:
+        order = replace(order, prepaid=True)  # never below a balance: see README, prepaid
     charged = uow.charges.charge(order)
     year_max = None
     if plan.caps.per_year_per_member is not None:

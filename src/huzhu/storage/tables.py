@@ -164,6 +164,8 @@ claims = Table(
     Column("hospital", String(200), nullable=False),
     Column("evidence", JSON, nullable=False, default=list),
     Column("disability_grade", SmallInteger),
+    # illness | accident: what caused the condition (migration 0009)
+    Column("cause", String(10), nullable=False, server_default="illness"),
     Column("age_at_diagnosis", SmallInteger, nullable=False),
     Column("payout", Fen),
     Column("state", String(20), nullable=False),

@@ -41,6 +41,7 @@ def submit(body: ClaimIn, principal: Caller, uow: Uow, now: Now) -> ClaimOut:
             hospital=body.hospital,
             evidence=tuple(body.evidence),
             disability_grade=body.disability_grade,
+            cause=body.cause,
         ),
         now,
     )

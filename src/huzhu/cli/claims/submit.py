@@ -16,6 +16,7 @@ import typer
 from huzhu.cli.claims.render import show_claim
 from huzhu.cli.context import STATE, out, report_errors
 from huzhu.domain.errors import InvalidInput, NotFound
+from huzhu.domain.plans import Cause
 from huzhu.services import claims as svc
 from huzhu.services import evidence as evidence_svc
 from huzhu.services.members import live_membership
@@ -65,6 +66,7 @@ def submit(
         None, metavar="1-10", help="Disability grade (accident plans)."
     ),
     id_type: str = typer.Option("resident-id", metavar="TYPE", help="Document type."),
+    cause: Cause = typer.Option(Cause.ILLNESS, help="What caused the condition."),
     by: str = typer.Option("claimant", metavar="NAME", help="Who uploads the evidence."),
     id_only: bool = typer.Option(
         False, "--id-only", help="Print only the new claim's id (for scripts: CLAIM=$(...))."
@@ -86,6 +88,7 @@ def submit(
                 hospital=hospital,
                 evidence=tuple(path.name for path, _, _ in files),
                 disability_grade=grade,
+                cause=cause,
             ),
             now,
         )

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from huzhu.domain.money import Fen
 from huzhu.storage.repositories.charge_copy import copy_charges
 from huzhu.storage.repositories.members import MembershipRepository
-from huzhu.storage.tables import member_charges, memberships, rounds
+from huzhu.storage.tables import member_charges, member_credits, memberships, rounds
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,9 @@ class ChargeOrder:
     # The round's headcount: on PostgreSQL a uniform round is copied in, and the copy must
     # account for exactly this many members (None: do not copy).
     headcount: int | None = None
+    # A prepaid plan takes each charge from the member's balance and never below zero: a member
+    # pays what the balance holds, up to the charge (the round's backstop pays the rest).
+    prepaid: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,8 @@ class ChargeRepository:
             return ChargeResult(0, 0)
         target = self._target(order.round_id)
         locked = MembershipRepository(self.conn).locked_at(order.plan_id, order.lock_at)
-        if self._postgres and not order.capped and order.headcount is not None:
+        exact = order.capped or order.prepaid  # members may owe different amounts
+        if self._postgres and not exact and order.headcount is not None:
             name = _partition(order.round_id)
             rows = copy_charges(
                 self.conn, name, order.round_id, order.charge, locked, order.headcount
@@ -181,6 +185,10 @@ class ChargeRepository:
                 else_=literal(0),
             )
             year_total = before + amount
+        if order.prepaid:
+            amount = _within_balance(amount)
+            if order.capped and order.year_cap is not None:
+                year_total = before + amount
         query = (
             select(memberships.c.id, literal(order.round_id), amount, year_total)
             .select_from(source)
@@ -190,7 +198,7 @@ class ChargeRepository:
             ["membership_id", "round_id", "amount", "year_total"], query
         )
         year_max = None
-        if order.capped and self._postgres:
+        if exact and self._postgres:
             # Sum what is written as it is written, instead of reading the rows back.
             inserted = statement.returning(target.c.amount, target.c.year_total).cte("inserted")
             row = self.conn.execute(
@@ -201,18 +209,19 @@ class ChargeRepository:
                 )
             ).one()
             rows, total, year_max = int(row[0]), int(row[1]), int(row[2])
+            year_max = year_max if order.capped else None
         else:
             result = self.conn.execute(statement, execution_options={"preserve_rowcount": True})
             rows = int(result.rowcount)
             total = rows * order.charge
-            if order.capped:  # SQLite has no INSERT inside WITH: read the round's rows back
+            if exact:  # SQLite has no INSERT inside WITH: read the round's rows back
                 row = self.conn.execute(
                     select(
                         func.coalesce(func.sum(member_charges.c.amount), 0),
                         func.coalesce(func.max(member_charges.c.year_total), 0),
                     ).where(member_charges.c.round_id == order.round_id)
                 ).one()
-                total, year_max = int(row[0]), int(row[1])
+                total, year_max = int(row[0]), int(row[1]) if order.capped else None
         if self._postgres:
             name = _partition(order.round_id)
             self._index(order.round_id)
@@ -220,3 +229,21 @@ class ChargeRepository:
                 # The next capped round joins this partition: give the planner statistics.
                 self.conn.execute(text(f"ANALYZE {name}"))
         return ChargeResult(rows, total, year_max)
+
+
+def _within_balance(amount: Any) -> Any:
+    """The charge a prepaid member can pay: the balance held (credits minus charges) when that
+    is less than the charge, 0 when nothing is held."""
+    credited = (
+        select(func.coalesce(func.sum(member_credits.c.amount), 0))
+        .where(member_credits.c.membership_id == memberships.c.id)
+        .scalar_subquery()
+    )
+    history = member_charges.alias("paid_before")
+    charged = (
+        select(func.coalesce(func.sum(history.c.amount), 0))
+        .where(history.c.membership_id == memberships.c.id)
+        .scalar_subquery()
+    )
+    held = credited - charged
+    return case((held <= 0, literal(0)), (held < amount, held), else_=amount)

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, Select, func, insert, select, update
 
 from huzhu.domain.claims import PROMISED_STATES, Claim, ClaimState
 from huzhu.domain.errors import NotFound
+from huzhu.domain.plans import Cause
 from huzhu.storage.tables import claims, memberships, people
 
 
@@ -27,6 +28,7 @@ def _claim(row: Row[Any]) -> Claim:
         state=ClaimState(row.state),
         submitted_at=row.submitted_at,
         disability_grade=row.disability_grade,
+        cause=Cause(row.cause),
         reason_code=row.reason_code,
         reason_text=row.reason_text,
         decided_at=row.decided_at,
@@ -69,6 +71,7 @@ class ClaimRepository:
                 hospital=c.hospital,
                 evidence=list(c.evidence),
                 disability_grade=c.disability_grade,
+                cause=c.cause.value,
                 age_at_diagnosis=c.age_at_diagnosis,
                 payout=c.payout,
                 state=c.state.value,
