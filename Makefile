@@ -13,7 +13,7 @@ DEMO_MONTHS ?= 6
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck pytest postgres bench clean
+.PHONY: install assets messages run test lint typecheck pytest browser screenshots postgres bench clean
 
 $(BIN)/huzhu: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,34 @@ $(BIN)/huzhu: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/huzhu
+WEB := src/huzhu/web
+LOCALE := $(WEB)/locale
+
+# Front-end libraries come from npm at install time (never committed), and the message catalogues
+# are compiled here: the .po files are the source, the .mo files are built.
+install: $(BIN)/huzhu assets
+
+assets: $(BIN)/huzhu
+	npm ci --no-audit --no-fund --silent
+	mkdir -p $(WEB)/static/vendor
+	cp node_modules/chart.js/dist/chart.umd.min.js $(WEB)/static/vendor/
+	$(BIN)/pybabel compile --domain huzhu --directory $(LOCALE)
+
+# Extract every text of the web pages and merge it into the catalogues; translate what is new
+# (tests/web/test_catalogues.py fails on any empty msgstr), then `make install` compiles them.
+messages: $(BIN)/huzhu
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ --ignore-dirs ".* node_modules" \
+	  --no-location --sort-output --omit-header -o $(LOCALE)/huzhu.pot .
+	$(BIN)/pybabel update --domain huzhu --input-file $(LOCALE)/huzhu.pot \
+	  --output-dir $(LOCALE) --no-fuzzy-matching --ignore-obsolete
+
+# The browser journeys alone (Debian's Chromium at /usr/bin/chromium; `make pytest` runs them too).
+browser: install postgres
+	$(BIN)/pytest -m browser tests/web/browser
+
+# Key pages at phone and desktop widths, for the README.
+screenshots: install
+	$(BIN)/python tests/web/browser/screenshots.py docs/screenshots
 
 run: install
 	@if [ ! -f $(DB) ]; then \

@@ -39,6 +39,8 @@ from huzhu.services.quick_join import PlansInForce
 from huzhu.services.webhooks import deliver_due
 from huzhu.storage.engine import libpq_url, make_engine, migrate
 from huzhu.storage.repositories.quick_join import QuickJoinRepository
+from huzhu.web import BODIES as WEB_BODIES
+from huzhu.web import install as install_web
 
 log = logging.getLogger("huzhu.api")
 
@@ -123,5 +125,7 @@ def create_app(
                    claim_steps.router, evidence.router, objections.router, juries.router,
                    inbox.router):  # fmt: skip
         app.include_router(router)
-    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, uploads=evidence.UPLOADS)
+    install_web(app)
+    uploads = (*evidence.UPLOADS, *WEB_BODIES)
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, uploads=uploads)
     return app

@@ -1,0 +1,49 @@
+"""huzhu's web pages: public transparency pages at `/`, the member portal at `/me`.
+
+Server-rendered HTML that works without JavaScript. Pages call the same services as the API;
+`install(app)` adds them to the API's application, sharing its engine, clock and settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+
+from huzhu.services.evidence import MAX_BYTES
+from huzhu.web.portal import ROUTERS
+
+STATIC = Path(__file__).parent / "static"
+# Pages post forms, not JSON: the API's body guard lets these paths through with their limits.
+BODIES = (
+    (r"^/me/claims/(new|[0-9]+/evidence)$", MAX_BYTES + 64 * 1024),
+    (r"^/(?!v1/)", 64 * 1024),
+)
+
+# Scripts and styles come from our own files only: no inline script, no CDN.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+async def security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    if response.headers.get("content-type", "").startswith("text/html"):
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def install(app: FastAPI) -> None:
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.middleware("http")(security_headers)
