@@ -56,7 +56,7 @@ run: install
 	  $(BIN)/huzhu --database sqlite:///$(DB) demo --members $(DEMO_MEMBERS) --months $(DEMO_MONTHS); \
 	fi
 	$(BIN)/huzhu --database sqlite:///$(DB) audit
-	$(BIN)/huzhu --database sqlite:///$(DB) serve --host $(HOST) --port $(PORT)
+	HUZHU_COOKIE_SECURE=0 $(BIN)/huzhu --database sqlite:///$(DB) serve --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check src tests bench

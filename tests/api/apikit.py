@@ -30,7 +30,11 @@ AFTER_LOCK = at("2026-03-09")  # the round of ROUND_DAY may run from here on
 TTL = timedelta(days=3650)  # sessions outlive every clock move a test makes
 
 FAST = Settings(
-    sign_in_limit="1000/minute", join_limit="1000/minute", session_ttl=TTL, sandbox_credit_score=700
+    cookie_secure=False,  # the test client speaks http://testserver
+    sign_in_limit="1000/minute",
+    join_limit="1000/minute",
+    session_ttl=TTL,
+    sandbox_credit_score=700,
 )
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}

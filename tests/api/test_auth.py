@@ -102,7 +102,11 @@ def test_logout_revokes_a_bearer_token(api: Api) -> None:
 
 
 def test_a_session_expires(engine: Engine, clock: Clock) -> None:
-    api = Api(engine, clock, Settings(sign_in_limit="100/minute", session_ttl=timedelta(hours=1)))
+    api = Api(
+        engine,
+        clock,
+        Settings(sign_in_limit="100/minute", session_ttl=timedelta(hours=1), cookie_secure=False),
+    )
     with_password(api, "alice")
     token = api.post("/v1/auth/token", json={"username": "alice", "password": PASSWORD}).json()
     auth = {"Authorization": f"Bearer {token['access_token']}"}
@@ -290,7 +294,9 @@ def test_an_assertion_in_its_leeway_window_is_still_accepted_once(host: HostApp)
 
 # --- rate limits ----------------------------------------------------------------------------
 
-LIMITED = Settings(sign_in_limit="3/minute", join_limit="2/minute", session_ttl=TTL)
+LIMITED = Settings(
+    sign_in_limit="3/minute", join_limit="2/minute", session_ttl=TTL, cookie_secure=False
+)
 
 
 def test_sign_in_is_rate_limited_per_client(engine: Engine, clock: Clock) -> None:

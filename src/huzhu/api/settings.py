@@ -22,7 +22,9 @@ class Settings:
     # The sandbox credit provider's score for people with none on file. A real deployment plugs
     # in the host app's credit service instead.
     sandbox_credit_score: int | None = 700
-    cookie_secure: bool = False
+    # Cookies only over HTTPS; a local demo on http://127.0.0.1 turns it off:
+    # HUZHU_COOKIE_SECURE=0.
+    cookie_secure: bool = True
     webhook_timeout_s: float = 5.0
     # PostgreSQL only: a new person joining for themselves is written in one statement.
     quick_join: bool = True
@@ -38,6 +40,6 @@ class Settings:
             sign_in_limit=_env("SIGN_IN_LIMIT", "10/minute"),
             join_limit=_env("JOIN_LIMIT", "30/minute"),
             sandbox_credit_score=int(score) if score else None,
-            cookie_secure=_env("COOKIE_SECURE", "0") == "1",
+            cookie_secure=_env("COOKIE_SECURE", "1") != "0",
             quick_join=_env("QUICK_JOIN", "1") == "1",
         )

@@ -6,16 +6,21 @@ Server-rendered HTML that works without JavaScript. Pages call the same services
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huzhu.services.evidence import MAX_BYTES
+from huzhu.web.errors import error_page
 from huzhu.web.portal import ROUTERS
 
 STATIC = Path(__file__).parent / "static"
+API_PATHS = ("/v1/", "/docs", "/redoc", "/openapi.json")
 # Pages post forms, not JSON: the API's body guard lets these paths through with their limits.
 BODIES = (
     (r"^/me/claims/(new|[0-9]+/evidence)$", MAX_BYTES + 64 * 1024),
@@ -42,8 +47,26 @@ async def security_headers(
     return response
 
 
+def _for_pages(app: FastAPI, kind: type[Exception]) -> None:
+    """Outside the API, an unknown address or a malformed one answers a page, not a problem."""
+    api_handler = app.exception_handlers[kind]
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith(API_PATHS):
+            answer = api_handler(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
+        if isinstance(exc, StarletteHTTPException) and exc.status_code not in (404, 422):
+            return error_page(request, exc.status_code, "http-error", str(exc.detail))
+        return error_page(request, 404, "unknown-page", "no such page")
+
+    app.add_exception_handler(kind, handler)
+
+
 def install(app: FastAPI) -> None:
+    """Add the pages to the API's app (after `problems.install`, whose answers stay the API's)."""
     for router in ROUTERS:
         app.include_router(router)
+    for kind in (StarletteHTTPException, RequestValidationError):
+        _for_pages(app, kind)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.middleware("http")(security_headers)

@@ -51,12 +51,16 @@ BY_CODE = {
     "missing-field": N_("Please fill in every field."),
     "evidence-empty": N_("The file is empty."),
     "evidence-type-mismatch": N_("Upload a PDF, JPEG or PNG file."),
+    "unsupported-evidence-type": N_("Upload a PDF, JPEG or PNG file."),
+    "evidence-too-large": N_("The file is too large: at most 10 MB."),
     "claim-state": N_("The claim cannot take this step in its present state."),
     "amount-malformed": N_("Write an amount in yuan, like 10 or 10.50."),
     "amount-not-positive": N_("The amount must be more than zero."),
     "amount-too-large": N_("The amount is too large."),
     "in-waiting-period": N_("The waiting period has not ended for this condition."),
     "condition-not-covered": N_("This plan does not cover that condition."),
+    "no-merkle-root": N_("The charge proofs of this round are not published yet."),
+    "no-charge": N_("There is no charge of yours in this round."),
     "rate-limited": N_("Too many attempts. Please wait a minute."),
 }
 

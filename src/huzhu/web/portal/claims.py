@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, UploadFile
+from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import UploadFile
 
 from huzhu.domain.claims import Claim, ClaimState
 from huzhu.domain.errors import HuzhuError, InvalidInput, NotFound
