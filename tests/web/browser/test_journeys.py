@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import date
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -96,7 +97,7 @@ def test_a_member_signs_up_joins_claims_objects_and_leaves(
 
     visit(page, f"{live.url}/me/join/{PLAN}")
     page.locator("#f-name").fill("刘" + "一二三四五六七八"[n % 8] + "红")
-    page.locator("#f-id_number").fill(id_number(700 + n, __import__("datetime").date(1991, 2, 3)))
+    page.locator("#f-id_number").fill(id_number(700 + n, date(1991, 2, 3)))
     for question, answer in healthy(live.api.engine, PLAN).items():
         page.locator(f'input[name="q-{question}"][value="{"yes" if answer else "no"}"]').check()
     page.locator("form.stack button[type=submit]").click()
