@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huzhu.services.evidence import MAX_BYTES
+from huzhu.services.figures import Headcounts
 from huzhu.web.errors import error_page
 from huzhu.web.portal import ROUTERS
 
@@ -66,6 +67,7 @@ def install(app: FastAPI) -> None:
     """Add the pages to the API's app (after `problems.install`, whose answers stay the API's)."""
     for router in ROUTERS:
         app.include_router(router)
+    app.state.headcounts = Headcounts()
     for kind in (StarletteHTTPException, RequestValidationError):
         _for_pages(app, kind)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

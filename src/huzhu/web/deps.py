@@ -23,6 +23,7 @@ from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE, Config, Now, Settings, U
 from huzhu.domain.access import Principal
 from huzhu.domain.errors import Forbidden, HuzhuError
 from huzhu.services.accounts import digest, resolve
+from huzhu.services.figures import Headcounts
 from huzhu.storage.uow import UnitOfWork
 from huzhu.web import i18n
 from huzhu.web.render import render_text
@@ -50,6 +51,11 @@ class Visit:
 
     def _(self, message: str) -> str:
         return i18n.translations(self.locale).gettext(message)
+
+    @property
+    def headcounts(self) -> Headcounts:
+        counts: Headcounts = self.request.app.state.headcounts
+        return counts
 
     @property
     def member(self) -> Principal:

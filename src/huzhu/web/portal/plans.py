@@ -42,7 +42,7 @@ def home(visit: PageVisit) -> HTMLResponse:
     for plan_id in uow.plans.ids():
         plan = uow.plans.get(plan_id, today)
         last = uow.rounds.recent(plan_id, limit=1)
-        members = uow.memberships.count_live(plan_id)
+        members = visit.headcounts.of(uow, plan_id)
         cards.append(
             {
                 "plan": plan,
@@ -61,7 +61,7 @@ def plan_page(plan_id: str, visit: PageVisit) -> HTMLResponse:
     catalogue = load_catalogue()
     covered = [c for c in catalogue.conditions.values() if plan.cover.covers(c)]
     rounds = uow.rounds.recent(plan.id, limit=RECENT_ROUNDS)
-    members = uow.memberships.count_live(plan.id)
+    members = visit.headcounts.of(uow, plan.id)
     return visit.page(
         "portal/public/plan.html",
         plan=plan,
