@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import jwt
 import pytest
 from sqlalchemy import Engine
 from webkit import FAST, Api, Clock, Web, text_of
 
+from api.apikit import real_now
 from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE
 from huzhu.api.settings import Settings
+from huzhu.services.accounts import create_host_app
+from huzhu.storage.uow import UnitOfWork
 
 PASSWORD = "a long enough password"
 
@@ -108,3 +112,21 @@ def test_member_pages_send_strangers_to_sign_in(web: Web) -> None:
         r = web.browser().get(path)
         assert r.status_code == 303, path
         assert r.headers["location"].startswith("/me/sign-in?next="), path
+
+
+def test_a_host_app_signs_its_user_in_without_a_password(web: Web, api: Api) -> None:
+    with UnitOfWork(api.engine) as uow:
+        host = create_host_app(uow, "wallet", None, api.clock())
+        uow.commit()
+    api.clock.now = real_now()  # PyJWT checks the expiry against the real clock
+    now = int(api.clock().timestamp())
+    claims = {"sub": "u-42", "aud": "huzhu", "iat": now, "exp": now + 300, "jti": "n-1"}
+    assertion = jwt.encode(claims, host.assertion_secret, algorithm="HS256")
+    browser = web.browser()
+    r = web.post(browser, "/me/host-sign-in", {"app": "wallet", "assertion": assertion})
+    assert r.status_code == 303 and r.headers["location"] == "/me"
+    assert browser.get("/me").status_code == 200
+    kinds = api.rows("SELECT kind FROM auth_sessions ORDER BY id DESC LIMIT 1")
+    assert kinds[0].kind == "cookie"
+    again = web.post(web.browser(), "/me/host-sign-in", {"app": "wallet", "assertion": assertion})
+    assert again.status_code == 401 and "此登录信息已被使用" in text_of(again)

@@ -61,6 +61,12 @@ BY_CODE = {
     "condition-not-covered": N_("This plan does not cover that condition."),
     "no-merkle-root": N_("The charge proofs of this round are not published yet."),
     "no-charge": N_("There is no charge of yours in this round."),
+    "bad-assertion": N_(
+        "The host app's sign-in could not be checked. Open the page again from the app."
+    ),
+    "assertion-replayed": N_(
+        "This sign-in link was already used. Open the page again from the app."
+    ),
     "rate-limited": N_("Too many attempts. Please wait a minute."),
 }
 

@@ -12,6 +12,7 @@ from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE
 from huzhu.domain.errors import HuzhuError
 from huzhu.services import accounts
 from huzhu.services.access import own_person_ids
+from huzhu.services.accounts import IssuedSession
 from huzhu.services.events import record
 from huzhu.services.joining import add_dependant
 from huzhu.web.deps import Form, FormVisit, PageVisit, Visit, text
@@ -32,8 +33,8 @@ def _client(visit: Visit) -> str:
     return visit.request.client.host if visit.request.client else "unknown"
 
 
-def _open_session(visit: Visit, account_id: int) -> None:
-    issued = accounts.open_session(
+def _open_session(visit: Visit, account_id: int, issued: IssuedSession | None = None) -> None:
+    issued = issued or accounts.open_session(
         visit.uow, account_id, visit.now, cookie=True, ttl=visit.settings.session_ttl
     )
     visit.cookies[SESSION_COOKIE] = issued.token
@@ -61,6 +62,30 @@ def sign_in(visit: FormVisit, form: Form) -> Response:
     _open_session(visit, account.id)
     visit.uow.commit()
     return visit.redirect(target)
+
+
+@router.get("/host-sign-in", response_class=HTMLResponse)
+def host_sign_in_form(visit: PageVisit) -> HTMLResponse:
+    """For a host app's web view: it fills in its name and a fresh signed assertion and submits."""
+    return visit.page("portal/me/host_sign_in.html", errors={})
+
+
+@router.post("/host-sign-in")
+def host_sign_in(visit: FormVisit, form: Form) -> Response:
+    app = text(form, "app")
+    limiter = visit.request.app.state.limiter
+    try:
+        limiter.hit(visit.settings.sign_in_limit, "assertion", app, _client(visit))
+        issued = accounts.exchange_assertion(
+            visit.uow, app, text(form, "assertion"), visit.now, visit.settings.session_ttl,
+            cookie=True,
+        )  # fmt: skip
+    except HuzhuError as e:
+        errors = refusal(visit, e)
+        return visit.page("portal/me/host_sign_in.html", e.status, errors=errors)
+    _open_session(visit, issued.account_id, issued)
+    visit.uow.commit()
+    return visit.redirect("/me")
 
 
 @router.get("/sign-up", response_class=HTMLResponse)
