@@ -110,6 +110,7 @@ people = Table(
     Column("guardian_id", BigId, ForeignKey("people.id")),
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("id_type", "id_number"),
+    Index("ix_people_guardian_id", "guardian_id"),
 )
 
 memberships = Table(
