@@ -26,13 +26,20 @@ LOCALE := $(WEB)/locale
 
 # Front-end libraries come from npm at install time (never committed), and the message catalogues
 # are compiled here: the .po files are the source, the .mo files are built.
-install: $(BIN)/huzhu assets
+VENDOR := $(WEB)/static/vendor/chart.umd.min.js
+MO := $(LOCALE)/zh/LC_MESSAGES/huzhu.mo $(LOCALE)/en/LC_MESSAGES/huzhu.mo
 
-assets: $(BIN)/huzhu
+install: $(BIN)/huzhu $(VENDOR) $(MO)
+
+assets: $(VENDOR) $(MO)
+
+$(VENDOR): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
-	mkdir -p $(WEB)/static/vendor
-	cp node_modules/chart.js/dist/chart.umd.min.js $(WEB)/static/vendor/
-	$(BIN)/pybabel compile --domain huzhu --directory $(LOCALE)
+	mkdir -p $(dir $@)
+	cp node_modules/chart.js/dist/chart.umd.min.js $@
+
+$(LOCALE)/%/LC_MESSAGES/huzhu.mo: $(LOCALE)/%/LC_MESSAGES/huzhu.po $(BIN)/huzhu
+	$(BIN)/pybabel compile --domain huzhu --directory $(LOCALE) --locale $*
 
 # Extract every text of the web pages and merge it into the catalogues; translate what is new
 # (tests/web/test_catalogues.py fails on any empty msgstr), then `make install` compiles them.
