@@ -144,3 +144,22 @@ def test_inbox_lists_the_members_messages(web: Web, world: World) -> None:
     assert page.status_code == 200
     assert world.api.count("inbox_messages", "person_id = :p", p=world.c.person_id) > 0
     assert "card" in page.text
+
+
+def test_top_up_a_prepaid_plan_once_per_form(web: Web, api: Api) -> None:
+    """The form's hidden key makes a resent top-up (a double click, a reload) count once."""
+    user = api.member("qing", plan="qingsong-huzhu")
+    membership = user.memberships["qingsong-huzhu"]
+    browser = web.signed_in(user)
+    page = browser.get(f"/me/plans/{membership}")
+    key = re.search(r'name="key" value="([^"]+)"', page.text)
+    assert key is not None and "充值" in text_of(page)
+    before = api.get(f"/v1/memberships/{membership}", user).json()["balance"]["fen"]
+    form = {"amount": "12.50", "key": key.group(1)}
+    for _ in range(2):
+        r = web.post(browser, f"/me/plans/{membership}/top-up", form)
+        assert r.status_code == 303, text_of(r)
+    after = api.get(f"/v1/memberships/{membership}", user).json()["balance"]["fen"]
+    assert after - before == 1250
+    bad = web.post(browser, f"/me/plans/{membership}/top-up", {"amount": "1.234", "key": "k2"})
+    assert bad.status_code == 400 and 'id="e-amount"' in bad.text
