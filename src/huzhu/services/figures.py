@@ -9,25 +9,34 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from huzhu.storage.uow import UnitOfWork
 
 
 class Headcounts:
-    """Live members per plan, counted at most once per `ttl_s` per process."""
+    """Live members per plan, and the other figures every visitor sees alike (the home page's
+    plan cards), computed at most once per `ttl_s` per process."""
 
     def __init__(self, ttl_s: float = 30.0) -> None:
         self.ttl_s = ttl_s
-        self._counts: dict[str, tuple[float, int]] = {}
+        self._kept: dict[str, tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
-    def of(self, uow: UnitOfWork, plan_id: str) -> int:
-        hit = self._counts.get(plan_id)
+    def remember(self, key: str, compute: Callable[[], Any]) -> Any:
+        hit = self._kept.get(key)
         if hit is not None and time.monotonic() - hit[0] < self.ttl_s:
             return hit[1]
-        count = uow.memberships.count_live(plan_id)
+        value = compute()
         with self._lock:
-            if len(self._counts) > 1000:  # plan ids come from the database, but stay bounded
-                self._counts.clear()
-            self._counts[plan_id] = (time.monotonic(), count)
+            if len(self._kept) > 1000:  # keys come from the database, but stay bounded
+                self._kept.clear()
+            self._kept[key] = (time.monotonic(), value)
+        return value
+
+    def of(self, uow: UnitOfWork, plan_id: str) -> int:
+        count: int = self.remember(
+            f"members:{plan_id}", lambda: uow.memberships.count_live(plan_id)
+        )
         return count

@@ -13,7 +13,7 @@ from huzhu.domain.plans import Plan, local_date
 from huzhu.plans.loader import load_catalogue
 from huzhu.storage.repositories.rounds import RoundRecord
 from huzhu.storage.uow import UnitOfWork
-from huzhu.web.deps import PageVisit
+from huzhu.web.deps import PageVisit, Visit
 from huzhu.web.errors import HtmlRoute
 
 router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
@@ -35,8 +35,7 @@ def share_chart(rounds: list[RoundRecord]) -> dict[str, Any]:
     }
 
 
-@router.get("/", response_class=HTMLResponse)
-def home(visit: PageVisit) -> HTMLResponse:
+def _cards(visit: Visit) -> list[dict[str, Any]]:
     uow, today = visit.uow, local_date(visit.now)
     cards = []
     for plan_id in uow.plans.ids():
@@ -51,6 +50,14 @@ def home(visit: PageVisit) -> HTMLResponse:
                 "last": last[0] if last else None,
             }
         )
+    return cards
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(visit: PageVisit) -> HTMLResponse:
+    """The same for every visitor: the cards are kept as long as the headcounts."""
+    today = local_date(visit.now)
+    cards = visit.headcounts.remember(f"home:{today}", lambda: _cards(visit))
     return visit.page("portal/public/home.html", cards=cards)
 
 
