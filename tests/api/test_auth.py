@@ -93,7 +93,11 @@ def test_logout_revokes_a_bearer_token(api: Api) -> None:
 
 
 def test_a_session_expires(engine: Engine, clock: Clock) -> None:
-    api = Api(engine, clock, Settings(sign_in_limit="100/minute", session_ttl_minutes=60))
+    api = Api(
+        engine,
+        clock,
+        Settings(sign_in_limit="100/minute", session_ttl_minutes=60, cookie_secure=False),
+    )
     with_password(api, "alice")
     token = api.post("/v1/auth/token", json={"username": "alice", "password": PASSWORD}).json()
     auth = {"Authorization": f"Bearer {token['access_token']}"}
@@ -282,7 +286,10 @@ def test_an_assertion_in_its_leeway_window_is_still_accepted_once(host: HostApp)
 # --- rate limits ----------------------------------------------------------------------------
 
 LIMITED = Settings(
-    sign_in_limit="3/minute", join_limit="2/minute", session_ttl_minutes=TTL // timedelta(minutes=1)
+    sign_in_limit="3/minute",
+    join_limit="2/minute",
+    session_ttl_minutes=TTL // timedelta(minutes=1),
+    cookie_secure=False,
 )
 
 

@@ -47,6 +47,8 @@ from huzhu.services.webhooks import deliver_due
 from huzhu.settings import Settings, install, load
 from huzhu.storage.engine import check_schema, libpq_url, make_engine
 from huzhu.storage.repositories.quick_join import QuickJoinRepository
+from huzhu.web import BODIES as WEB_BODIES
+from huzhu.web import install as install_web
 
 log = logging.getLogger("huzhu.api")
 
@@ -154,7 +156,9 @@ def create_app(
                    inbox.router, forecasts.router):  # fmt: skip
         app.include_router(router)
     app.include_router(health.router)
-    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, uploads=evidence.UPLOADS)
+    install_web(app)
+    uploads = (*evidence.UPLOADS, *WEB_BODIES)
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, uploads=uploads)
     app.add_middleware(SecurityHeaders, session_cookie=SESSION_COOKIE)
     docs_assets.install(app)
     openapi_security.install(app)  # wraps the document openapi.install shaped

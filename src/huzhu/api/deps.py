@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from huzhu.api.capacity import request_slot
-from huzhu.api.settings import Settings
+from huzhu.api.settings import Settings as Settings  # re-exported: web imports only api.deps
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.errors import Forbidden, Unauthenticated
 from huzhu.services.accounts import digest, resolve

@@ -19,7 +19,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from huzhu import gateways, metrics
-from huzhu.api.audit import notify_person, record
 from huzhu.api.capacity import db_slot
 from huzhu.api.deps import (
     SESSION_COOKIE,
@@ -29,33 +28,21 @@ from huzhu.api.deps import (
     session_token,
 )
 from huzhu.api.idempotency import KEY, request_hash, run_once
-from huzhu.api.routes.me import details, link_person
+from huzhu.api.routes.me import details
 from huzhu.api.schemas import EligibilityOut, JoinIn, JoinOut
 from huzhu.api.settings import Settings
 from huzhu.api.views import membership_out, membership_view
-from huzhu.domain.errors import InvalidInput, NotFound
-from huzhu.domain.members import Person
+from huzhu.domain.errors import NotFound
 from huzhu.domain.plans import local_date
-from huzhu.services import members as svc
-from huzhu.services import quick_join
+from huzhu.services import joining, quick_join
 from huzhu.services.accounts import digest
-from huzhu.services.credit import ImportedScore
+from huzhu.services.joining import SandboxCredit
 from huzhu.storage.batcher import Batcher
 from huzhu.storage.repositories.quick_join import Joined, QuickJoin, QuickJoinRepository
 from huzhu.storage.uow import UnitOfWork
 
 log = logging.getLogger("huzhu.api.join")
 SCOPE = "join"
-
-
-class SandboxCredit(ImportedScore):
-    """The built-in credit provider: the score on file, else the configured sandbox score."""
-
-    def __init__(self, default: int | None) -> None:
-        self.default = default
-
-    def score(self, person: Person) -> int | None:
-        return person.credit_score if person.credit_score is not None else self.default
 
 
 class QuickPath:
@@ -172,47 +159,19 @@ def _general(request: Request, body: JoinIn, key: str | None, now: datetime) -> 
         principal = current_principal(optional_principal(request, uow, now))
 
         def work() -> tuple[int, object]:
-            person_id = principal.person_id
-            if body.person is not None:
-                person_id = link_person(uow, principal, body.person, now)
-            if body.dependant_id is not None:
-                if person_id is None:
-                    raise NotFound("give your own identity first", code="no-person")
-                dependant = uow.people.get(body.dependant_id) if body.dependant_id else None
-                if dependant is None or dependant.guardian_id != person_id:
-                    raise NotFound(f"no dependant {body.dependant_id}", code="unknown-dependant")
-                person_id = dependant.id
-            if person_id is None:
-                raise InvalidInput(
-                    "give your identity in 'person' (or PUT /v1/me/person first)",
-                    code="missing-field",
-                    field="person",
-                )
-            person = uow.people.get(person_id)
-            guardian = uow.people.get(person.guardian_id) if person.guardian_id else None
-            result = svc.join(
+            m = joining.join_as(
                 uow,
-                svc.JoinRequest(
-                    plan_id=body.plan_id,
-                    person=svc.PersonDetails(
-                        id_type=person.id_type, id_number=person.id_number, name=person.name
-                    ),
-                    health_answers=body.health_answers,
-                    guardian_id_type=guardian.id_type if guardian else None,
-                    guardian_id_number=guardian.id_number if guardian else None,
-                    # A prepaid plan's deposit is asked under the request's Idempotency-Key.
-                    deposit_key=f"api:{principal.account_id}:{key}" if key else None,
-                ),
+                principal,
+                body.plan_id,
+                body.health_answers,
                 now,
-                credit=SandboxCredit(settings.sandbox_credit_score),
+                SandboxCredit(settings.sandbox_credit_score),
+                person=details(body.person) if body.person is not None else None,
+                dependant_id=body.dependant_id,
+                # A prepaid plan's deposit is asked under the request's Idempotency-Key.
+                deposit_key=f"api:{principal.account_id}:{key}" if key else None,
                 gateway=gateways.factory()(uow.conn),
             )
-            m = uow.memberships.get(result.membership_id)
-            details_ = {"plan_id": result.plan_id, "membership_id": m.id}
-            record(
-                uow, principal.account_id, "membership.joined", f"membership:{m.id}", details_, now
-            )
-            notify_person(uow, m.person_id, "member.joined", details_, now)
             out = JoinOut(
                 membership=membership_out(uow, m, local_date(now)),
                 eligibility=EligibilityOut(eligible=True, failed_rules=[]),

@@ -158,12 +158,19 @@ def resolve(uow: UnitOfWork, token: str, now: datetime) -> tuple[Principal, str 
 
 
 def exchange_assertion(
-    uow: UnitOfWork, app_name: str, assertion: str, now: datetime, ttl: timedelta
+    uow: UnitOfWork,
+    app_name: str,
+    assertion: str,
+    now: datetime,
+    ttl: timedelta,
+    *,
+    cookie: bool = False,
 ) -> IssuedSession:
     """A registered host app vouches for its user with an HS256-signed JWT.
 
     Required claims: sub (the app's user id), aud = "huzhu", iat, exp (at most 10 minutes after
-    iat) and jti (a nonce: an assertion is accepted once).
+    iat) and jti (a nonce: an assertion is accepted once). The API answers a bearer token; the
+    web portal asks for a `cookie` session.
     """
     app = uow.accounts.host_app_by_name(app_name)
     if app is None:
@@ -198,7 +205,7 @@ def exchange_assertion(
             now=now, roles=frozenset({Role.MEMBER}), host_app_id=app.id, external_id=external
         )
     )
-    return open_session(uow, account_id, now, cookie=False, ttl=ttl)
+    return open_session(uow, account_id, now, cookie=cookie, ttl=ttl)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ is the same before and after a round is archived.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from huzhu.domain.members import Membership, Status
 from huzhu.domain.money import Fen, format_yuan
@@ -125,4 +125,23 @@ def statement(uow: UnitOfWork, membership_id: int, now: datetime) -> Statement:
         lines=lines,
         collection=collection,
         notices=notices,
+    )
+
+
+@dataclass(frozen=True)
+class NextCharge:
+    """When a member will next be charged, and a guide to how much: the last round's share."""
+
+    announce_date: date
+    collect_date: date
+    last_share: Fen | None
+
+
+def next_charge(uow: UnitOfWork, plan: Plan, today: date) -> NextCharge | None:
+    dates = plan.calendar.announce_dates(today, today + timedelta(days=62))
+    if not dates:
+        return None
+    last = uow.rounds.recent(plan.id, limit=1)
+    return NextCharge(
+        dates[0], plan.calendar.collect_date(dates[0]), last[0].figures.share if last else None
     )

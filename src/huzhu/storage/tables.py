@@ -111,6 +111,7 @@ people = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("id_type", "id_number"),
     Index("ix_people_name", "name"),  # operators find members by name (`huzhu members find`)
+    Index("ix_people_guardian_id", "guardian_id"),
 )
 
 memberships = Table(

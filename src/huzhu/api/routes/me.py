@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from huzhu.api.audit import record
 from huzhu.api.deps import Caller, Now, Uow
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.routes.auth import account_out
 from huzhu.api.schemas import AccountOut, PersonIn, PersonOut
 from huzhu.api.views import person_out
-from huzhu.domain.errors import Conflict, NotFound
-from huzhu.domain.identity import parse_document
-from huzhu.domain.members import Person
-from huzhu.services.members import PersonDetails, find_or_register
+from huzhu.domain.errors import NotFound
+from huzhu.services import joining
+from huzhu.services.members import PersonDetails
 
 router = APIRouter(prefix="/v1/me", tags=["me"], responses=ERROR_RESPONSES)
 
@@ -33,38 +31,8 @@ def details(body: PersonIn) -> PersonDetails:
     )
 
 
-def _registered(uow: Uow, body: PersonIn) -> Person | None:
-    doc = parse_document(body.id_type, body.id_number, birth_date=body.birth_date, sex=body.sex)
-    return uow.people.by_document(doc.type.value, doc.number)
-
-
-def _new_person(uow: Uow, body: PersonIn, now: Now) -> int:
-    """Register an identity that huzhu does not know yet.
-
-    An identity already on file (imported, enrolled by a guardian, or another account's) is never
-    handed to whoever quotes its ID number: that would let anyone take over a member. Linking one
-    needs the operator, after a real-name check.
-    """
-    if _registered(uow, body) is not None:
-        raise Conflict(
-            "this ID number is already registered; the operator can link it after verifying "
-            "your identity",
-            code="id-number-registered",
-            field="id_number",
-        )
-    person = find_or_register(uow, details(body), now)
-    assert person.id is not None
-    return person.id
-
-
 def link_person(uow: Uow, principal: Caller, body: PersonIn, now: Now) -> int:
-    """Attach an identity to the caller's account, once."""
-    if principal.person_id is not None:
-        raise Conflict("this account already has its identity", code="person-already-set")
-    person_id = _new_person(uow, body, now)
-    uow.accounts.link_person(principal.account_id, person_id)
-    record(uow, principal.account_id, "person.linked", f"person:{person_id}", {}, now)
-    return person_id
+    return joining.link_person(uow, principal, details(body), now)
 
 
 @router.get("")
@@ -100,12 +68,6 @@ def add_dependant(body: PersonIn, principal: Caller, uow: Uow, now: Now) -> Pers
     """Register a dependant (a child, or an elderly parent) whom the caller may enrol."""
     if principal.person_id is None:
         raise NotFound("give your own identity first: PUT /v1/me/person", code="no-person")
-    existing = _registered(uow, body)
-    if existing is not None and existing.guardian_id == principal.person_id:
-        return person_out(existing)  # already theirs: adding again changes nothing
-    person_id = _new_person(uow, body, now)
-    uow.people.set_guardian(person_id, principal.person_id)
-    record(uow, principal.account_id, "dependant.added", f"person:{person_id}", {}, now)
-    out = person_out(uow.people.get(person_id))
+    out = person_out(joining.add_dependant(uow, principal, details(body), now))
     uow.commit()
     return out

@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse
 
 from huzhu.api import guards
 from huzhu.api import join as joining
-from huzhu.api.audit import notify_person, record
 from huzhu.api.deps import Caller, Now, Uow
 from huzhu.api.idempotency import run_once
 from huzhu.api.pagination import Cursor, Limit, Page, decode, page
@@ -26,12 +25,10 @@ from huzhu.api.schemas import (
     money,
 )
 from huzhu.api.views import membership_out
-from huzhu.domain.members import LeaveReason
 from huzhu.domain.money import format_yuan
 from huzhu.domain.plans import local_date
-from huzhu.services import members as svc
+from huzhu.services import joining as enrolment
 from huzhu.services import public_record
-from huzhu.services.ledger import top_up
 from huzhu.services.statement import balance_of, statement
 
 router = APIRouter(prefix="/v1/memberships", tags=["memberships"], responses=ERROR_RESPONSES)
@@ -73,12 +70,7 @@ def one_membership(membership_id: PathId, principal: Caller, uow: Uow, now: Now)
 @router.post("/{membership_id}/leave")
 def leave(membership_id: PathId, principal: Caller, uow: Uow, now: Now) -> MembershipOut:
     """Leave the plan in one step. Charges of rounds already locked stay due."""
-    m = guards.membership(uow, principal, membership_id, write=True)
-    assert m.id is not None
-    left = svc.leave(uow, m.id, now, LeaveReason.VOLUNTARY)
-    details = {"plan_id": left.plan_id, "membership_id": m.id, "reason": "voluntary"}
-    record(uow, principal.account_id, "membership.left", f"membership:{m.id}", details, now)
-    notify_person(uow, left.person_id, "member.left", details, now)
+    left = enrolment.leave_as(uow, principal, membership_id, now)
     out = membership_out(uow, left, local_date(now))
     uow.commit()
     return out
@@ -100,16 +92,7 @@ def add_top_up(
 
     def work() -> tuple[int, object]:
         key = f"api:{principal.account_id}:{idempotency_key}"
-        txn = top_up(uow, membership_id_, body.amount_fen, key, now)
-        details = {"membership_id": membership_id_, "amount_fen": body.amount_fen}
-        record(
-            uow,
-            principal.account_id,
-            "membership.topped-up",
-            f"membership:{membership_id_}",
-            details,
-            now,
-        )
+        txn = enrolment.top_up_as(uow, principal, membership_id_, body.amount_fen, key, now)
         out = TopUpOut(
             membership_id=membership_id_,
             transaction_id=txn,

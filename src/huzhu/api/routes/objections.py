@@ -21,7 +21,7 @@ from huzhu.api.schemas_claims import (
     ReasonIn,
 )
 from huzhu.domain.access import Role
-from huzhu.domain.errors import NotFound, RuleViolation, Violation
+from huzhu.domain.errors import NotFound
 from huzhu.domain.identity import mask_name, province_name
 from huzhu.domain.plans import local_date
 from huzhu.plans.loader import load_catalogue
@@ -94,19 +94,7 @@ def object_to(
 ) -> ObjectionOut:
     """Object to an announced case, with a reason, while its window is open (members of the
     plan). The claimant is told the reason, never who objected."""
-    try:
-        claim = uow.claims.get(claim_id)
-    except NotFound:
-        raise access.hidden("claim", claim_id) from None
-    if uow.workflow.get(claim_id).window_ends_at is None:
-        # Never announced: its existence is not public.
-        access.visible(uow, principal, claim_id)
-    if principal.person_id is None:
-        raise RuleViolation(
-            [Violation("not-a-member", "only members of the plan may object", "person")]
-        )
-    objection = svc.object_to(uow, claim_id, principal.person_id, body.reason, now)
-    access.log(uow, principal, claim, "claim.objection", now, objection_id=objection.id)
+    objection = access.object_as(uow, principal, claim_id, body.reason, now)
     uow.commit()
     return objection_out(objection, as_staff=False)
 

@@ -1,0 +1,76 @@
+"""Refusals worded for people, by the error's stable code. English msgids, Chinese in the
+catalogue; a code not listed here falls back to the service's own message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def N_(message: str) -> str:
+    return message
+
+
+BY_CODE = {
+    "age-out-of-range": N_("Your age is outside the ages this plan accepts."),
+    "guardian-required": N_(
+        "A person under 18 is enrolled by a guardian (add them as a dependant)."
+    ),
+    "credit-score-missing": N_("This plan needs a credit score, and none is on file."),
+    "credit-score-too-low": N_("Your credit score is below the plan's minimum."),
+    "health-declaration-incomplete": N_("Please answer every health question."),
+    "health-declaration-failed": N_(
+        "Your answer to a health question means this plan cannot accept you."
+    ),
+    "already-member": N_("You are already a member of this plan."),
+    "bad-credentials": N_("Wrong username or password."),
+    "bad-username": N_("A username is 3 to 64 letters, digits or _.@+-"),
+    "weak-password": N_("A password needs 10 to 256 characters."),
+    "username-taken": N_("That username is taken."),
+    "csrf-failed": N_("This form has expired. Please go back, reload the page and try again."),
+    "id-number-registered": N_(
+        "This ID number is already registered. The operator can link it after checking who you are."
+    ),
+    "document-number-malformed": N_("That ID number is not valid."),
+    "person-already-set": N_("Your account already has its identity."),
+    "no-person": N_("Give your own identity first."),
+    "unknown-membership": N_("There is no such membership."),
+    "unknown-claim": N_("There is no such claim."),
+    "unknown-plan": N_("There is no such plan."),
+    "unknown-round": N_("There is no such round."),
+    "unknown-jury": N_("There is no such jury."),
+    "unknown-page": N_("There is no such page."),
+    "objection-window-closed": N_("The time to object to this case has ended."),
+    "already-objected": N_("You have already objected to this case."),
+    "not-a-member": N_("Only members of the plan may object."),
+    "own-claim": N_("You cannot object to your own case."),
+    "already-voted": N_("You have already voted."),
+    "not-a-juror": N_("You were not drawn for this jury."),
+    "vote-deadline-passed": N_("The time to vote has ended."),
+    "appeal-not-open": N_("This claim cannot be appealed now."),
+    "membership-already-left": N_("You have already left this plan."),
+    "missing-field": N_("Please fill in every field."),
+    "evidence-empty": N_("The file is empty."),
+    "evidence-type-mismatch": N_("Upload a PDF, JPEG or PNG file."),
+    "unsupported-evidence-type": N_("Upload a PDF, JPEG or PNG file."),
+    "evidence-too-large": N_("The file is too large: at most 10 MB."),
+    "claim-state": N_("The claim cannot take this step in its present state."),
+    "amount-malformed": N_("Write an amount in yuan, like 10 or 10.50."),
+    "amount-not-positive": N_("The amount must be more than zero."),
+    "amount-too-large": N_("The amount is too large."),
+    "in-waiting-period": N_("The waiting period has not ended for this condition."),
+    "condition-not-covered": N_("This plan does not cover that condition."),
+    "no-merkle-root": N_("The charge proofs of this round are not published yet."),
+    "no-charge": N_("There is no charge of yours in this round."),
+    "bad-assertion": N_(
+        "The host app's sign-in could not be checked. Open the page again from the app."
+    ),
+    "assertion-replayed": N_(
+        "This sign-in link was already used. Open the page again from the app."
+    ),
+    "rate-limited": N_("Too many attempts. Please wait a minute."),
+}
+
+
+def worded(gettext: Callable[[str], str], code: str, fallback: str) -> str:
+    message = BY_CODE.get(code)
+    return gettext(message) if message else fallback

@@ -1,0 +1,82 @@
+"""Public plan pages: every rule in plain words, the history of rule changes, live figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from huzhu.domain.errors import NotFound
+from huzhu.domain.money import format_yuan
+from huzhu.domain.plans import Plan, local_date
+from huzhu.plans.loader import load_catalogue
+from huzhu.storage.repositories.rounds import RoundRecord
+from huzhu.storage.uow import UnitOfWork
+from huzhu.web.deps import PageVisit, Visit
+from huzhu.web.errors import HtmlRoute
+
+router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
+RECENT_ROUNDS = 12
+
+
+def plan_or_404(uow: UnitOfWork, plan_id: str, visit_today: Any) -> Plan:
+    if len(plan_id) > 64 or not uow.plans.exists(plan_id):
+        raise NotFound(f"no plan {plan_id}", code="unknown-plan", field="plan")
+    return uow.plans.get(plan_id, visit_today)
+
+
+def share_chart(rounds: list[RoundRecord]) -> dict[str, Any]:
+    """Per-head share of the recent rounds, oldest first, in yuan strings (never floats)."""
+    ordered = sorted(rounds, key=lambda r: r.announce_date)
+    return {
+        "labels": [r.announce_date.isoformat() for r in ordered],
+        "values": [format_yuan(r.figures.share, grouping=False) for r in ordered],
+    }
+
+
+def _cards(visit: Visit) -> list[dict[str, Any]]:
+    uow, today = visit.uow, local_date(visit.now)
+    cards = []
+    for plan_id in uow.plans.ids():
+        plan = uow.plans.get(plan_id, today)
+        last = uow.rounds.recent(plan_id, limit=1)
+        members = visit.headcounts.of(uow, plan_id)
+        cards.append(
+            {
+                "plan": plan,
+                "members": members,
+                "in_preparation": members < plan.activation_threshold,
+                "last": last[0] if last else None,
+            }
+        )
+    return cards
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(visit: PageVisit) -> HTMLResponse:
+    """The same for every visitor: the cards are kept as long as the headcounts."""
+    today = local_date(visit.now)
+    cards = visit.headcounts.remember(f"home:{today}", lambda: _cards(visit))
+    return visit.page("portal/public/home.html", cards=cards)
+
+
+@router.get("/plans/{plan_id}", response_class=HTMLResponse)
+def plan_page(plan_id: str, visit: PageVisit) -> HTMLResponse:
+    uow, today = visit.uow, local_date(visit.now)
+    plan = plan_or_404(uow, plan_id, today)
+    catalogue = load_catalogue()
+    covered = [c for c in catalogue.conditions.values() if plan.cover.covers(c)]
+    rounds = uow.rounds.recent(plan.id, limit=RECENT_ROUNDS)
+    members = visit.headcounts.of(uow, plan.id)
+    return visit.page(
+        "portal/public/plan.html",
+        plan=plan,
+        covered=covered,
+        history=list(reversed(uow.plans.history(plan.id))),
+        rounds=rounds,
+        members=members,
+        in_preparation=members < plan.activation_threshold,
+        cases=sum(r.figures.cases for r in rounds),
+        series=share_chart(rounds),
+    )

@@ -1,0 +1,12 @@
+"""Lookups that every portal page makes are indexed, on both databases."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, inspect
+
+
+def test_dependants_are_found_through_an_index(engine: Engine) -> None:
+    """A guardian's dependants are read on every member page (ownership includes dependants);
+    without this index each read scanned the whole `people` table."""
+    indexed = [i["column_names"] for i in inspect(engine).get_indexes("people")]
+    assert ["guardian_id"] in indexed

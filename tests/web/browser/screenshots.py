@@ -1,0 +1,55 @@
+"""`make screenshots`: the key pages at phone (375 px) and desktop widths, saved under
+docs/screenshots/ for the README. It serves the browser tests' world (a live server on a
+temporary database) and drives Debian's Chromium."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parents[1])]
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+import conftest  # noqa: E402  (the browser tests' live server and seeded world)
+
+
+def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+
+    class Factory:  # what pytest's tmp_path_factory offers the fixture
+        def mktemp(self, name: str) -> Path:
+            return Path(tempfile.mkdtemp(prefix=f"huzhu-{name}-"))
+
+    live_fixture = conftest.live.__wrapped__  # type: ignore[attr-defined]
+    live_iter = live_fixture(Factory())
+    live = next(live_iter)
+    pages = {
+        "home": "/",
+        "plan": "/plans/xiang-hu-bao",
+        "round": f"/rounds/{live.world.round_id}",
+        "announcements": "/announcements",
+        "my-plan": f"/me/plans/{live.world.m_a}",
+        "statement": f"/me/plans/{live.world.m_a}/statement",
+        "jury": "/me/jury",
+    }
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=conftest.CHROMIUM, args=["--no-sandbox"])
+        for width, size in (("phone", conftest.PHONE), ("desktop", conftest.DESKTOP)):
+            context, page = conftest.new_page(browser, "zh", size)
+            context.add_cookies(live.session_for(live.juror))  # type: ignore[arg-type]
+            for name, path in pages.items():
+                page.goto(live.url + path)
+                page.wait_for_load_state("networkidle")
+                target = out / f"{name}-{width}.png"
+                page.screenshot(path=str(target))
+                print(target)
+            context.close()
+        browser.close()
+    next(live_iter, None)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots"))
