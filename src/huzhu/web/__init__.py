@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from huzhu.services.evidence import MAX_BYTES
+from huzhu.web.console import ROUTERS as CONSOLE
 from huzhu.web.portal import ROUTERS
 
 STATIC = Path(__file__).parent / "static"
@@ -43,7 +44,7 @@ async def security_headers(
 
 
 def install(app: FastAPI) -> None:
-    for router in ROUTERS:
+    for router in (*ROUTERS, *CONSOLE):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.middleware("http")(security_headers)
