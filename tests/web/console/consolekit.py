@@ -13,13 +13,13 @@ from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "api"))
 
-from apikit import NOW, TTL, Api, Clock, User, World, build_world
+from apikit import NOW, ROUND_DAY, TTL, Api, Clock, User, World, build_world
 
 from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE
 from huzhu.services.accounts import open_session
 from huzhu.storage.uow import UnitOfWork
 
-__all__ = ["NOW", "Api", "Browser", "Clock", "User", "World", "browser", "build_world"]
+__all__ = ["NOW", "ROUND_DAY", "Api", "Browser", "Clock", "User", "World", "browser", "build_world"]
 
 
 @dataclass
