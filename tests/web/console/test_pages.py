@@ -115,3 +115,10 @@ def test_the_dashboard_draws_from_json_and_offers_each_chart_as_csv(
 
 def api_members(world: World) -> int:
     return int(world.api.rows("select members from rounds where id = :i", i=world.round_id)[0][0])
+
+
+def test_the_console_speaks_chinese_by_default(world: World, operator: Browser) -> None:
+    operator.client.headers.pop("Accept-Language")
+    page = operator.get("/console")
+    assert "运营后台" in page.text and "数据看板" in page.text
+    assert "核对账目（huzhu audit）" in operator.get("/console/checks").text
