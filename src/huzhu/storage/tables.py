@@ -110,6 +110,7 @@ people = Table(
     Column("guardian_id", BigId, ForeignKey("people.id")),
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("id_type", "id_number"),
+    Index("ix_people_name", "name"),  # the console's lookup by name (migration 0016)
 )
 
 memberships = Table(
