@@ -12,9 +12,11 @@ import argparse
 import statistics
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from fastapi.testclient import TestClient
-from round_scale import announce_dates, fresh_engine, machine
+from round_scale import announce_dates, machine
+from sqlalchemy import Engine, text
 
 from huzhu.api.app import create_app
 from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE
@@ -25,8 +27,24 @@ from huzhu.services.accounts import open_session
 from huzhu.services.plans import install_templates
 from huzhu.services.rounds import run_round
 from huzhu.simulation.seed import seed_approved_claim, seed_members
-from huzhu.storage.engine import migrate
+from huzhu.storage.engine import make_engine, migrate
 from huzhu.storage.uow import UnitOfWork
+
+DB = "huzhu_bench_console"  # its own database: never another bench's
+SQLITE_PATH = Path("/tmp/huzhu-bench-console.db")
+
+
+def fresh_engine(db: str) -> Engine:
+    if db == "postgresql":
+        admin = make_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+                            isolation_level="AUTOCOMMIT")  # fmt: skip
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {DB}"))
+        admin.dispose()
+        return make_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{DB}")
+    SQLITE_PATH.unlink(missing_ok=True)
+    return make_engine(f"sqlite:///{SQLITE_PATH}")
 
 
 def timed(client: TestClient, path: str, samples: int) -> tuple[float, float]:
