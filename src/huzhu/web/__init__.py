@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huzhu.services.evidence import MAX_BYTES
 from huzhu.services.figures import Headcounts
+from huzhu.web.console import ROUTERS as CONSOLE
 from huzhu.web.errors import error_page
 from huzhu.web.portal import ROUTERS
 
@@ -65,7 +66,7 @@ def _for_pages(app: FastAPI, kind: type[Exception]) -> None:
 
 def install(app: FastAPI) -> None:
     """Add the pages to the API's app (after `problems.install`, whose answers stay the API's)."""
-    for router in ROUTERS:
+    for router in (*ROUTERS, *CONSOLE):
         app.include_router(router)
     app.state.headcounts = Headcounts()
     for kind in (StarletteHTTPException, RequestValidationError):

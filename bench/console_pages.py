@@ -1,0 +1,113 @@
+"""Console page speed: dashboard, claim queue and member lookup, server time, p50/p99.
+
+Seeds `--members` members into xiang-hu-bao with set-based SQL (simulation/seed.py), runs
+`--rounds` rounds with one approved claim each (as bench/round_scale.py does), then times each
+page in-process through the ASGI app (what the server spends, no network) with an operator's
+cookie session. Issue 12 asks: dashboard <= 300 ms p99; claim queue and member lookup <= 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from round_scale import announce_dates, machine
+from sqlalchemy import Engine, text
+
+from huzhu.api.app import create_app
+from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE
+from huzhu.api.settings import Settings
+from huzhu.domain.access import Role
+from huzhu.domain.plans import CHINA_TZ
+from huzhu.services.accounts import open_session
+from huzhu.services.plans import install_templates
+from huzhu.services.rounds import run_round
+from huzhu.simulation.seed import seed_approved_claim, seed_members
+from huzhu.storage.engine import make_engine, migrate
+from huzhu.storage.uow import UnitOfWork
+
+DB = "huzhu_bench_console"  # its own database: never another bench's
+SQLITE_PATH = Path("/tmp/huzhu-bench-console.db")
+
+
+def fresh_engine(db: str) -> Engine:
+    if db == "postgresql":
+        admin = make_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+                            isolation_level="AUTOCOMMIT")  # fmt: skip
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {DB}"))
+        admin.dispose()
+        return make_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{DB}")
+    SQLITE_PATH.unlink(missing_ok=True)
+    return make_engine(f"sqlite:///{SQLITE_PATH}")
+
+
+def timed(client: TestClient, path: str, samples: int) -> tuple[float, float]:
+    client.get(path)  # warm: templates compiled, plan cache filled
+    spent = []
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        r = client.get(path)
+        spent.append((time.perf_counter() - t0) * 1000)
+        assert r.status_code == 200, (path, r.status_code)
+    spent.sort()
+    p99 = spent[min(len(spent) - 1, int(len(spent) * 0.99))]
+    return statistics.median(spent), p99
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=["postgresql", "sqlite"], required=True)
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=24)
+    parser.add_argument("--samples", type=int, default=100)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    engine = fresh_engine(args.db)
+    migrate(engine)
+    joined = datetime(2026, 6, 1, 9, tzinfo=CHINA_TZ)
+    with UnitOfWork(engine) as uow:
+        install_templates(uow, joined)
+        uow.commit()
+    t0 = time.perf_counter()
+    seed_members(engine, "xiang-hu-bao", args.members, joined)
+    print(f"seeded {args.members:,} members in {time.perf_counter() - t0:.1f} s")
+    t0 = time.perf_counter()
+    now = joined
+    for n, day in enumerate(announce_dates(args.rounds), start=1):
+        decided = datetime.combine(day, datetime.min.time(), CHINA_TZ) - timedelta(days=2)
+        seed_approved_claim(engine, "xiang-hu-bao", n, 10_000_000, decided)
+        now = datetime.combine(day, datetime.min.time(), CHINA_TZ) + timedelta(hours=1)
+        with UnitOfWork(engine) as uow:
+            run_round(uow, "xiang-hu-bao", day, now)
+            uow.commit()
+    print(f"ran {args.rounds} rounds in {time.perf_counter() - t0:.1f} s")
+    with UnitOfWork(engine) as uow:
+        account = uow.accounts.add(now=now, roles=frozenset({Role.OPERATOR}), username="op")
+        issued = open_session(uow, account, now, cookie=True, ttl=timedelta(days=3650))
+        uow.commit()
+    app = create_app(Settings(session_ttl=timedelta(days=3650)), engine)
+    app.state.clock = lambda: now
+    with TestClient(app) as client:
+        client.cookies.set(SESSION_COOKIE, issued.token)
+        client.cookies.set(CSRF_COOKIE, issued.csrf_token or "")
+        pages = {
+            "dashboard": "/console/dashboard",
+            "claim queue": "/console/claims?state=shared",
+            "lookup by ID number": f"/console/members?kind=id_number&q={'P' + '0' * 16 + '77'}",
+            "lookup by name": "/console/members?kind=name&q=seeded",
+            "lookup by membership": "/console/members?kind=membership&q=500000",
+        }
+        print(f"{'page':<22} {'p50 ms':>8} {'p99 ms':>8}  ({args.samples} samples)")
+        for name, path in pages.items():
+            p50, p99 = timed(client, path, args.samples)
+            print(f"{name:<22} {p50:8.1f} {p99:8.1f}")
+
+
+if __name__ == "__main__":
+    main()
