@@ -127,6 +127,7 @@ def _write(
     uow.people.add_many([p for _, p in ready if (p.id_type, p.id_number) not in before], now)
     known = known_ids()
     live = uow.memberships.live_person_ids(plan.id, list(known.values()))
+    paid_out = uow.memberships.paid_out(plan.id, list(known.values()))
     results: dict[int, RowResult] = {}
     joining: list[tuple[int, date | None]] = []
     for c, p in ready:
@@ -134,6 +135,11 @@ def _write(
         if pid in live:
             results[c.line] = RowResult(
                 c.line, False, "already-member", "plan", f"already a member of {plan.id}"
+            )
+            continue
+        if pid in paid_out:  # a payout ends cover in the plan for good (services.members.join)
+            results[c.line] = RowResult(
+                c.line, False, "already-paid-out", "plan", f"{plan.id} has paid this person out"
             )
             continue
         joining.append((pid, exit_date(plan, p.birth_date)))

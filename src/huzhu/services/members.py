@@ -134,6 +134,14 @@ def join(
     report = check_eligibility(plan, applicant, local_date(now))
     if uow.memberships.live(plan.id, person.id) is not None:
         raise Conflict(f"already a member of {plan.id}", code="already-member", field="plan")
+    if uow.memberships.paid_out(plan.id, [person.id]):
+        # A payout ends the member's cover in the plan for good: a new membership would let the
+        # same person be paid twice by the same members.
+        raise Conflict(
+            f"{plan.id} has already paid this person out; cover in it has ended",
+            code="already-paid-out",
+            field="plan",
+        )
     report.raise_if_failed()
     membership = Membership(
         id=None,

@@ -82,6 +82,20 @@ class MembershipRepository:
         ).first()
         return _membership(row) if row else None
 
+    def paid_out(self, plan_id: str, person_ids: list[int]) -> set[int]:
+        """Of `person_ids`, those whose cover in `plan_id` ended with a payout."""
+        if not person_ids:
+            return set()
+        return set(
+            self.conn.scalars(
+                select(memberships.c.person_id).where(
+                    memberships.c.plan_id == plan_id,
+                    memberships.c.person_id.in_(person_ids),
+                    memberships.c.leave_reason == LeaveReason.PAID_OUT.value,
+                )
+            )
+        )
+
     def for_person(self, person_id: int) -> list[Membership]:
         rows = self.conn.execute(
             select(memberships)
