@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, Row, and_, func, or_, select
 
 from huzhu.domain.claims import PROMISED_STATES
 from huzhu.domain.members import Lifecycle
@@ -103,10 +103,14 @@ class DecisionAuditRepository:
         yield from rows
 
     def announcements(self) -> dict[int, int]:
-        """How many times each claim was announced, by its history."""
+        """How many times each claim was announced, by its history: an announcement for objections,
+        or an approval made final at once (which still puts its card in the public log). The
+        approval that ends an objection window comes from `announced` and adds no card."""
+        e = claim_events.c
+        final_at_once = and_(e.action == "approved", func.coalesce(e.from_state, "") != "announced")
         rows = self.conn.execute(
-            select(claim_events.c.claim_id, func.count())
-            .where(claim_events.c.action == "announced")
-            .group_by(claim_events.c.claim_id)
+            select(e.claim_id, func.count())
+            .where(or_(e.action == "announced", final_at_once))
+            .group_by(e.claim_id)
         )
         return {int(r[0]): int(r[1]) for r in rows}
