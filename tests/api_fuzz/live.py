@@ -19,6 +19,7 @@ from huzhu.api.settings import Settings
 from huzhu.domain.access import Role
 from huzhu.services import accounts
 from huzhu.services import claims as claim_svc
+from huzhu.services.ledger import top_up
 from huzhu.services.rounds import run_round
 from huzhu.storage.uow import UnitOfWork
 
@@ -76,6 +77,11 @@ def seed(engine: Engine) -> int:
     claimant = join_one(engine, PLAN, at("2025-02-01"), n=3, birth=date(1985, 1, 1), name="李四")
     join_many(engine, PLAN, 20, at("2025-02-01"))
     with UnitOfWork(engine) as uow:
+        # The plan is prepaid: cover starts when the deposit arrives (issue 9).
+        deposit = uow.plans.get(PLAN).collection.initial_deposit or 0
+        if deposit:
+            for m in (mine.membership_id, claimant.membership_id):
+                top_up(uow, m, deposit, f"deposit-{m}", at("2025-02-01", 10))
         claim = claim_svc.submit(
             uow,
             claim_svc.ClaimRequest(
