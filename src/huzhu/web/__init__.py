@@ -42,7 +42,8 @@ async def security_headers(
 ) -> Response:
     response = await call_next(request)
     if response.headers.get("content-type", "").startswith("text/html"):
-        response.headers["Content-Security-Policy"] = CSP
+        # A page that sets its own policy (the API docs allow their one script by hash) keeps it.
+        response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers.setdefault("Cache-Control", "no-store")
