@@ -31,7 +31,8 @@ from sqlalchemy import Engine
 )
 def test_a_bad_top_up_is_refused(engine: Engine, database_url: str, amount: str, code: str):
     init(database_url)
-    m = membership_of(ok(database_url, *join_args(ALICE, *HEALTHY, plan=PREPAID)))
+    joined = ok(database_url, *join_args(ALICE, *HEALTHY, plan=PREPAID), "--deposit-key", "d1")
+    m = membership_of(joined)
     result = refused(
         engine,
         database_url,
@@ -49,7 +50,8 @@ def test_a_bad_top_up_is_refused(engine: Engine, database_url: str, amount: str,
 
 def test_a_top_up_is_idempotent(engine: Engine, database_url: str) -> None:
     init(database_url)
-    m = membership_of(ok(database_url, *join_args(ALICE, *HEALTHY, plan=PREPAID)))
+    joined = ok(database_url, *join_args(ALICE, *HEALTHY, plan=PREPAID), "--deposit-key", "d1")
+    m = membership_of(joined)
     args = ("topup", "--membership", str(m), "--key", "k1")
     first = ok(database_url, *args, "--amount", "10")
     assert "credited 10.00 yuan" in first.stdout
