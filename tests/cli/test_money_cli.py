@@ -17,6 +17,9 @@ from clikit import (
 )
 from sqlalchemy import Engine
 
+from huzhu.cli.ledger import MEANING
+from huzhu.domain.ledger import AccountKind
+
 
 @pytest.mark.parametrize(
     ("amount", "code"),
@@ -98,3 +101,8 @@ def test_balances_names_the_at_option(engine: Engine, database_url: str) -> None
         codes=("invalid-input",),
     )
     assert "--at" in result.stderr and "--now" not in result.stderr
+
+
+def test_every_account_kind_has_a_meaning_in_balances() -> None:
+    """`huzhu balances` explains each account it prints (it failed on operator-funding)."""
+    assert set(MEANING) == set(AccountKind)

@@ -25,6 +25,7 @@ MEANING = {
     AccountKind.SURPLUS_RESERVE: "over-collected, carried to the next round",
     AccountKind.GATEWAY_CLEARING: "confirmed by the gateway, not yet reconciled",
     AccountKind.CASH: "in the plan's custodial bank account",
+    AccountKind.OPERATOR_FUNDING: "paid in by the operator so that payouts have the money",
 }
 
 
