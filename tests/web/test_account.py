@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import jwt
 import pytest
 from sqlalchemy import Engine
@@ -11,7 +9,7 @@ from webkit import FAST, Api, Clock, Web, text_of
 
 from api.apikit import real_now
 from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE
-from huzhu.api.settings import Settings
+from huzhu.api.settings import Settings, load
 from huzhu.services.accounts import create_host_app
 from huzhu.storage.uow import UnitOfWork
 
@@ -36,8 +34,8 @@ def test_sign_up_opens_a_session_with_strict_cookies(web: Web, api: Api) -> None
 def test_cookies_are_secure_unless_the_local_demo_turns_it_off(
     engine: Engine, clock: Clock
 ) -> None:
-    assert Settings().cookie_secure and Settings.from_env().cookie_secure
-    web = Web(Api(engine, clock, replace(FAST, cookie_secure=True)))
+    assert Settings().cookie_secure and load().cookie_secure
+    web = Web(Api(engine, clock, FAST.model_copy(update={"cookie_secure": True})))
     browser = web.browser(base_url="https://testserver")
     r = web.post(browser, "/me/sign-up", {"username": "secure", "password": PASSWORD})
     assert r.status_code == 303, r.text
