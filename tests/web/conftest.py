@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine
 from webkit import NOW, Api, Clock, Web, World, build_world
 
@@ -25,3 +29,17 @@ def web(api: Api) -> Web:
 @pytest.fixture
 def world(api: Api) -> World:
     return build_world(api)
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package: Playwright's own download cannot work here
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One Playwright for every browser test under tests/web: a second sync Playwright cannot
+    start while this one's event loop runs."""
+    assert Path(CHROMIUM).exists(), f"install Debian's chromium package: {CHROMIUM} is missing"
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()

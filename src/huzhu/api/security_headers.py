@@ -50,8 +50,8 @@ class SecurityHeaders:
                 headers["Referrer-Policy"] = "no-referrer"
                 if "content-security-policy" not in headers:
                     headers["Content-Security-Policy"] = API_POLICY
-                if personal:
-                    headers["Cache-Control"] = "no-store"
+                if personal and "no-store" not in headers.get("cache-control", ""):
+                    headers["Cache-Control"] = "no-store"  # a page's own `private, no-store` stays
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

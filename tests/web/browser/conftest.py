@@ -10,12 +10,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from api.apikit import NOW, Api, Clock, User, World, build_world
 from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE
@@ -98,15 +97,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     yield Live(f"http://127.0.0.1:{port}", api, world, juror, jury_id, announced)
     server.should_exit = True
     thread.join(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), f"install Debian's chromium package: {CHROMIUM} is missing"
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 def new_page(browser: Browser, lang: str, size: dict[str, int]) -> tuple[BrowserContext, Page]:

@@ -13,7 +13,7 @@ import pytest
 import uvicorn
 from axe_playwright_python.sync_playwright import Axe
 from consolekit import NOW, Api, Clock, User, World, build_world
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from sqlalchemy import Engine
 
 from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE
@@ -46,11 +46,8 @@ def server(world: World) -> Iterator[str]:
 
 
 @pytest.fixture
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium")
-        yield browser
-        browser.close()
+def chromium(browser: Browser) -> Browser:
+    return browser  # the session's one Playwright (tests/web/conftest.py)
 
 
 def signed_in(chromium: Browser, world: World, base: str, user: User) -> Page:
