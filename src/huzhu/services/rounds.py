@@ -15,7 +15,7 @@ from huzhu.domain import apportionment
 from huzhu.domain.errors import InvalidInput, RuleViolation, Violation
 from huzhu.domain.ledger import round_transaction
 from huzhu.domain.plans import CollectionMode, Plan, local_date
-from huzhu.services import public_record
+from huzhu.services import activation, public_record
 from huzhu.services.claims import finalize_announced
 from huzhu.storage.repositories.charges import ChargeOrder
 from huzhu.storage.repositories.rounds import RoundRecord
@@ -45,6 +45,9 @@ def in_preparation(uow: UnitOfWork, plan: Plan, at: datetime | None = None) -> i
     then; without, the live one."""
     if not plan.activation_threshold:
         return None
+    activated = activation.activated_at(uow, plan)
+    if activated is not None and (at is None or activated <= at):
+        return None  # activation latches: members leaving later never put it back (issue 9)
     members = (
         uow.memberships.count_live(plan.id)
         if at is None
