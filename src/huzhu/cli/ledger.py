@@ -13,6 +13,7 @@ from huzhu.services.audit import audit as run_audit
 from huzhu.services.ledger import top_up
 from huzhu.services.prepaid import require_prepaid
 from huzhu.services.statement import statement as member_statement
+from huzhu.services.verify import VerifyReport
 
 MEMBERSHIP = typer.Option(..., metavar="ID", help="Membership id (see `huzhu members find`).")
 
@@ -108,7 +109,8 @@ def balances(
     )
 
 
-def show_report(report: AuditReport) -> None:
+def show_report(report: AuditReport | VerifyReport, note_prefix: str = "") -> None:
+    """Each check of an audit or verify report, with its problems (the first 50) and notes."""
     for check in report.checks:
         mark = "[green]ok[/green]  " if check.ok else "[red]FAIL[/red]"
         out.print(f"{mark} {check.name}")
@@ -117,7 +119,7 @@ def show_report(report: AuditReport) -> None:
         if len(check.problems) > 50:
             out.print(f"       … and {len(check.problems) - 50} more")
         for note in check.notes:
-            out.print(f"       {note}", markup=False, highlight=False)
+            out.print(f"       {note_prefix}{note}", markup=False, highlight=False)
 
 
 def audit() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from huzhu.cli.context import STATE, err, out, print_json, report_errors
+from huzhu.cli.ledger import show_report
 from huzhu.cli.progress import progress_bars
 from huzhu.domain.errors import InvalidInput, NotFound
 from huzhu.domain.merkle import Proof, check_proof
@@ -93,15 +94,7 @@ def register(root: typer.Typer) -> None:
             return
         with UnitOfWork(snapshot_engine(STATE.engine())) as uow:
             report = verify_record(uow, merkle=merkle)
-        for check in report.checks:
-            mark = "[green]ok[/green]  " if check.ok else "[red]FAIL[/red]"
-            out.print(f"{mark} {check.name}")
-            for problem in check.problems[:50]:
-                out.print(f"       {problem}", markup=False, highlight=False)
-            if len(check.problems) > 50:
-                out.print(f"       … and {len(check.problems) - 50} more")
-            for note in check.notes:
-                out.print(f"       note: {note}", markup=False, highlight=False)
+        show_report(report, note_prefix="note: ")
         seq, digest = report.head
         out.print(f"{report.entries} log entries; chain head: seq {seq} digest {digest}")
         if not report.ok:
