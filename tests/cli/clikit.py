@@ -118,3 +118,16 @@ def my_plan(replace: tuple[str, str] | None = None) -> str:
         assert replace[0] in body
         body = body.replace(*replace)
     return body
+
+
+def said(url: str, now: str, *args: str, code: int = 0) -> str:
+    """Run a command at `now`, check its exit code, and return what it printed on one line
+    without colours."""
+    result = runner.invoke(app, ["--database", url, "--now", now, *args])
+    if STATE._engine is not None:
+        STATE._engine.dispose()
+        STATE._engine = None
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    words = " ".join(ANSI.sub("", result.stdout + result.stderr).split())
+    assert result.exit_code == code, words
+    return words

@@ -3,30 +3,13 @@ while a post-paid round's money is moving, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
+from clikit import said as cli
 from sqlalchemy import Engine
-from typer.testing import CliRunner
 
-from huzhu.cli.app import app
-from huzhu.cli.context import STATE
 from money.moneykit import build, run
 
-runner = CliRunner()
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 COLLECT = ("collect", "--plan", "pp", "--date", "2026-01-11", "--batch-size", "15")
-
-
-def cli(url: str, now: str, *args: str, code: int = 0) -> str:
-    result = runner.invoke(app, ["--database", url, "--now", now, *args])
-    if STATE._engine is not None:
-        STATE._engine.dispose()
-        STATE._engine = None
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    text = " ".join(ANSI.sub("", result.stdout + result.stderr).split())
-    assert result.exit_code == code, text
-    return text
 
 
 @pytest.fixture

@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from moneykit import build, run
 from sqlalchemy import Engine
-from typer.testing import CliRunner
 
-from huzhu.cli.app import app
-from huzhu.cli.context import STATE
-
-runner = CliRunner()
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def cli(url: str, now: str, *args: str, code: int = 0) -> str:
-    result = runner.invoke(app, ["--database", url, "--now", now, *args])
-    if STATE._engine is not None:
-        STATE._engine.dispose()
-        STATE._engine = None
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    text = " ".join(ANSI.sub("", result.stdout + result.stderr).split())
-    assert result.exit_code == code, text
-    return text
+from cli.clikit import said as cli
 
 
 def test_a_post_paid_round_through_the_command_line(
