@@ -23,9 +23,9 @@ from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE
 from huzhu.api.settings import Settings
 from huzhu.domain.access import Role
 from huzhu.domain.plans import CHINA_TZ
-from huzhu.services.accounts import open_session
-from huzhu.services.plans import install_templates
-from huzhu.services.rounds import run_round
+from huzhu.services.accounts.service import open_session
+from huzhu.services.plans.service import install_templates
+from huzhu.services.rounds.service import run_round
 from huzhu.simulation.seed import seed_approved_claim, seed_members
 from huzhu.storage.engine import make_engine, migrate
 from huzhu.storage.uow import UnitOfWork

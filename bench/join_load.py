@@ -50,7 +50,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from huzhu.domain.identity import make_resident_id, parse_resident_id
-from huzhu.services.plans import install_templates
+from huzhu.services.plans.service import install_templates
 from huzhu.storage.engine import database_url, make_engine, migrate
 from huzhu.storage.uow import UnitOfWork
 

@@ -29,9 +29,9 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 
 from huzhu.domain.plans import CHINA_TZ
-from huzhu.services.plans import install_templates
-from huzhu.services.rounds import run_round
-from huzhu.services.statement import statement
+from huzhu.services.members.statement import statement
+from huzhu.services.plans.service import install_templates
+from huzhu.services.rounds.service import run_round
 from huzhu.simulation.seed import seed_approved_claim, seed_members
 from huzhu.storage.engine import make_engine, migrate
 from huzhu.storage.uow import UnitOfWork

@@ -41,8 +41,8 @@ from sqlalchemy import Engine, text
 
 from huzhu.domain.access import Role
 from huzhu.domain.identity import make_resident_id
-from huzhu.services.accounts import open_session
-from huzhu.services.plans import install_templates
+from huzhu.services.accounts.service import open_session
+from huzhu.services.plans.service import install_templates
 from huzhu.storage.engine import make_engine, migrate
 from huzhu.storage.uow import UnitOfWork
 

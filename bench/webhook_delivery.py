@@ -23,8 +23,8 @@ from typing import Any
 
 import httpx
 
-from huzhu.services.accounts import create_host_app
-from huzhu.services.webhooks import deliver_due
+from huzhu.services.accounts.service import create_host_app
+from huzhu.services.messaging.webhooks import deliver_due
 from huzhu.storage.engine import make_engine, migrate
 from huzhu.storage.uow import UnitOfWork
 

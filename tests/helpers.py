@@ -8,9 +8,9 @@ from sqlalchemy import Engine
 
 from huzhu.domain.identity import make_resident_id
 from huzhu.domain.plans import CHINA_TZ
-from huzhu.services.enrol import Candidate, enrol_batch
-from huzhu.services.members import JoinRequest, JoinResult, PersonDetails, join
-from huzhu.services.plans import install_templates, publish
+from huzhu.services.members.enrol import Candidate, enrol_batch
+from huzhu.services.members.service import JoinRequest, JoinResult, PersonDetails, join
+from huzhu.services.plans.service import install_templates, publish
 from huzhu.storage.uow import UnitOfWork
 
 

@@ -27,7 +27,7 @@ from huzhu.api.app import create_app
 from huzhu.api.settings import Settings
 from huzhu.domain.access import Role
 from huzhu.domain.plans import CHINA_TZ
-from huzhu.services.accounts import HASHER, open_session
+from huzhu.services.accounts.service import HASHER, open_session
 from huzhu.storage.uow import UnitOfWork
 
 PLAN = "xiang-hu-bao"  # post-paid, accidents covered from day one, rounds on the 7th and 21st

@@ -9,8 +9,8 @@ import pytest
 from apikit import PLAN, Api, World, problem
 
 from huzhu.domain.jury import QUESTIONS
-from huzhu.services import claims as claims_svc
-from huzhu.services import evidence as evidence_svc
+from huzhu.services.claims import evidence as evidence_svc
+from huzhu.services.claims import service as claims_svc
 from huzhu.storage.evidence import LocalEvidenceStore
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n"

@@ -25,7 +25,7 @@ from apikit import (
 from sqlalchemy import Engine
 
 from huzhu.api.settings import Settings
-from huzhu.services.accounts import HASHER
+from huzhu.services.accounts.service import HASHER
 
 # --- passwords and bearer tokens ------------------------------------------------------------
 

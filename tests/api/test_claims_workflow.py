@@ -14,7 +14,7 @@ import pytest
 from apikit import PLAN, Api, User, World, problem
 
 from huzhu.domain.jury import QUESTIONS
-from huzhu.services.evidence import MAX_BYTES
+from huzhu.services.claims.evidence import MAX_BYTES
 from huzhu.storage.evidence import LocalEvidenceStore
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n"

@@ -7,7 +7,7 @@ import pytest
 from apikit import Api, problem
 
 from huzhu.domain.errors import InvalidInput
-from huzhu.services.accounts import check_password_rules
+from huzhu.services.accounts.service import check_password_rules
 
 STRONG = "correct horse battery staple"
 

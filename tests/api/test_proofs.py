@@ -6,7 +6,7 @@ from __future__ import annotations
 from apikit import AFTER_LOCK, World, problem
 
 from huzhu.domain.merkle import verify_proof
-from huzhu.services import public_record
+from huzhu.services.record import public_record
 from huzhu.storage.uow import UnitOfWork
 
 

@@ -19,7 +19,13 @@ from apikit import PLAN, Api, Clock, User, real_now
 from sqlalchemy import Engine
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from huzhu.services.webhooks import LEASE, ROTATION_OVERLAP, deliver_due, headers, take_due
+from huzhu.services.messaging.webhooks import (
+    LEASE,
+    ROTATION_OVERLAP,
+    deliver_due,
+    headers,
+    take_due,
+)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from huzhu.domain.plans import CHINA_TZ
-from huzhu.services.webhooks import BACKOFF, deliver_due
+from huzhu.services.messaging.webhooks import BACKOFF, deliver_due
 
 # --- a host app's receiving end -------------------------------------------------------------
 

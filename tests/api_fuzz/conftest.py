@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import Engine
 
 from api_fuzz.live import LiveApi, live_api
-from huzhu.services import accounts
+from huzhu.services.accounts import service as accounts
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ from helpers import at, install, join_many, join_one
 from huzhu.api.app import create_app
 from huzhu.api.settings import Settings
 from huzhu.domain.access import Role
-from huzhu.services import accounts
-from huzhu.services import claims as claim_svc
-from huzhu.services.ledger import top_up
-from huzhu.services.rounds import run_round
+from huzhu.services.accounts import service as accounts
+from huzhu.services.claims import service as claim_svc
+from huzhu.services.money.ledger import top_up
+from huzhu.services.rounds.service import run_round
 from huzhu.storage.uow import UnitOfWork
 
 # The app's clock stands still, so every run sees the same plans, waiting periods and rounds.

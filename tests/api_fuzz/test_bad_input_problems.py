@@ -24,7 +24,7 @@ from pytest import Subtests
 
 from api_fuzz.live import PLAN, LiveApi
 from huzhu.api.problems import MEDIA
-from huzhu.services import accounts
+from huzhu.services.accounts import service as accounts
 
 LIMIT = 64 * 1024
 

@@ -13,10 +13,10 @@ from sqlalchemy import Engine, func, select
 from helpers import at, install, join_many, join_one, publish_text
 from huzhu.domain.jury import QUESTIONS
 from huzhu.plans.loader import template_text
-from huzhu.services import claims as claim_svc
-from huzhu.services import jury as jury_svc
-from huzhu.services.notify import MemoryNotifier, set_notifier
-from huzhu.services.rounds import run_round
+from huzhu.services.claims import jury as jury_svc
+from huzhu.services.claims import service as claim_svc
+from huzhu.services.messaging.notify import MemoryNotifier, set_notifier
+from huzhu.services.rounds.service import run_round
 from huzhu.storage.tables import memberships
 from huzhu.storage.uow import UnitOfWork
 

@@ -13,9 +13,9 @@ from helpers import at, install, join_one, publish_text
 from huzhu.domain.claims import Claim, ClaimState
 from huzhu.domain.errors import RuleViolation
 from huzhu.plans.loader import template_text
-from huzhu.services import claims as claim_svc
-from huzhu.services.activation import PLAN_ACTIVATED
-from huzhu.services.members import leave
+from huzhu.services.claims import service as claim_svc
+from huzhu.services.members.service import leave
+from huzhu.services.plans.activation import PLAN_ACTIVATED
 from huzhu.storage.tables_record import public_log
 from huzhu.storage.uow import UnitOfWork
 

@@ -13,10 +13,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from helpers import at
-from huzhu.services import claims as claim_svc
-from huzhu.services import public_record
-from huzhu.services.audit import audit
-from huzhu.services.cards import case_card
+from huzhu.services.audit.service import audit
+from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims.cards import case_card
+from huzhu.services.record import public_record
 from huzhu.storage.uow import UnitOfWork
 
 PAID_TWICE = "no person is paid out twice in a plan"

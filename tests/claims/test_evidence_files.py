@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from huzhu.domain.errors import HuzhuError, NotFound
-from huzhu.services.evidence import MAX_BYTES, check_upload, clean_filename, sniff
+from huzhu.services.claims.evidence import MAX_BYTES, check_upload, clean_filename, sniff
 from huzhu.settings import load
 from huzhu.storage.evidence import LocalEvidenceStore, default_evidence_dir
 

@@ -11,9 +11,9 @@ from sqlalchemy import Engine
 
 from helpers import at
 from huzhu.domain.fraud import Facts, flags
-from huzhu.services import claims as claim_svc
-from huzhu.services import investigation as inv
-from huzhu.services.flags import claim_flags
+from huzhu.services.claims import investigation as inv
+from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims.flags import claim_flags
 
 BASE = Facts(date(2026, 1, 3), date(2025, 12, 1), "协和", early_days=30)
 

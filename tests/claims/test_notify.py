@@ -10,7 +10,7 @@ from claimkit import Kit, build
 from sqlalchemy import Engine, update
 
 from helpers import at
-from huzhu.services.notify import ConsoleNotifier, FileNotifier, Outgoing, tell
+from huzhu.services.messaging.notify import ConsoleNotifier, FileNotifier, Outgoing, tell
 from huzhu.storage.tables import people
 from huzhu.storage.uow import UnitOfWork
 

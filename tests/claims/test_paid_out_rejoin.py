@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from helpers import at, join_one
 from huzhu.domain.errors import Conflict
-from huzhu.services import claims as claim_svc
+from huzhu.services.claims import service as claim_svc
 
 
 @pytest.fixture

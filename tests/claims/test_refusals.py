@@ -13,11 +13,11 @@ from sqlalchemy import Engine, func, select
 from helpers import at
 from huzhu.domain.errors import HuzhuError
 from huzhu.domain.jury import Vote
-from huzhu.services import claims as claim_svc
-from huzhu.services import investigation as inv
-from huzhu.services import jury as jury_svc
-from huzhu.services import objections as obj_svc
-from huzhu.services.evidence import upload
+from huzhu.services.claims import investigation as inv
+from huzhu.services.claims import jury as jury_svc
+from huzhu.services.claims import objections as obj_svc
+from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims.evidence import upload
 from huzhu.storage.evidence import LocalEvidenceStore
 from huzhu.storage.tables import claims, memberships
 from huzhu.storage.tables_claims import (

@@ -12,7 +12,8 @@ from sqlalchemy import Engine
 from helpers import at
 from huzhu.cli import context
 from huzhu.cli.progress import progress_bars
-from huzhu.services import collection, public_record
+from huzhu.services.money import collection
+from huzhu.services.record import public_record
 from huzhu.storage.uow import UnitOfWork
 from money.moneykit import Sandbox, build, run
 

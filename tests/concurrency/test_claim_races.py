@@ -18,11 +18,11 @@ from sqlalchemy import Engine, text
 from helpers import at
 from huzhu.domain.access import Role
 from huzhu.domain.jury import Vote
-from huzhu.services import claims as claim_svc
-from huzhu.services import investigation as inv
-from huzhu.services import jury as jury_svc
-from huzhu.services import objections as obj_svc
-from huzhu.services.objections import Outcome
+from huzhu.services.claims import investigation as inv
+from huzhu.services.claims import jury as jury_svc
+from huzhu.services.claims import objections as obj_svc
+from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims.objections import Outcome
 from huzhu.storage.uow import UnitOfWork
 
 N = 8

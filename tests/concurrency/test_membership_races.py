@@ -12,9 +12,10 @@ from sqlalchemy import Engine, text
 
 from helpers import at
 from huzhu.domain.members import Lifecycle
-from huzhu.services import members, prepaid
-from huzhu.services.ledger import top_up
-from huzhu.services.rounds import run_round
+from huzhu.services.members import prepaid
+from huzhu.services.members import service as members
+from huzhu.services.money.ledger import top_up
+from huzhu.services.rounds.service import run_round
 from huzhu.storage.uow import UnitOfWork
 
 TOP_UPS = 5

@@ -33,13 +33,13 @@ from sqlalchemy import Engine, Row, and_, create_engine, func, select
 from helpers import install
 from huzhu.domain.plans import CHINA_TZ
 from huzhu.gateways.sandbox import SandboxGateway
-from huzhu.services import callbacks
-from huzhu.services.audit import audit
-from huzhu.services.members import leave
-from huzhu.services.reconcile import reconcile
-from huzhu.services.rounds import run_round
+from huzhu.services.audit.service import audit
+from huzhu.services.members.service import leave
+from huzhu.services.money import callbacks
+from huzhu.services.money.reconcile import reconcile
+from huzhu.services.rounds.service import run_round
 from huzhu.simulation.seed import seed_approved_claim, seed_members
-from huzhu.storage.repositories.rounds import RoundRecord
+from huzhu.storage.repositories.rounds.repository import RoundRecord
 from huzhu.storage.tables import ledger_transactions, member_charges, member_credits
 from huzhu.storage.tables_money import collection_batches as batches
 from huzhu.storage.tables_money import collection_failures as failures

@@ -31,12 +31,12 @@ from helpers import install
 from huzhu import gateways
 from huzhu.domain.plans import CHINA_TZ
 from huzhu.gateways.sandbox import SandboxGateway
-from huzhu.services import callbacks, collection
-from huzhu.services.audit import audit
-from huzhu.services.reconcile import reconcile
-from huzhu.services.rounds import run_round
+from huzhu.services.audit.service import audit
+from huzhu.services.money import callbacks, collection
+from huzhu.services.money.reconcile import reconcile
+from huzhu.services.rounds.service import run_round
 from huzhu.simulation.seed import seed_approved_claim, seed_members
-from huzhu.storage.repositories.rounds import RoundRecord
+from huzhu.storage.repositories.rounds.repository import RoundRecord
 from huzhu.storage.tables import claims, ledger_transactions
 from huzhu.storage.tables_money import collection_batches as batches
 from huzhu.storage.tables_money import gateway_events, sandbox_requests

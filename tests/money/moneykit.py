@@ -17,10 +17,10 @@ from huzhu.domain.claims import ClaimState
 from huzhu.gateways.sandbox import SandboxGateway
 from huzhu.gateways.sandbox_config import SandboxConfig
 from huzhu.plans.loader import template_text
-from huzhu.services import callbacks
-from huzhu.services import claims as claim_svc
-from huzhu.services.audit import audit
-from huzhu.services.rounds import run_round
+from huzhu.services.audit.service import audit
+from huzhu.services.claims import service as claim_svc
+from huzhu.services.money import callbacks
+from huzhu.services.rounds.service import run_round
 from huzhu.storage.tables import memberships
 from huzhu.storage.uow import UnitOfWork
 
@@ -142,7 +142,7 @@ def assert_audit_passes(engine: Engine) -> None:
 
 def reconcile_and_audit(engine: Engine, box: Sandbox, *days: str) -> None:
     """Reconcile each day's statement, then the audit must pass (clearing back to zero)."""
-    from huzhu.services.reconcile import reconcile
+    from huzhu.services.money.reconcile import reconcile
 
     for day in days:
         with UnitOfWork(engine) as uow:

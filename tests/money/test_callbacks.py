@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from helpers import at
 from huzhu.api.app import create_app
 from huzhu.api.settings import Settings
-from huzhu.services import callbacks, collection, payouts, reconcile
+from huzhu.services.money import callbacks, collection, payouts, reconcile
 from huzhu.storage.tables import ledger_transactions
 from huzhu.storage.tables_money import gateway_events, reconciliation_issues
 from huzhu.storage.uow import UnitOfWork

@@ -13,10 +13,10 @@ from helpers import at, healthy, id_number, install
 from huzhu.domain.claims import ClaimState
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.members import Lifecycle
-from huzhu.services import claims as claim_svc
-from huzhu.services.ledger import top_up
-from huzhu.services.members import JoinRequest, PersonDetails, join
-from huzhu.storage.repositories.cover import CoverRepository
+from huzhu.services.claims import service as claim_svc
+from huzhu.services.members.service import JoinRequest, PersonDetails, join
+from huzhu.services.money.ledger import top_up
+from huzhu.storage.repositories.members.cover import CoverRepository
 from huzhu.storage.tables_money import sandbox_requests
 from huzhu.storage.uow import UnitOfWork
 

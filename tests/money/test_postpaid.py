@@ -19,11 +19,11 @@ from helpers import at
 from huzhu.domain.claims import ClaimState
 from huzhu.domain.errors import RuleViolation
 from huzhu.domain.members import LeaveReason, Lifecycle
-from huzhu.services import collection, payouts, reconcile
-from huzhu.services.members import leave
-from huzhu.services.notify import MemoryNotifier, set_notifier
-from huzhu.services.rounds import run_round
-from huzhu.services.statement import statement
+from huzhu.services.members.service import leave
+from huzhu.services.members.statement import statement
+from huzhu.services.messaging.notify import MemoryNotifier, set_notifier
+from huzhu.services.money import collection, payouts, reconcile
+from huzhu.services.rounds.service import run_round
 from huzhu.storage.tables_claims import inbox_messages
 from huzhu.storage.tables_money import collection_batches, sandbox_requests
 from huzhu.storage.uow import UnitOfWork

@@ -12,9 +12,10 @@ from helpers import at
 from huzhu.domain.access import Role
 from huzhu.domain.errors import Conflict, InvalidInput
 from huzhu.domain.members import Lifecycle
-from huzhu.services import payouts, prepaid, reconcile
-from huzhu.services.ledger import top_up
-from huzhu.services.statement import statement
+from huzhu.services.members import prepaid
+from huzhu.services.members.statement import statement
+from huzhu.services.money import payouts, reconcile
+from huzhu.services.money.ledger import top_up
 from huzhu.storage.tables import member_credits
 from huzhu.storage.tables_access import webhook_events
 from huzhu.storage.tables_money import collection_batches, sandbox_requests

@@ -12,8 +12,9 @@ from sqlalchemy import Engine, insert
 
 from helpers import at, join_one
 from huzhu.domain.ledger import Posting, Transaction
-from huzhu.services import audit_funds, payouts, reconcile
-from huzhu.services.ledger import top_up
+from huzhu.services.audit import funds as audit_funds
+from huzhu.services.money import payouts, reconcile
+from huzhu.services.money.ledger import top_up
 from huzhu.storage.tables import member_charges
 from huzhu.storage.uow import UnitOfWork
 

@@ -10,9 +10,9 @@ from sqlalchemy import Engine
 from helpers import at
 from huzhu.domain.money import format_yuan
 from huzhu.gateways.base import DebitItem
-from huzhu.services import collection, payouts, reconcile
-from huzhu.services.audit import audit
-from huzhu.services.audit_funds import CASH_CHECK
+from huzhu.services.audit.funds import CASH_CHECK
+from huzhu.services.audit.service import audit
+from huzhu.services.money import collection, payouts, reconcile
 from huzhu.storage.tables_money import reconciliation_issues
 from huzhu.storage.uow import UnitOfWork
 

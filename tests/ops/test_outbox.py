@@ -19,8 +19,8 @@ from sqlalchemy import Engine, text
 from helpers import at, id_number
 from huzhu.domain.identity import Sex
 from huzhu.domain.members import Person
-from huzhu.services import outbox
-from huzhu.services.notify import Channels, SandboxSms, SmtpNotifier, set_notifier, tell
+from huzhu.services.messaging import outbox
+from huzhu.services.messaging.notify import Channels, SandboxSms, SmtpNotifier, set_notifier, tell
 from huzhu.settings import Settings
 from huzhu.storage.uow import UnitOfWork
 

@@ -10,8 +10,8 @@ from test_public_record import PLAN, ROUND_DAY, assert_verify_passes, cli, small
 
 from helpers import at, install, join_many, join_one, publish_text
 from huzhu.domain.claims import ClaimState
-from huzhu.services import claims as claim_svc
-from huzhu.services.public_record import CASE_ANNOUNCED
+from huzhu.services.claims import service as claim_svc
+from huzhu.services.record.public_record import CASE_ANNOUNCED
 from huzhu.storage.uow import UnitOfWork
 
 

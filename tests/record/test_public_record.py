@@ -29,9 +29,9 @@ from huzhu.domain.claims import ClaimState
 from huzhu.domain.errors import NotFound
 from huzhu.domain.merkle import verify_proof
 from huzhu.plans.loader import template_text
-from huzhu.services import claims as claim_svc
-from huzhu.services import public_record
-from huzhu.services.public_record import (
+from huzhu.services.claims import service as claim_svc
+from huzhu.services.record import public_record
+from huzhu.services.record.public_record import (
     CASE_ANNOUNCED,
     PLAN_VERSION,
     ROUND_MERKLE_ROOT,
@@ -41,8 +41,8 @@ from huzhu.services.public_record import (
     prove,
     publish_round_proofs,
 )
-from huzhu.services.rounds import run_round
-from huzhu.services.verify import verify
+from huzhu.services.record.verify import verify
+from huzhu.services.rounds.service import run_round
 from huzhu.storage.tables import claims, member_charges, plan_versions, rounds
 from huzhu.storage.tables_record import public_log, round_merkle, round_merkle_chunks
 from huzhu.storage.uow import UnitOfWork

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 from test_brief import approve, run, small_plan, submit
 
 from helpers import at, install, join_many, join_one, publish_text
-from huzhu.services.audit import audit
+from huzhu.services.audit.service import audit
 from huzhu.storage.tables import member_charges
 from huzhu.storage.uow import UnitOfWork
 

@@ -12,10 +12,10 @@ from huzhu.domain.claims import ClaimState
 from huzhu.domain.errors import RuleViolation
 from huzhu.domain.members import LeaveReason, Lifecycle
 from huzhu.plans.loader import template_text
-from huzhu.services import claims as claim_svc
-from huzhu.services.audit import audit
-from huzhu.services.ledger import top_up
-from huzhu.services.rounds import run_round
+from huzhu.services.audit.service import audit
+from huzhu.services.claims import service as claim_svc
+from huzhu.services.money.ledger import top_up
+from huzhu.services.rounds.service import run_round
 from huzhu.storage.tables import claims as claims_table
 from huzhu.storage.uow import UnitOfWork
 

@@ -18,10 +18,10 @@ from huzhu.domain.errors import RuleViolation
 from huzhu.domain.members import Lifecycle
 from huzhu.domain.plans import CollectionMode, Condition, Plan
 from huzhu.plans.loader import TEMPLATE_IDS, load_catalogue
-from huzhu.services import claims as claim_svc
-from huzhu.services.audit import audit
-from huzhu.services.ledger import top_up
-from huzhu.services.rounds import run_round
+from huzhu.services.audit.service import audit
+from huzhu.services.claims import service as claim_svc
+from huzhu.services.money.ledger import top_up
+from huzhu.services.rounds.service import run_round
 from huzhu.storage.tables import memberships
 from huzhu.storage.uow import UnitOfWork
 

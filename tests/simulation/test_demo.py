@@ -17,8 +17,8 @@ from huzhu.api.app import create_app
 from huzhu.api.settings import Settings
 from huzhu.cli.app import app
 from huzhu.domain.plans import CHINA_TZ
-from huzhu.services.audit import audit
-from huzhu.services.verify import verify
+from huzhu.services.audit.service import audit
+from huzhu.services.record.verify import verify
 from huzhu.simulation.demo import MAIN, MIX, DemoConfig, DemoResult, first_day, run_demo
 from huzhu.storage.tables import claims, memberships, rounds
 from huzhu.storage.uow import UnitOfWork

@@ -29,13 +29,13 @@ from archivekit import (
 from helpers import at
 from huzhu.domain.errors import NotFound, RuleViolation
 from huzhu.domain.merkle import verify_proof
-from huzhu.services import collection, payouts
-from huzhu.services.archive import archive_rounds
-from huzhu.services.public_record import prove, publish_round_proofs
-from huzhu.services.statement import statement
-from huzhu.services.verify import verify
-from huzhu.storage.repositories.archive import ArchiveRepository
-from huzhu.storage.repositories.archive_move import ArchiveMover
+from huzhu.services.members.statement import statement
+from huzhu.services.money import collection, payouts
+from huzhu.services.record.archive import archive_rounds
+from huzhu.services.record.public_record import prove, publish_round_proofs
+from huzhu.services.record.verify import verify
+from huzhu.storage.repositories.record.archive import ArchiveRepository
+from huzhu.storage.repositories.record.archive_move import ArchiveMover
 from huzhu.storage.uow import UnitOfWork
 from money.moneykit import Sandbox, audit_problems, build, run
 

@@ -21,10 +21,10 @@ from huzhu.cli.app import app
 from huzhu.cli.context import STATE
 from huzhu.domain.claims import ClaimState
 from huzhu.plans.loader import template_text
-from huzhu.services import claims as claim_svc
-from huzhu.services.audit import audit
-from huzhu.services.ledger import top_up
-from huzhu.services.rounds import run_round
+from huzhu.services.audit.service import audit
+from huzhu.services.claims import service as claim_svc
+from huzhu.services.money.ledger import top_up
+from huzhu.services.rounds.service import run_round
 from huzhu.storage.uow import UnitOfWork
 
 PLAN = "qingsong-nodeposit"  # prepaid: members top up, rounds charge their balances

@@ -23,10 +23,10 @@ from huzhu.domain.ledger import AccountKind, Posting, Transaction, account_code
 from huzhu.domain.members import LeaveReason, Lifecycle, Person
 from huzhu.domain.plans import CHINA_TZ
 from huzhu.plans.loader import template_text
-from huzhu.services import claims as claim_svc
-from huzhu.services import members as member_svc
-from huzhu.services.ledger import top_up
-from huzhu.services.rounds import run_round
+from huzhu.services.claims import service as claim_svc
+from huzhu.services.members import service as member_svc
+from huzhu.services.money.ledger import top_up
+from huzhu.services.rounds.service import run_round
 from huzhu.storage.tables import (
     ledger_accounts,
     ledger_heads,

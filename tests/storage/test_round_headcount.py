@@ -1,7 +1,7 @@
 """Who a round charges: exactly the members locked at its headcount, after its own age-out.
 
 On PostgreSQL the round counts and copies the charges through a second connection reading the
-round's snapshot (storage/repositories/headcount.py), which cannot see the round's own age-out; it
+round's snapshot (storage/repositories/money/charge_copy.py), which cannot see the round's own age-out; it
 must still charge the same members as the definition below. Runs on both databases.
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text, update
 from helpers import install
 from huzhu.domain.members import Membership
 from huzhu.domain.plans import CHINA_TZ
-from huzhu.services.rounds import run_round
+from huzhu.services.rounds.service import run_round
 from huzhu.simulation.seed import seed_approved_claim, seed_members
 from huzhu.storage.tables import memberships
 from huzhu.storage.uow import UnitOfWork

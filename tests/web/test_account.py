@@ -10,7 +10,7 @@ from webkit import FAST, Api, Clock, Web, text_of
 from api.apikit import real_now
 from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE
 from huzhu.api.settings import Settings, load
-from huzhu.services.accounts import create_host_app
+from huzhu.services.accounts.service import create_host_app
 from huzhu.storage.uow import UnitOfWork
 
 PASSWORD = "a long enough password"

@@ -12,7 +12,7 @@ from webkit import Api, Web, World, text_of
 from api.apikit import AFTER_LOCK, PLAN, healthy
 from helpers import id_number
 from huzhu.domain.merkle import verify_proof
-from huzhu.services import public_record
+from huzhu.services.record import public_record
 from huzhu.storage.uow import UnitOfWork
 
 PASSWORD = "a long enough password"

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from api.apikit import FAST, NOW, Api, Clock, User, World, build_world
 from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE
-from huzhu.services.accounts import open_session
+from huzhu.services.accounts.service import open_session
 from huzhu.storage.uow import UnitOfWork
 
 __all__ = ["FAST", "NOW", "Api", "Clock", "Web", "World", "build_world"]

@@ -41,12 +41,12 @@ from huzhu.api.routes import gateway as gateway_routes
 from huzhu.api.security_headers import SecurityHeaders
 from huzhu.api.sign_in_guard import KnownAddresses
 from huzhu.gateways import default_name as default_gateway
-from huzhu.services import outbox
-from huzhu.services.quick_join import PlansInForce
-from huzhu.services.webhooks import deliver_due
+from huzhu.services.members.quick_join import PlansInForce
+from huzhu.services.messaging import outbox
+from huzhu.services.messaging.webhooks import deliver_due
 from huzhu.settings import Settings, install, load
 from huzhu.storage.engine import check_schema, libpq_url, make_engine
-from huzhu.storage.repositories.quick_join import QuickJoinRepository
+from huzhu.storage.repositories.members.quick_join import QuickJoinRepository
 from huzhu.web import BODIES as WEB_BODIES
 from huzhu.web import install as install_web
 

@@ -2,7 +2,7 @@
 `services.claim_access`, where the web pages reach it too."""
 
 from huzhu.api.params import PathId
-from huzhu.services.claim_access import (
+from huzhu.services.claims.access import (
     actor,
     assigned,
     claim_and_claimant,

@@ -13,7 +13,7 @@ from huzhu.api.capacity import request_slot
 from huzhu.api.settings import Settings as Settings  # re-exported: web imports only api.deps
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.errors import Forbidden, Unauthenticated
-from huzhu.services.accounts import digest, resolve
+from huzhu.services.accounts.service import digest, resolve
 from huzhu.storage.uow import UnitOfWork
 
 SESSION_COOKIE = "huzhu_session"

@@ -34,11 +34,11 @@ from huzhu.api.settings import Settings
 from huzhu.api.views import membership_out, membership_view
 from huzhu.domain.errors import NotFound
 from huzhu.domain.plans import local_date
-from huzhu.services import joining, quick_join
-from huzhu.services.accounts import digest
-from huzhu.services.joining import SandboxCredit
+from huzhu.services.accounts.service import digest
+from huzhu.services.members import joining, quick_join
+from huzhu.services.members.joining import SandboxCredit
 from huzhu.storage.batcher import Batcher
-from huzhu.storage.repositories.quick_join import Joined, QuickJoin, QuickJoinRepository
+from huzhu.storage.repositories.members.quick_join import Joined, QuickJoin, QuickJoinRepository
 from huzhu.storage.uow import UnitOfWork
 
 log = logging.getLogger("huzhu.api.join")

@@ -19,8 +19,8 @@ from huzhu.domain.identity import mask_name, province_name
 from huzhu.domain.members import Membership, Person
 from huzhu.domain.plans import Category, Plan, local_date
 from huzhu.plans.loader import load_catalogue
-from huzhu.services.statement import balance_of
-from huzhu.storage.repositories.rounds import RoundRecord
+from huzhu.services.members.statement import balance_of
+from huzhu.storage.repositories.rounds.repository import RoundRecord
 from huzhu.storage.uow import UnitOfWork
 
 NOTICE = (

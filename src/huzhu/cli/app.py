@@ -19,7 +19,7 @@ from huzhu.cli import (
     verify,
 )
 from huzhu.cli.context import STATE, err, out, report_errors
-from huzhu.services.plans import install_templates
+from huzhu.services.plans.service import install_templates
 from huzhu.settings import SettingsError, install, load
 
 helpformat.install()

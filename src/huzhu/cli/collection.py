@@ -18,8 +18,9 @@ from huzhu.cli.progress import progress_bars
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan, parse_yuan
 from huzhu.domain.plans import CHINA_TZ, CollectionMode, local_date
-from huzhu.services import callbacks, collection, payouts, prepaid, reconcile
-from huzhu.services.statement import statement as member_statement
+from huzhu.services.members import prepaid
+from huzhu.services.members.statement import statement as member_statement
+from huzhu.services.money import callbacks, collection, payouts, reconcile
 
 collect_app = typer.Typer(
     help="Collect a round's charges: debit batches (post-paid) or the balance check (prepaid).",

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from huzhu.cli.context import STATE, out, report_errors
 from huzhu.domain.money import format_yuan
-from huzhu.services.plans import install_templates
+from huzhu.services.plans.service import install_templates
 from huzhu.simulation.accounts import PASSWORD_ENV
 from huzhu.simulation.demo import MIN_MONTHS, DemoConfig, DemoResult, run_demo
 

@@ -14,7 +14,7 @@ from huzhu.cli.forecast_html import write_report
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan
 from huzhu.forecast.report import write_csv
-from huzhu.services.forecasts import ForecastRequest, early_warnings, forecast, prepare
+from huzhu.services.plans.forecasts import ForecastRequest, early_warnings, forecast, prepare
 
 app = typer.Typer(help="Forecasts and stress tests of a plan.")
 

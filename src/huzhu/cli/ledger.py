@@ -8,12 +8,12 @@ from rich.table import Table
 from huzhu.cli.context import STATE, err, out, parse_moment, print_json, report_errors
 from huzhu.domain.ledger import DEBIT_NORMAL, AccountKind
 from huzhu.domain.money import format_yuan, parse_yuan
-from huzhu.services.audit import AuditReport
-from huzhu.services.audit import audit as run_audit
-from huzhu.services.ledger import top_up
-from huzhu.services.prepaid import require_prepaid
-from huzhu.services.statement import statement as member_statement
-from huzhu.services.verify import VerifyReport
+from huzhu.services.audit.service import AuditReport
+from huzhu.services.audit.service import audit as run_audit
+from huzhu.services.members.prepaid import require_prepaid
+from huzhu.services.members.statement import statement as member_statement
+from huzhu.services.money.ledger import top_up
+from huzhu.services.record.verify import VerifyReport
 
 MEMBERSHIP = typer.Option(..., metavar="ID", help="Membership id (see `huzhu members find`).")
 

@@ -1,7 +1,7 @@
 """`huzhu members find` and `huzhu members show`: look a member up without opening the database.
 
 Each lookup is made as an account (`--by USERNAME`, an operator, reviewer or auditor) and written
-to the audit log (`huzhu.services.member_lookup`).
+to the audit log (`huzhu.services.members.lookup`).
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from rich.table import Table
 
 from huzhu.cli.context import STATE, out, print_json, report_errors
 from huzhu.domain.plans import CHINA_TZ
-from huzhu.services.member_lookup import (
+from huzhu.services.members.lookup import (
     MemberQuery,
     find_members,
     principal_for_username,
     show_member,
 )
-from huzhu.storage.repositories.member_lookup import MemberRecord
+from huzhu.storage.repositories.members.lookup import MemberRecord
 
 BY = typer.Option(
     ..., "--by", metavar="USERNAME", help="Your account (operator, reviewer or auditor)."

@@ -14,8 +14,8 @@ from huzhu.cli.progress import progress_bars
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.members import LeaveReason
 from huzhu.domain.plans import local_date
-from huzhu.services import members as svc
-from huzhu.services.importer import import_csv
+from huzhu.services.members import service as svc
+from huzhu.services.members.importer import import_csv
 
 app = typer.Typer(help="Members: find and show, bulk import, age-out.", no_args_is_help=True)
 

@@ -12,7 +12,7 @@ from huzhu.cli.context import STATE, out, print_json, report_errors
 from huzhu.domain.money import format_yuan
 from huzhu.domain.plans import Plan, local_date
 from huzhu.plans.loader import load_plan_file
-from huzhu.services.plans import publish as publish_plan
+from huzhu.services.plans.service import publish as publish_plan
 
 app = typer.Typer(help="Plans and their rules.", no_args_is_help=True)
 NOTICE = "A mutual aid plan is not insurance. The payout is not guaranteed."

@@ -14,11 +14,11 @@ from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan, parse_yuan
 from huzhu.domain.plans import local_date
 from huzhu.plans.loader import load_template
-from huzhu.services import public_record
-from huzhu.services.archive import archive_rounds
-from huzhu.services.rounds import due_dates, first_round_day, in_preparation, run_round
-from huzhu.storage.repositories.archive import ArchiveRepository
-from huzhu.storage.repositories.rounds import RoundRecord
+from huzhu.services.record import public_record
+from huzhu.services.record.archive import archive_rounds
+from huzhu.services.rounds.service import due_dates, first_round_day, in_preparation, run_round
+from huzhu.storage.repositories.record.archive import ArchiveRepository
+from huzhu.storage.repositories.rounds.repository import RoundRecord
 
 app = typer.Typer(help="Apportionment rounds: run, show, list.", no_args_is_help=True)
 quote_app = typer.Typer(help="Round arithmetic without a database.", no_args_is_help=True)

@@ -9,8 +9,8 @@ import typer
 from huzhu.cli.context import STATE, out, report_errors
 from huzhu.domain.access import Role
 from huzhu.domain.errors import InvalidInput
-from huzhu.services.accounts import register as register_account
-from huzhu.services.plans import install_templates
+from huzhu.services.accounts.service import register as register_account
+from huzhu.services.plans.service import install_templates
 
 # The API reads X-Forwarded-For itself, from HUZHU_TRUSTED_PROXIES only (api/client_address.py);
 # uvicorn's own proxy handling believes the header from 127.0.0.1, so any local caller could pose

@@ -13,13 +13,13 @@ from huzhu.cli.ledger import show_report
 from huzhu.cli.progress import progress_bars
 from huzhu.domain.errors import InvalidInput, NotFound
 from huzhu.domain.merkle import Proof, check_proof
-from huzhu.services.public_record import (
+from huzhu.services.record.public_record import (
     chain_head,
     prove,
     publish_round_proofs,
     snapshot_engine,
 )
-from huzhu.services.verify import verify as verify_record
+from huzhu.services.record.verify import verify as verify_record
 from huzhu.storage.uow import UnitOfWork
 
 record_app = typer.Typer(

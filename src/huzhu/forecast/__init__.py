@@ -2,7 +2,8 @@
 
 `run` projects a plan round by round as a seeded Monte Carlo over cells of members (see
 `engine.py`) and returns the percentile bands and early warnings. It imports only `huzhu.domain`
-and NumPy; `services/forecasts.py` reads a plan's history through the unit of work and calls it.
+and NumPy; `services/plans/forecasts.py` reads a plan's history through the unit of work and
+calls it.
 """
 
 from __future__ import annotations

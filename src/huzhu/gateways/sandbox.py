@@ -39,7 +39,7 @@ from huzhu.gateways.base import (
     StatementLine,
 )
 from huzhu.gateways.sandbox_config import SandboxConfig, check_secret
-from huzhu.storage.repositories.secrets import SANDBOX_GATEWAY, SecretRepository
+from huzhu.storage.repositories.accounts.secrets import SANDBOX_GATEWAY, SecretRepository
 from huzhu.storage.tables_money import sandbox_requests
 
 REASONS = ("insufficient-funds", "account-frozen", "card-expired", "limit-exceeded")

@@ -14,8 +14,8 @@ from datetime import datetime
 
 from huzhu.domain.access import Role
 from huzhu.domain.plans import Plan
-from huzhu.services import accounts
-from huzhu.services.members import JoinRequest, PersonDetails, join
+from huzhu.services.accounts import service as accounts
+from huzhu.services.members.service import JoinRequest, PersonDetails, join
 from huzhu.settings import current
 from huzhu.simulation.population import generate_people
 from huzhu.simulation.world import World

@@ -17,8 +17,8 @@ from huzhu.domain.errors import HuzhuError
 from huzhu.domain.identity import age_on
 from huzhu.domain.plans import Plan
 from huzhu.plans.loader import load_catalogue
-from huzhu.services import claims as claim_svc
-from huzhu.services import investigation, objections
+from huzhu.services.claims import investigation, objections
+from huzhu.services.claims import service as claim_svc
 from huzhu.simulation.population import annual_incidence_per_million
 from huzhu.simulation.world import REVIEWER, World, beijing
 

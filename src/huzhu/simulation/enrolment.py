@@ -14,8 +14,8 @@ from functools import partial
 
 from huzhu.domain.members import LeaveReason
 from huzhu.domain.plans import Plan, local_date
-from huzhu.services.enrol import Candidate, enrol_batch
-from huzhu.services.members import PersonDetails, leave
+from huzhu.services.members.enrol import Candidate, enrol_batch
+from huzhu.services.members.service import PersonDetails, leave
 from huzhu.simulation.population import generate_people
 from huzhu.simulation.world import World, beijing
 

@@ -22,8 +22,9 @@ from functools import partial
 
 from huzhu.domain.errors import RuleViolation
 from huzhu.domain.plans import CollectionMode, Plan
-from huzhu.services import callbacks, collection, payouts, public_record, reconcile
-from huzhu.services.rounds import RoundOutcome, due_dates, run_round
+from huzhu.services.money import callbacks, collection, payouts, reconcile
+from huzhu.services.record import public_record
+from huzhu.services.rounds.service import RoundOutcome, due_dates, run_round
 from huzhu.simulation.world import World, beijing
 
 PUMP_LIMIT = 1000  # callbacks the sandbox delivers per pump

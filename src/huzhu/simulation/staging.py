@@ -19,8 +19,8 @@ from huzhu.domain.claims import ClaimState
 from huzhu.domain.errors import HuzhuError
 from huzhu.domain.jury import Vote
 from huzhu.domain.plans import Category, Plan
-from huzhu.services import investigation, jury
-from huzhu.services.claims import current_plan
+from huzhu.services.claims import investigation, jury
+from huzhu.services.claims.service import current_plan
 from huzhu.simulation import casework
 from huzhu.simulation.accounts import DemoMember
 from huzhu.simulation.world import REVIEWER, World, beijing

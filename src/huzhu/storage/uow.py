@@ -13,29 +13,29 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 
 from huzhu.storage.engine import READ_ONLY
-from huzhu.storage.repositories.accounts import AccountRepository
-from huzhu.storage.repositories.archive import ArchiveRepository
-from huzhu.storage.repositories.charges import ChargeRepository
-from huzhu.storage.repositories.claim_review import EvidenceRepository, ObjectionRepository
-from huzhu.storage.repositories.claim_workflow import WorkflowRepository
-from huzhu.storage.repositories.claims import ClaimRepository
-from huzhu.storage.repositories.collection import CollectionRepository
-from huzhu.storage.repositories.forecasts import ForecastRepository
-from huzhu.storage.repositories.inbox import InboxRepository
-from huzhu.storage.repositories.juries import JuryRepository
-from huzhu.storage.repositories.ledger import LedgerRepository
-from huzhu.storage.repositories.members import MembershipRepository
-from huzhu.storage.repositories.outbox import OutboxRepository
-from huzhu.storage.repositories.payments import PaymentRepository
-from huzhu.storage.repositories.people import PersonRepository
-from huzhu.storage.repositories.plans import PlanRepository
-from huzhu.storage.repositories.public_record import PublicRecordRepository
-from huzhu.storage.repositories.records import (
+from huzhu.storage.repositories.accounts.repository import AccountRepository
+from huzhu.storage.repositories.claims.juries import JuryRepository
+from huzhu.storage.repositories.claims.repository import ClaimRepository
+from huzhu.storage.repositories.claims.review import EvidenceRepository, ObjectionRepository
+from huzhu.storage.repositories.claims.workflow import WorkflowRepository
+from huzhu.storage.repositories.members.people import PersonRepository
+from huzhu.storage.repositories.members.repository import MembershipRepository
+from huzhu.storage.repositories.messaging.inbox import InboxRepository
+from huzhu.storage.repositories.messaging.outbox import OutboxRepository
+from huzhu.storage.repositories.money.charges import ChargeRepository
+from huzhu.storage.repositories.money.collection import CollectionRepository
+from huzhu.storage.repositories.money.ledger import LedgerRepository
+from huzhu.storage.repositories.money.payments import PaymentRepository
+from huzhu.storage.repositories.plans.forecasts import ForecastRepository
+from huzhu.storage.repositories.plans.repository import PlanRepository
+from huzhu.storage.repositories.record.archive import ArchiveRepository
+from huzhu.storage.repositories.record.public_record import PublicRecordRepository
+from huzhu.storage.repositories.record.records import (
     AuditLogRepository,
     IdempotencyRepository,
     WebhookRepository,
 )
-from huzhu.storage.repositories.rounds import RoundRepository
+from huzhu.storage.repositories.rounds.repository import RoundRepository
 
 
 class UnitOfWork:

@@ -15,8 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from huzhu.services.evidence import MAX_BYTES
-from huzhu.services.figures import Headcounts
+from huzhu.services.claims.evidence import MAX_BYTES
+from huzhu.services.plans.figures import Headcounts
 from huzhu.web.console import ROUTERS as CONSOLE
 from huzhu.web.errors import error_page
 from huzhu.web.portal import ROUTERS

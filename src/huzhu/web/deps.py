@@ -22,8 +22,8 @@ from starlette.datastructures import FormData
 from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE, Config, Now, Settings, Uow
 from huzhu.domain.access import Principal
 from huzhu.domain.errors import Forbidden, HuzhuError
-from huzhu.services.accounts import digest, resolve
-from huzhu.services.figures import Headcounts
+from huzhu.services.accounts.service import digest, resolve
+from huzhu.services.plans.figures import Headcounts
 from huzhu.storage.uow import UnitOfWork
 from huzhu.web import i18n
 from huzhu.web.render import render_text

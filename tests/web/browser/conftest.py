@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 from api.apikit import NOW, Api, Clock, User, World, build_world
 from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE
 from huzhu.domain.jury import QUESTIONS
-from huzhu.services.accounts import open_session
+from huzhu.services.accounts.service import open_session
 from huzhu.storage.engine import make_engine, migrate
 from huzhu.storage.evidence import LocalEvidenceStore
 from huzhu.storage.uow import UnitOfWork

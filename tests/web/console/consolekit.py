@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "api"))
 from apikit import NOW, ROUND_DAY, TTL, Api, Clock, User, World, build_world
 
 from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE
-from huzhu.services.accounts import open_session
+from huzhu.services.accounts.service import open_session
 from huzhu.storage.uow import UnitOfWork
 
 __all__ = ["NOW", "ROUND_DAY", "Api", "Browser", "Clock", "User", "World", "browser", "build_world"]

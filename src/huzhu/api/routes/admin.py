@@ -16,8 +16,8 @@ from huzhu.api.schemas import AccountOut, HostAppIn, HostAppOut, RolesIn, Webhoo
 from huzhu.api.schemas_books import WebhookEventOut
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.errors import Conflict
-from huzhu.services.accounts import create_host_app, rotate_webhook_secret
-from huzhu.services.webhooks import ROTATION_OVERLAP
+from huzhu.services.accounts.service import create_host_app, rotate_webhook_secret
+from huzhu.services.messaging.webhooks import ROTATION_OVERLAP
 
 router = APIRouter(prefix="/v1", tags=["administration"], responses=ERROR_RESPONSES)
 Operator = Annotated[Principal, Depends(role(Role.OPERATOR))]

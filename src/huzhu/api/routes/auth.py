@@ -19,8 +19,8 @@ from huzhu.api.schemas import (
 from huzhu.api.settings import Settings
 from huzhu.api.sign_in_guard import SignInGuard
 from huzhu.domain.errors import Unauthenticated
-from huzhu.services import accounts as svc
-from huzhu.storage.repositories.accounts import Account
+from huzhu.services.accounts import service as svc
+from huzhu.storage.repositories.accounts.repository import Account
 
 router = APIRouter(prefix="/v1", tags=["accounts"], responses=ERROR_RESPONSES)
 

@@ -24,10 +24,10 @@ from huzhu.api.schemas_claims import (
 )
 from huzhu.api.views import claim_out
 from huzhu.domain.access import Role
-from huzhu.services import claims as svc
-from huzhu.services import investigation as inv
-from huzhu.services.claim_payout import PayoutOverride
-from huzhu.services.flags import claim_flags
+from huzhu.services.claims import investigation as inv
+from huzhu.services.claims import service as svc
+from huzhu.services.claims.flags import claim_flags
+from huzhu.services.claims.payout import PayoutOverride
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"], responses=ERROR_RESPONSES)
 

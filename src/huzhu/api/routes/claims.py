@@ -14,7 +14,7 @@ from huzhu.api.schemas import ClaimIn, ClaimOut, RejectIn
 from huzhu.api.views import claim_out
 from huzhu.domain.access import Principal, Role, check_may_decide
 from huzhu.domain.claims import Claim, ClaimState
-from huzhu.services import claims as svc
+from huzhu.services.claims import service as svc
 from huzhu.storage.uow import UnitOfWork
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"], responses=ERROR_RESPONSES)

@@ -18,9 +18,9 @@ from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import no_nul
 from huzhu.api.schemas_claims import EvidenceOut
 from huzhu.domain.errors import NotFound
-from huzhu.services import evidence as svc
+from huzhu.services.claims import evidence as svc
 from huzhu.storage.evidence import EvidenceStore, local_store
-from huzhu.storage.repositories.claim_review import Evidence
+from huzhu.storage.repositories.claims.review import Evidence
 
 router = APIRouter(prefix="/v1/claims", tags=["evidence"], responses=ERROR_RESPONSES)
 

@@ -17,7 +17,7 @@ from huzhu.api.params import PlanId
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import Money, money
 from huzhu.domain.access import Principal, Role
-from huzhu.services.forecasts import ForecastRequest, forecast
+from huzhu.services.plans.forecasts import ForecastRequest, forecast
 
 router = APIRouter(prefix="/v1", tags=["forecasts"], responses=ERROR_RESPONSES)
 Reader = Annotated[Principal, Depends(role(Role.OPERATOR, Role.AUDITOR))]

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from huzhu import gateways
 from huzhu.api.deps import Now
 from huzhu.api.problems import ERROR_RESPONSES, problem
-from huzhu.services import callbacks
+from huzhu.services.money import callbacks
 from huzhu.settings import Settings
 
 log = logging.getLogger("huzhu.api")

@@ -10,7 +10,7 @@ from huzhu.api.deps import Caller, Now, Uow
 from huzhu.api.pagination import Cursor, Limit, Page, decode, page
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas_claims import InboxMessageOut
-from huzhu.storage.repositories.inbox import Message
+from huzhu.storage.repositories.messaging.inbox import Message
 
 router = APIRouter(prefix="/v1/me/inbox", tags=["me"], responses=ERROR_RESPONSES)
 

@@ -26,9 +26,9 @@ from huzhu.api.views import claim_out
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.errors import Forbidden, NotFound
 from huzhu.domain.jury import QUESTIONS, JurorStatus, Vote
-from huzhu.services import jury as svc
-from huzhu.services.cards import case_card
-from huzhu.storage.repositories.juries import Jury
+from huzhu.services.claims import jury as svc
+from huzhu.services.claims.cards import case_card
+from huzhu.storage.repositories.claims.juries import Jury
 from huzhu.storage.uow import UnitOfWork
 
 router = APIRouter(tags=["juries"], responses=ERROR_RESPONSES)

@@ -24,7 +24,7 @@ from huzhu.api.schemas_books import (
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.ledger import DEBIT_NORMAL, AccountKind
-from huzhu.services.audit import audit
+from huzhu.services.audit.service import audit
 
 router = APIRouter(prefix="/v1", tags=["ledger and audit"], responses=ERROR_RESPONSES)
 Reader = Annotated[Principal, Depends(role(Role.OPERATOR, Role.AUDITOR))]

@@ -10,8 +10,8 @@ from huzhu.api.routes.auth import account_out
 from huzhu.api.schemas import AccountOut, PersonIn, PersonOut
 from huzhu.api.views import person_out
 from huzhu.domain.errors import NotFound
-from huzhu.services import joining
-from huzhu.services.members import PersonDetails
+from huzhu.services.members import joining
+from huzhu.services.members.service import PersonDetails
 
 router = APIRouter(prefix="/v1/me", tags=["me"], responses=ERROR_RESPONSES)
 

@@ -27,9 +27,9 @@ from huzhu.api.schemas import (
 from huzhu.api.views import membership_out
 from huzhu.domain.money import format_yuan
 from huzhu.domain.plans import local_date
-from huzhu.services import joining as enrolment
-from huzhu.services import public_record
-from huzhu.services.statement import balance_of, statement
+from huzhu.services.members import joining as enrolment
+from huzhu.services.members.statement import balance_of, statement
+from huzhu.services.record import public_record
 
 router = APIRouter(prefix="/v1/memberships", tags=["memberships"], responses=ERROR_RESPONSES)
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]

@@ -25,9 +25,9 @@ from huzhu.domain.errors import NotFound
 from huzhu.domain.identity import mask_name, province_name
 from huzhu.domain.plans import local_date
 from huzhu.plans.loader import load_catalogue
-from huzhu.services import objections as svc
-from huzhu.services.claim_payout import override_details
-from huzhu.storage.repositories.claim_review import Objection
+from huzhu.services.claims import objections as svc
+from huzhu.services.claims.payout import override_details
+from huzhu.storage.repositories.claims.review import Objection
 from huzhu.storage.uow import UnitOfWork
 
 router = APIRouter(tags=["announcements"], responses=ERROR_RESPONSES)

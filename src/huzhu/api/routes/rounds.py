@@ -17,8 +17,8 @@ from huzhu.api.schemas import ChainHead, MyChargeOut, RoundDetail, RoundOut, Rou
 from huzhu.api.views import case_cards, round_out
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.errors import NotFound
-from huzhu.services import public_record
-from huzhu.services.rounds import run_round
+from huzhu.services.record import public_record
+from huzhu.services.rounds.service import run_round
 
 router = APIRouter(prefix="/v1", tags=["rounds"], responses=ERROR_RESPONSES)
 Operator = Annotated[Principal, Depends(role(Role.OPERATOR))]

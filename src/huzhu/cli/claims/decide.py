@@ -9,8 +9,8 @@ from huzhu.cli.claims.render import show_claim
 from huzhu.cli.context import STATE, out, print_json, report_errors
 from huzhu.domain.claims import ClaimState
 from huzhu.domain.money import format_yuan, parse_yuan
-from huzhu.services import claims as svc
-from huzhu.services.claim_payout import PayoutOverride
+from huzhu.services.claims import service as svc
+from huzhu.services.claims.payout import PayoutOverride
 
 CLAIM_ID = typer.Argument(..., metavar="CLAIM", help="The claim's id (see `huzhu claims list`).")
 

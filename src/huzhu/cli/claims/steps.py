@@ -13,11 +13,11 @@ from huzhu.cli.context import STATE, out, print_json, report_errors
 from huzhu.domain.errors import NotFound
 from huzhu.domain.identity import parse_document
 from huzhu.domain.jury import QUESTIONS, Vote
-from huzhu.services import evidence as evidence_svc
-from huzhu.services import investigation as inv
-from huzhu.services import jury as jury_svc
-from huzhu.services import objections as obj_svc
-from huzhu.services.flags import claim_flags
+from huzhu.services.claims import evidence as evidence_svc
+from huzhu.services.claims import investigation as inv
+from huzhu.services.claims import jury as jury_svc
+from huzhu.services.claims import objections as obj_svc
+from huzhu.services.claims.flags import claim_flags
 from huzhu.storage.evidence import local_store
 from huzhu.storage.uow import UnitOfWork
 

@@ -17,9 +17,9 @@ from huzhu.cli.claims.render import show_claim
 from huzhu.cli.context import STATE, out, report_errors
 from huzhu.domain.errors import InvalidInput, NotFound
 from huzhu.domain.plans import Cause
-from huzhu.services import claims as svc
-from huzhu.services import evidence as evidence_svc
-from huzhu.services.members import live_membership
+from huzhu.services.claims import evidence as evidence_svc
+from huzhu.services.claims import service as svc
+from huzhu.services.members.service import live_membership
 from huzhu.storage.evidence import local_store
 
 

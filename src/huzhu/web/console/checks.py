@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from huzhu.services.audit import audit
-from huzhu.services.verify import verify
+from huzhu.services.audit.service import audit
+from huzhu.services.record.verify import verify
 from huzhu.web.console.guard import CHECKS, sections, staff
 from huzhu.web.deps import PageVisit
 from huzhu.web.errors import HtmlRoute

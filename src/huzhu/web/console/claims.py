@@ -13,12 +13,11 @@ from huzhu.domain.access import Role
 from huzhu.domain.claims import ClaimState
 from huzhu.domain.errors import HuzhuError, InvalidInput, NotFound
 from huzhu.plans.loader import load_catalogue
-from huzhu.services import claim_access as access
-from huzhu.services import claims as claims_svc
-from huzhu.services import console as svc
-from huzhu.services import evidence, objections
-from huzhu.services import investigation as inv
-from huzhu.services.claim_payout import PayoutOverride
+from huzhu.services.claims import access, evidence, objections
+from huzhu.services.claims import investigation as inv
+from huzhu.services.claims import service as claims_svc
+from huzhu.services.claims.payout import PayoutOverride
+from huzhu.services.console import service as svc
 from huzhu.web.console.guard import CLAIMS, sections, staff
 from huzhu.web.deps import Form, FormVisit, PageVisit, Visit, text
 from huzhu.web.errors import HtmlRoute

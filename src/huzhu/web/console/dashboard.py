@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from huzhu.domain.errors import NotFound
-from huzhu.services import dashboard as svc
+from huzhu.services.console import dashboard as svc
 from huzhu.web.console.guard import DASHBOARD, sections, staff
 from huzhu.web.deps import PageVisit
 from huzhu.web.errors import HtmlRoute

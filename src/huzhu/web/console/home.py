@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from huzhu.services import console as svc
+from huzhu.services.console import service as svc
 from huzhu.web.console.guard import sections, staff
 from huzhu.web.deps import PageVisit
 from huzhu.web.errors import HtmlRoute

@@ -9,8 +9,8 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from huzhu.domain.errors import HuzhuError, NotFound
-from huzhu.services import console as svc
-from huzhu.services.statement import statement
+from huzhu.services.console import service as svc
+from huzhu.services.members.statement import statement
 from huzhu.web.console.guard import MEMBERS, sections, staff
 from huzhu.web.deps import PageVisit
 from huzhu.web.errors import HtmlRoute

@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse, Response
 from huzhu.domain.access import Role
 from huzhu.domain.errors import HuzhuError, InvalidInput
 from huzhu.domain.plans import local_date
-from huzhu.services import console as svc
+from huzhu.services.console import service as svc
 from huzhu.services.events import record
-from huzhu.services.rounds import due_dates, run_round
+from huzhu.services.rounds.service import due_dates, run_round
 from huzhu.web.console.guard import ROUNDS, sections, staff
 from huzhu.web.deps import Form, FormVisit, PageVisit, Visit, text
 from huzhu.web.errors import HtmlRoute

@@ -10,11 +10,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE
 from huzhu.domain.errors import HuzhuError
-from huzhu.services import accounts
-from huzhu.services.access import own_person_ids
-from huzhu.services.accounts import IssuedSession
+from huzhu.services.accounts import service as accounts
+from huzhu.services.accounts.ownership import own_person_ids
+from huzhu.services.accounts.service import IssuedSession
 from huzhu.services.events import record
-from huzhu.services.joining import add_dependant
+from huzhu.services.members.joining import add_dependant
 from huzhu.web.deps import Form, FormVisit, PageVisit, Visit, text
 from huzhu.web.errors import HtmlRoute
 from huzhu.web.forms import person_details, refusal

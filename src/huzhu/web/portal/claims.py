@@ -14,11 +14,10 @@ from huzhu.domain.claims import Claim, ClaimState
 from huzhu.domain.errors import HuzhuError, InvalidInput, NotFound
 from huzhu.domain.plans import local_date
 from huzhu.plans.loader import load_catalogue
-from huzhu.services import claim_access as access
-from huzhu.services import claims as svc
-from huzhu.services import evidence
-from huzhu.services.access import own_person_ids
-from huzhu.services.jury import appeal
+from huzhu.services.accounts.ownership import own_person_ids
+from huzhu.services.claims import access, evidence
+from huzhu.services.claims import service as svc
+from huzhu.services.claims.jury import appeal
 from huzhu.storage.evidence import EvidenceStore, local_store
 from huzhu.web.deps import Form, FormVisit, PageVisit, Visit, text
 from huzhu.web.errors import HtmlRoute

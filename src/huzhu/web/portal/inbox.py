@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from huzhu.services.access import own_person_ids
+from huzhu.services.accounts.ownership import own_person_ids
 from huzhu.web.deps import PageVisit
 from huzhu.web.errors import HtmlRoute
 

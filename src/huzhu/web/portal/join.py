@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 from huzhu.api.deps import SESSION_COOKIE
 from huzhu.domain.errors import HuzhuError, NotFound
 from huzhu.domain.plans import Plan, local_date
-from huzhu.services.accounts import digest
-from huzhu.services.joining import SandboxCredit, join_as
+from huzhu.services.accounts.service import digest
+from huzhu.services.members.joining import SandboxCredit, join_as
 from huzhu.web.deps import Form, FormVisit, PageVisit, Visit, text
 from huzhu.web.errors import HtmlRoute
 from huzhu.web.forms import health_answers, person_details, refusal

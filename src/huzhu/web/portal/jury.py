@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from huzhu.domain.errors import Forbidden, HuzhuError, InvalidInput, NotFound
 from huzhu.domain.jury import Vote
-from huzhu.services import jury as svc
-from huzhu.services.cards import case_card
+from huzhu.services.claims import jury as svc
+from huzhu.services.claims.cards import case_card
 from huzhu.web.deps import Form, FormVisit, PageVisit, Visit, text
 from huzhu.web.errors import HtmlRoute
 from huzhu.web.forms import refusal

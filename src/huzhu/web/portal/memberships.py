@@ -11,10 +11,10 @@ from fastapi.responses import HTMLResponse, Response
 from huzhu.domain.errors import HuzhuError, NotFound
 from huzhu.domain.members import Membership
 from huzhu.domain.plans import Category, CollectionMode, local_date
-from huzhu.services.access import membership as own_membership
-from huzhu.services.access import own_person_ids
-from huzhu.services.joining import leave_as, top_up_as
-from huzhu.services.statement import balance_of, next_charge
+from huzhu.services.accounts.ownership import membership as own_membership
+from huzhu.services.accounts.ownership import own_person_ids
+from huzhu.services.members.joining import leave_as, top_up_as
+from huzhu.services.members.statement import balance_of, next_charge
 from huzhu.web.deps import Form, FormVisit, PageVisit, Visit, text
 from huzhu.web.errors import HtmlRoute
 from huzhu.web.forms import refusal, yuan_to_fen

@@ -11,7 +11,7 @@ from huzhu.domain.errors import NotFound
 from huzhu.domain.money import format_yuan
 from huzhu.domain.plans import Plan, local_date
 from huzhu.plans.loader import load_catalogue
-from huzhu.storage.repositories.rounds import RoundRecord
+from huzhu.storage.repositories.rounds.repository import RoundRecord
 from huzhu.storage.uow import UnitOfWork
 from huzhu.web.deps import PageVisit, Visit
 from huzhu.web.errors import HtmlRoute

@@ -7,9 +7,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from huzhu.domain.errors import NotFound
 from huzhu.domain.plans import local_date
-from huzhu.services import public_record
-from huzhu.services.cards import announced_cards, round_cards
-from huzhu.services.claim_access import object_as
+from huzhu.services.claims.access import object_as
+from huzhu.services.claims.cards import announced_cards, round_cards
+from huzhu.services.record import public_record
 from huzhu.web.deps import Form, FormVisit, PageVisit, text
 from huzhu.web.errors import HtmlRoute
 

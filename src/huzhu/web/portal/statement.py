@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from huzhu.domain.errors import NotFound
 from huzhu.domain.money import format_yuan
-from huzhu.services import public_record
-from huzhu.services.statement import statement
+from huzhu.services.members.statement import statement
+from huzhu.services.record import public_record
 from huzhu.web.deps import PageVisit
 from huzhu.web.errors import HtmlRoute
 from huzhu.web.portal.memberships import MAX_ID, mine, view

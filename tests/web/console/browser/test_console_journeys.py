@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import Engine
 
 from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE
-from huzhu.services.accounts import open_session
+from huzhu.services.accounts.service import open_session
 from huzhu.storage.uow import UnitOfWork
 
 pytestmark = pytest.mark.browser

@@ -5,7 +5,7 @@ the sum of its amounts, what settled debit batches collected of them, and the Me
 charges. It is append-only, like the ledger and the public record (triggers refuse UPDATE and
 DELETE).
 
-Where the charges go differs by database (see `huzhu.services.archive`):
+Where the charges go differs by database (see `huzhu.services.record.archive`):
 
 - PostgreSQL: the round's partition is detached and moved, whole, into the `huzhu_archive` schema
   created here. Nothing is copied; the operator may `pg_dump -t` and drop it.

@@ -1,0 +1,6 @@
+"""Use cases for the audit: the books, decisions and funds checked against the rules.
+
+- decisions: The audit's checks that every decision was taken once (issue 10): what a race…
+- funds: The audit's money checks: no prepaid balance below zero, no cash below zero, and no…
+- service: `huzhu audit`: prove that the books hold, or say exactly where they do not.
+"""

@@ -1,0 +1,7 @@
+"""Use cases for plans: publishing versions, activation, live figures and forecasts.
+
+- activation: Plans that need members before they start (Fosun Huzhu: 300,000;…
+- figures: Live figures for the public pages, kept for a short while.
+- forecasts: Forecasts of a plan: read its rules and history through the unit of work, run the…
+- service: Installing plans and publishing new versions of their rules.
+"""

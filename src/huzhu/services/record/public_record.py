@@ -1,0 +1,336 @@
+"""The public record: a hash-chained log of what the operator published.
+
+Announced cases, jury results, round results and plan rule changes are appended here, so that
+outsiders can hold the operator to what it said.
+
+Each entry's digest is `chain_digest(prev_digest, canonical_entry(...))` over one global chain;
+publishing the newest (seq, digest), the chain head, commits the operator to every entry before it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Engine
+
+from huzhu.domain.chain import chain_digest
+from huzhu.domain.errors import Conflict, NotFound
+from huzhu.domain.merkle import (
+    CHUNK_SIZE,
+    Proof,
+    ProofStep,
+    leaf_hashes,
+    path_shape,
+    root_of,
+    tree_levels,
+)
+from huzhu.domain.plans import Plan
+from huzhu.services.progress import Progress, silent
+from huzhu.storage.repositories.record.public_record import ChunkRecord, LogEntry, MerkleRecord
+from huzhu.storage.repositories.rounds.repository import RoundRecord
+from huzhu.storage.uow import UnitOfWork
+
+# The kinds of entry huzhu appends.
+PLAN_VERSION = "plan-version"
+ROUND_RESULT = "round-result"
+ROUND_MERKLE_ROOT = "round-merkle-root"
+CASE_ANNOUNCED = "case-announced"
+JURY_RESULT = "jury-result"
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime in a public record payload; use an aware one")
+        return stamp(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} cannot go into a public record payload")
+
+
+def normalise_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as JSON will give it back: dates as ISO text, tuples as lists, keys as text."""
+    text = json.dumps(payload, default=_json_default, ensure_ascii=False, allow_nan=False)
+    normalised: dict[str, Any] = json.loads(text)
+    return normalised
+
+
+def canonical_entry(
+    seq: int, at: datetime, kind: str, subject: str, payload: dict[str, Any]
+) -> str:
+    """The exact text an entry's digest covers (sorted keys, no spaces, UTC microseconds)."""
+    return json.dumps(
+        [seq, stamp(at), kind, subject, payload],
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+        allow_nan=False,
+    )
+
+
+def entry_digest(entry: LogEntry) -> str:
+    content = canonical_entry(entry.seq, entry.at, entry.kind, entry.subject, entry.payload)
+    return chain_digest(entry.prev_digest, content)
+
+
+def append(
+    uow: UnitOfWork, kind: str, subject: str, payload: dict[str, Any], now: datetime
+) -> None:
+    """Append one entry (kind e.g. "case-announced", subject e.g. "claim:12")."""
+    append_entry(uow, kind, subject, payload, now)
+
+
+def append_entry(
+    uow: UnitOfWork, kind: str, subject: str, payload: dict[str, Any], now: datetime
+) -> LogEntry:
+    """Append one entry and return it (with its seq and digest)."""
+    if now.tzinfo is None:
+        raise ValueError("naive datetime given to the public record; use an aware one")
+    body = normalise_payload(payload)
+    seq, prev = uow.public_record.head(for_update=True)
+    # The database keeps microseconds in UTC: hash exactly what will be read back.
+    at = now.astimezone(UTC)
+    digest = chain_digest(prev, canonical_entry(seq + 1, at, kind, subject, body))
+    entry = LogEntry(seq + 1, at, kind, subject, body, prev, digest)
+    uow.public_record.add_entry(entry)
+    return entry
+
+
+def snapshot_engine(engine: Engine) -> Engine:
+    """The engine to verify with: every read of one verification sees the same snapshot."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="REPEATABLE READ")
+    return engine  # SQLite transactions here begin IMMEDIATE: nothing commits meanwhile
+
+
+def chain_head(uow: UnitOfWork) -> tuple[int, str]:
+    """(seq, digest) of the newest entry, for each round's public report; (0, 64 zeros) if empty."""
+    return uow.public_record.head()
+
+
+def round_payload(record: RoundRecord) -> dict[str, Any]:
+    """The published figures of a round, as the log keeps them."""
+    return {
+        "round_id": record.id,
+        "plan": record.plan_id,
+        "announce_date": record.announce_date.isoformat(),
+        "lock_at": stamp(record.lock_at),
+        "collect_date": record.collect_date.isoformat(),
+        "plan_version": record.plan_version,
+        **record.figures.as_dict(),
+    }
+
+
+def record_round(uow: UnitOfWork, record: RoundRecord, now: datetime) -> None:
+    """Append a round's published figures."""
+    append(uow, ROUND_RESULT, f"round:{record.id}", round_payload(record), now)
+
+
+def record_plan_version(uow: UnitOfWork, plan: Plan, sha256: str, now: datetime) -> None:
+    """Append a plan rule change (a new version with its effective date)."""
+    append(
+        uow,
+        PLAN_VERSION,
+        f"plan:{plan.id}:v{plan.version}",
+        {
+            "plan": plan.id,
+            "version": plan.version,
+            "effective_from": plan.effective_from.isoformat(),
+            "sha256": sha256,
+        },
+        now,
+    )
+
+
+# -- Merkle roots over a round's charges ------------------------------------------------------
+
+# Charges are read in batches of whole chunks: memory stays bounded at any round size.
+BATCH_CHUNKS = 64
+
+
+@dataclass(frozen=True)
+class MerklePublication:
+    round_id: int
+    leaves: int
+    chunks: int
+    root: str
+    created: bool  # False when the round's root had already been published: nothing changed
+    log_seq: int | None
+
+
+def stream_chunks(
+    uow: UnitOfWork, round_id: int, chunk_size: int | None = None
+) -> Iterator[tuple[ChunkRecord, int]]:
+    """(chunk, leaves in it) for every chunk of the round's charges, in membership_id order."""
+    repo = uow.public_record
+    chunk_size = chunk_size or CHUNK_SIZE
+    batch = chunk_size * BATCH_CHUNKS
+    after: int | None = None
+    chunk_no = 0
+    while True:
+        rows = repo.charges_after(round_id, after, batch)
+        for start in range(0, len(rows), chunk_size):
+            part = rows[start : start + chunk_size]
+            root = root_of(leaf_hashes(part))
+            yield ChunkRecord(chunk_no, part[0][1], part[-1][1], root.hex()), len(part)
+            chunk_no += 1
+        if len(rows) < batch:
+            return
+        after = rows[-1][1]
+
+
+def upper_nodes(chunk_roots: list[bytes]) -> list[tuple[int, int, str]]:
+    """(level, idx, digest) of the tree above the chunk roots (level 1 pairs chunk roots)."""
+    levels = tree_levels(chunk_roots)
+    return [
+        (level, idx, digest.hex())
+        for level in range(1, len(levels))
+        for idx, digest in enumerate(levels[level])
+    ]
+
+
+def publish_round_proofs(
+    uow: UnitOfWork, round_id: int, now: datetime, *, progress: Progress = silent
+) -> MerklePublication:
+    """Compute and store a charged round's Merkle root and append it to the log. Safe to repeat.
+
+    Reports the charges hashed so far to `progress` (stage "charges hashed")."""
+    repo = uow.public_record
+    if not repo.lock_round(round_id):
+        raise NotFound(f"no round {round_id}", code="unknown-round", field="round")
+    existing = repo.merkle(round_id)
+    if existing is not None:
+        entry = repo.latest(ROUND_MERKLE_ROOT, f"round:{round_id}")
+        return MerklePublication(
+            round_id,
+            existing.leaves,
+            existing.chunks,
+            existing.root,
+            created=False,
+            log_seq=entry.seq if entry else None,
+        )
+    record = uow.rounds.get(round_id)
+    if record is None:
+        raise NotFound(f"no round {round_id}", code="unknown-round", field="round")
+    chunk_roots: list[bytes] = []
+    pending: list[ChunkRecord] = []
+    leaves = 0
+    chunk_size = CHUNK_SIZE
+    expected = record.figures.members
+    for chunk, count in stream_chunks(uow, round_id, chunk_size):
+        pending.append(chunk)
+        chunk_roots.append(bytes.fromhex(chunk.root))
+        leaves += count
+        progress("charges hashed", leaves, max(expected, leaves))
+        if len(pending) >= BATCH_CHUNKS:
+            repo.add_chunks(round_id, pending)
+            pending = []
+    repo.add_chunks(round_id, pending)
+    repo.add_nodes(round_id, upper_nodes(chunk_roots))
+    root = root_of(chunk_roots).hex()
+    progress("charges hashed", leaves, leaves)
+    repo.add_merkle(
+        MerkleRecord(round_id, leaves, chunk_size, len(chunk_roots), root, now.astimezone(UTC))
+    )
+    entry = append_entry(
+        uow,
+        ROUND_MERKLE_ROOT,
+        f"round:{round_id}",
+        {
+            "round_id": round_id,
+            "plan": record.plan_id,
+            "announce_date": record.announce_date.isoformat(),
+            "leaves": leaves,
+            "chunk_size": chunk_size,
+            "root": root,
+        },
+        now,
+    )
+    return MerklePublication(round_id, leaves, len(chunk_roots), root, True, entry.seq)
+
+
+def prove(uow: UnitOfWork, round_id: int, membership_id: int) -> Proof:
+    """An inclusion proof of one member's charge in a round whose root was published.
+
+    Reads the member's chunk back from the charges (one index range scan) and the few stored
+    nodes above it."""
+    repo = uow.public_record
+    merkle = repo.merkle(round_id)
+    if merkle is None:
+        raise NotFound(
+            f"round {round_id} has no published Merkle root yet (huzhu record publish-proofs)",
+            code="no-merkle-root",
+            field="round",
+        )
+    chunk = repo.chunk_containing(round_id, membership_id)
+    rows = (
+        []
+        if chunk is None
+        else repo.charges_between(round_id, chunk.first_membership_id, chunk.last_membership_id)
+    )
+    position = next((i for i, row in enumerate(rows) if row[1] == membership_id), None)
+    if chunk is None or position is None:
+        raise NotFound(
+            f"membership {membership_id} was not charged in round {round_id}",
+            code="no-charge",
+            field="membership",
+        )
+    levels = tree_levels(leaf_hashes(rows))
+    if levels[-1][0].hex() != chunk.root:
+        raise Conflict(
+            f"round {round_id} chunk {chunk.chunk_no}: the charges no longer match the published "
+            "root (run huzhu verify)",
+            code="merkle-mismatch",
+        )
+    size = merkle.chunk_size
+    chunk_levels = size.bit_length() - 1
+    index = chunk.chunk_no * size + position
+    shape = path_shape(index, merkle.leaves)
+    above = [(s.level - chunk_levels, s.sibling) for s in shape if s.level >= chunk_levels]
+    chunk_roots = repo.chunk_roots(round_id, [i for lvl, i in above if lvl == 0])
+    nodes = repo.nodes(round_id, [(lvl, i) for lvl, i in above if lvl > 0])
+    steps = []
+    for s in shape:
+        found: str | None
+        if s.level < chunk_levels:
+            local = s.sibling - chunk.chunk_no * (size >> s.level)
+            found = levels[s.level][local].hex()
+        elif s.level == chunk_levels:
+            found = chunk_roots.get(s.sibling)
+        else:
+            found = nodes.get((s.level - chunk_levels, s.sibling))
+        if found is None:
+            raise Conflict(
+                f"round {round_id}: a stored node of its Merkle tree is missing (run huzhu verify)",
+                code="merkle-mismatch",
+            )
+        steps.append(ProofStep(found, s.side))
+    record = uow.rounds.get(round_id)
+    entry = repo.latest(ROUND_MERKLE_ROOT, f"round:{round_id}")
+    context: dict[str, Any] = {}
+    if record is not None:
+        context = {"plan": record.plan_id, "announce_date": record.announce_date.isoformat()}
+    if entry is not None:
+        context["log_seq"] = entry.seq
+        context["log_digest"] = entry.digest
+    amount = rows[position][2]
+    return Proof(
+        round_id, membership_id, amount, index, merkle.leaves, chunk.chunk_no, size,
+        tuple(steps), merkle.root, context,
+    )  # fmt: skip

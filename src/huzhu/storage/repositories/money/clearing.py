@@ -1,0 +1,64 @@
+"""What sits in gateway-clearing: movements the gateway confirmed that no statement has yet settled
+to cash (see `huzhu.services.money.reconcile`), with when each was confirmed and any issue
+recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Connection, exists, literal, select
+
+from huzhu.storage.tables import ledger_transactions
+from huzhu.storage.tables_money import collection_batches as batches
+from huzhu.storage.tables_money import payouts, reconciliation_issues
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """One confirmed movement awaiting reconciliation; `amount` is signed as clearing holds it
+    (a debit brought money in, a payout took it out)."""
+
+    plan_id: str
+    ref: str
+    kind: str
+    amount: int
+    confirmed_at: datetime
+
+
+class ClearingRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    @staticmethod
+    def _unsettled(ref: ColumnElement[str]) -> ColumnElement[bool]:
+        return ~exists().where(ledger_transactions.c.key == literal("settle:") + ref)
+
+    def in_flight(self) -> list[InFlight]:
+        b, p = batches, payouts
+        debits = select(
+            b.c.plan_id, b.c.gateway_ref, literal("debit"), b.c.collected, b.c.settled_at
+        ).where(b.c.status == "settled", b.c.collected > 0, self._unsettled(b.c.gateway_ref))
+        paid = select(
+            p.c.plan_id, p.c.gateway_ref, literal("payout"), -p.c.amount, p.c.paid_at
+        ).where(p.c.status == "paid", self._unsettled(p.c.gateway_ref))
+        rows = self.conn.execute(debits.union_all(paid))
+        return [
+            InFlight(str(r[0]), str(r[1]), str(r[2]), int(r[3]), r[4])
+            for r in sorted(rows, key=lambda r: (str(r[0]), r[4], str(r[1])))
+        ]
+
+    def issues_of(self, refs: list[str]) -> dict[str, list[str]]:
+        """The kinds of reconciliation issue recorded against each of these refs."""
+        found: dict[str, list[str]] = {}
+        if not refs:
+            return found
+        q = select(reconciliation_issues.c.ref, reconciliation_issues.c.kind).where(
+            reconciliation_issues.c.ref.in_(refs)
+        )
+        for ref, kind in self.conn.execute(q.order_by(reconciliation_issues.c.id)):
+            kinds = found.setdefault(str(ref), [])
+            if kind not in kinds:
+                kinds.append(str(kind))
+        return found

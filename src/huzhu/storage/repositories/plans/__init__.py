@@ -1,0 +1,5 @@
+"""Queries for plans: publishing versions, activation, live figures and forecasts.
+
+- forecasts: What a forecast reads of a plan: its live members in cells and the flows between…
+- repository: Plan versions, stored as the exact TOML text that was loaded, with its SHA-256.
+"""
