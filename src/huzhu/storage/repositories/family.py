@@ -89,8 +89,8 @@ class FamilyRepository:
 
     def place_and_balance(self, membership_id: int) -> tuple[int, Fen]:
         """A membership's place in its account's family order, and the account's balance."""
-        plan_id = self.conn.scalar(
-            select(memberships.c.plan_id).where(memberships.c.id == membership_id)
+        plan_id = str(
+            self.conn.scalar(select(memberships.c.plan_id).where(memberships.c.id == membership_id))
         )
         pos, accounts = positions(plan_id), account_balances(plan_id)
         row = self.conn.execute(
@@ -102,8 +102,8 @@ class FamilyRepository:
 
     def account_of(self, membership_id: int) -> list[int]:
         """The memberships of this membership's account that have not left, in family order."""
-        plan_id = self.conn.scalar(
-            select(memberships.c.plan_id).where(memberships.c.id == membership_id)
+        plan_id = str(
+            self.conn.scalar(select(memberships.c.plan_id).where(memberships.c.id == membership_id))
         )
         pos = positions(plan_id)
         payer = select(pos.c.payer).where(pos.c.id == membership_id).scalar_subquery()
