@@ -8,12 +8,20 @@ payer's own membership first, then the dependants' by joined_at, then membership
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, func, literal, select
+from sqlalchemy import Connection, and_, case, exists, func, literal, select
 
+from huzhu.domain.members import Lifecycle
 from huzhu.domain.money import Fen
-from huzhu.storage.tables import member_charges, member_credits, memberships, people
+from huzhu.storage.tables import (
+    ledger_transactions,
+    member_charges,
+    member_credits,
+    memberships,
+    people,
+)
 
 
 def payer_of(person: Any = people) -> Any:
@@ -88,17 +96,21 @@ class FamilyRepository:
         return list(self.conn.execute(q.order_by(accounts.c.payer)))
 
     def place_and_balance(self, membership_id: int) -> tuple[int, Fen]:
-        """A membership's place in its account's family order, and the account's balance."""
+        """A membership's place in its account's family order (0 once it has left), and the
+        account's balance."""
         plan_id = str(
             self.conn.scalar(select(memberships.c.plan_id).where(memberships.c.id == membership_id))
         )
-        pos, accounts = positions(plan_id), account_balances(plan_id)
-        row = self.conn.execute(
-            select(pos.c.place, func.coalesce(accounts.c.held, 0))
-            .select_from(pos.outerjoin(accounts, accounts.c.payer == pos.c.payer))
-            .where(pos.c.id == membership_id)
-        ).first()
-        return (int(row[0]), int(row[1])) if row else (1, 0)
+        payer = (
+            select(payer_of())
+            .join(memberships, memberships.c.person_id == people.c.id)
+            .where(memberships.c.id == membership_id)
+            .scalar_subquery()
+        )
+        accounts, pos = account_balances(plan_id), positions(plan_id)
+        held = self.conn.scalar(select(accounts.c.held).where(accounts.c.payer == payer))
+        place = self.conn.scalar(select(pos.c.place).where(pos.c.id == membership_id))
+        return int(place or 0), int(held or 0)
 
     def account_of(self, membership_id: int) -> list[int]:
         """The memberships of this membership's account that have not left, in family order."""
@@ -109,3 +121,55 @@ class FamilyRepository:
         payer = select(pos.c.payer).where(pos.c.id == membership_id).scalar_subquery()
         q = select(pos.c.id).where(pos.c.payer == payer).order_by(pos.c.place)
         return [int(m) for m in self.conn.scalars(q)] or [membership_id]
+
+    def dormant(self, plan_id: str) -> list[Any]:
+        """Accounts that hold money and have no active membership: (payer, held, first), first
+        being the account's first membership in family order (left ones too), which the fee is
+        booked against."""
+        accounts = account_balances(plan_id)
+        m, p = memberships.alias("dm"), people.alias("dp")
+        mine = and_(m.c.plan_id == plan_id, payer_of(p) == accounts.c.payer)
+        active = exists(
+            select(m.c.id)
+            .join(p, p.c.id == m.c.person_id)
+            .where(mine, m.c.lifecycle == Lifecycle.ACTIVE.value)
+        )
+        first = (
+            select(m.c.id)
+            .join(p, p.c.id == m.c.person_id)
+            .where(mine)
+            .order_by(*family_order(m, p))
+            .limit(1)
+            .scalar_subquery()
+        )
+        q = select(accounts.c.payer, accounts.c.held, first.label("first")).where(
+            accounts.c.held > 0, ~active
+        )
+        return list(self.conn.execute(q.order_by(accounts.c.payer)))
+
+    def fees_to_refund(self, plan_id: str, kind: str, since: datetime) -> list[Any]:
+        """Dormancy fees posted since `since`, not yet refunded, whose account has an active
+        membership now: (key, membership_id, amount)."""
+        t, r = ledger_transactions.alias("fee"), ledger_transactions.alias("refund")
+        m, p = memberships.alias("fm"), people.alias("fp")
+        am, ap = memberships.alias("am"), people.alias("ap")
+        refunded = exists(select(r.c.id).where(r.c.key == literal("refund-of:") + t.c.key))
+        active = exists(
+            select(am.c.id)
+            .join(ap, ap.c.id == am.c.person_id)
+            .where(
+                am.c.plan_id == plan_id,
+                payer_of(ap) == payer_of(p),
+                am.c.lifecycle == Lifecycle.ACTIVE.value,
+            )
+        )
+        q = (
+            select(t.c.key, member_credits.c.membership_id, -member_credits.c.amount)
+            .join(member_credits, member_credits.c.transaction_id == t.c.id)
+            .join(m, m.c.id == member_credits.c.membership_id)
+            .join(p, p.c.id == m.c.person_id)
+            .where(t.c.plan_id == plan_id, t.c.kind == kind, t.c.posted_at >= since)
+            .where(~refunded, active)
+            .order_by(t.c.id)
+        )
+        return list(self.conn.execute(q))
