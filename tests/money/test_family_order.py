@@ -14,6 +14,7 @@ from huzhu.domain.members import Lifecycle
 from huzhu.services import prepaid
 from huzhu.services.ledger import top_up
 from huzhu.services.members import JoinRequest, PersonDetails, find_or_register, join
+from huzhu.services.statement import statement
 from huzhu.storage.tables import member_charges
 from huzhu.storage.uow import UnitOfWork
 
@@ -88,6 +89,9 @@ def test_the_balance_left_keeps_cover_in_family_order(engine: Engine) -> None:
         uow.commit()
         states = [uow.memberships.get(m).lifecycle for m in (payer, first, second)]
     assert states == [Lifecycle.ACTIVE, Lifecycle.ACTIVE, Lifecycle.SUSPENDED]
+    with UnitOfWork(engine) as uow:  # each statement shows what the account holds
+        shown = [statement(uow, m, at("2026-01-08")).balance for m in (payer, first, second)]
+    assert shown == [2, 2, 2]
     assert_audit_passes(engine)
     with UnitOfWork(engine) as uow:  # a top-up on any membership of the account lifts it
         top_up(uow, payer, 1, "again", at("2026-01-08"))
