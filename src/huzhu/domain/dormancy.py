@@ -1,4 +1,4 @@
-"""Dormant prepaid accounts (Qingsong's rule; README, "Dormant accounts").
+"""Dormant prepaid accounts (Qingsong's rule; docs/books.md, "Dormant accounts").
 
 An account (a payer's own membership and their dependants' in one plan) is dormant when it holds
 money and none of its memberships is active: every one has left or is suspended. Once per period

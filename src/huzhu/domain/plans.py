@@ -212,7 +212,7 @@ class Collection(_Model):
     reminder_balance: Yuan | None = None
     retry_days: int | None = Field(default=None, ge=0, le=60)
     # Qingsong's rule: an account with a balance and no active member pays this per period
-    # (README, "Dormant accounts"); the period is whole months dividing a year (3: a quarter).
+    # (docs/books.md, "Dormant accounts"); a period is whole months dividing a year (3: quarter).
     dormancy_fee: Yuan | None = Field(default=None, gt=0)
     dormancy_period_months: int | None = Field(default=None, ge=1, le=12)
 

@@ -187,12 +187,12 @@ class ChargeRepository:
             )
             year_total = before + amount
         query = (
-            select(memberships.c.id, literal(order.round_id), amount, year_total)
+            _in_family_order(order, source, locked, amount, year_total)
+            if order.prepaid
+            else select(memberships.c.id, literal(order.round_id), amount, year_total)
             .select_from(source)
             .where(locked)
         )
-        if order.prepaid:
-            query = _in_family_order(query, order, source, locked, amount, year_total)
         statement = insert(target).from_select(
             ["membership_id", "round_id", "amount", "year_total"], query
         )
@@ -231,10 +231,10 @@ class ChargeRepository:
 
 
 def _in_family_order(
-    query: Any, order: ChargeOrder, source: Any, locked: Any, amount: Any, year_total: Any
+    order: ChargeOrder, source: Any, locked: Any, amount: Any, year_total: Any
 ) -> Any:
     """Prepaid: each member pays what their account still holds after everyone before them in
-    family order has paid in full, up to their charge (README, "Family debit order")."""
+    family order has paid in full, up to their charge (docs/books.md, "Family debit order")."""
     accounts = account_balances(order.plan_id)
     capped = order.capped and order.year_cap is not None
     owed = (

@@ -2,8 +2,8 @@
 
 The payer is the guardian (or, for a person with no guardian, the person). The account of payer P
 in a plan holds every membership in that plan of P and of the people whose guardian is P; its
-balance is their credits minus their charges. Family order (README, "Family debit order"): the
-payer's own membership first, then the dependants' by joined_at, then membership id.
+balance is their credits minus their charges. Family order (docs/books.md, "Family debit
+order"): the payer's own membership first, then the dependants' by joined_at, then membership id.
 """
 
 from __future__ import annotations
@@ -35,9 +35,11 @@ def family_order(member: Any = memberships, person: Any = people) -> list[Any]:
     return [own, member.c.joined_at, member.c.id]
 
 
-def _per_membership(t: Any, name: str) -> Any:
+def _per_membership(t: Any, name: str, plan_id: str) -> Any:
+    in_plan = select(memberships.c.id).where(memberships.c.plan_id == plan_id)
     return (
         select(t.c.membership_id.label("mid"), func.sum(t.c.amount).label("amount"))
+        .where(t.c.membership_id.in_(in_plan))
         .group_by(t.c.membership_id)
         .subquery(name)
     )
@@ -45,8 +47,8 @@ def _per_membership(t: Any, name: str) -> Any:
 
 def account_balances(plan_id: str) -> Any:
     """Each account of the plan with its balance: a subquery of (payer, held)."""
-    credited = _per_membership(member_credits, "credited")
-    charged = _per_membership(member_charges, "charged")
+    credited = _per_membership(member_credits, "credited", plan_id)
+    charged = _per_membership(member_charges, "charged", plan_id)
     m, p = memberships.alias("acct_m"), people.alias("acct_p")
     held = func.sum(func.coalesce(credited.c.amount, 0) - func.coalesce(charged.c.amount, 0))
     return (

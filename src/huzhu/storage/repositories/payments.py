@@ -80,7 +80,7 @@ class PaymentRepository:
 
     def _low(self, round_id: int, below: Fen, lifecycle: str | None = None) -> Any:
         """Members charged in a round whose prepaid account does not hold `below` for each
-        member up to them in family order (README, "Family debit order")."""
+        member up to them in family order (docs/books.md, "Family debit order")."""
         plan_id = str(self.conn.scalar(select(rounds.c.plan_id).where(rounds.c.id == round_id)))
         pos, accounts = positions(plan_id), account_balances(plan_id)
         m = memberships.alias("m")
