@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from moneykit import assert_audit_passes, balance, build
+from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from cli.clikit import said as cli
 from helpers import at, join_one
 from huzhu.domain import dormancy as rule
+from huzhu.domain.plans import Collection
 from huzhu.services import dormancy, members
 from huzhu.services.ledger import top_up
 from huzhu.storage.repositories.family import FamilyRepository
@@ -101,3 +104,18 @@ def test_the_job_through_the_command_line(engine: Engine, database_url: str) -> 
     every = cli(database_url, "2026-01-12T10:00", "collect", "dormancy")
     assert "qingsong-huzhu 2026-Q1: 0 dormant" in every and "pre 2026-Q1: 0 dormant" in every
     assert "audit passed" in cli(database_url, "2026-01-12T11:00", "audit")
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"dormancy_fee": "2"}, "go together"),
+        ({"dormancy_fee": "2", "dormancy_period_months": 5}, "must divide 12"),
+        ({"dormancy_fee": "2", "dormancy_period_months": 3, "mode": "postpaid", "retry_days": 3},
+         "only a prepaid plan"),
+    ],
+)  # fmt: skip
+def test_the_fee_fields_are_checked(fields: dict[str, object], error: str) -> None:
+    values = {"mode": "prepaid", "minimum_balance": "0.01", **fields}
+    with pytest.raises(ValidationError, match=error):
+        Collection.model_validate(values)
