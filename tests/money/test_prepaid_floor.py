@@ -78,7 +78,7 @@ def test_the_audit_fails_on_a_negative_prepaid_balance(engine: Engine) -> None:
         uow.commit()
     problems = audit_problems(engine)
     assert problems[audit_funds.PREPAID_CHECK] == [
-        f"pre: membership {late} has a balance of -5.00 yuan"
+        f"pre: the account of membership {late} holds -5.00 yuan"
     ]
 
 

@@ -1,8 +1,8 @@
 """Who a round charges: exactly the members locked at its headcount, after its own age-out.
 
 On PostgreSQL the round counts and copies the charges through a second connection reading the
-round's snapshot (storage/repositories/money/charge_copy.py), which cannot see the round's own age-out; it
-must still charge the same members as the definition below. Runs on both databases.
+round's snapshot (storage/repositories/money/charge_copy.py), which cannot see the round's own
+age-out; it must still charge the same members as the definition below. Runs on both databases.
 """
 
 from __future__ import annotations

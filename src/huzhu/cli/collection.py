@@ -18,7 +18,7 @@ from huzhu.cli.progress import progress_bars
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan, parse_yuan
 from huzhu.domain.plans import CHINA_TZ, CollectionMode, local_date
-from huzhu.services.members import prepaid
+from huzhu.services.members import dormancy, prepaid
 from huzhu.services.members.statement import statement as member_statement
 from huzhu.services.money import callbacks, collection, payouts, reconcile
 
@@ -117,6 +117,30 @@ def retry(
         f"{run.batches} batch(es); wrote off {format_yuan(run.written_off)} yuan of "
         f"{run.written_off_members:,} member(s), who left for non-payment"
     )
+
+
+@collect_app.command("dormancy")
+@report_errors
+def dormancy_fees(
+    plan: str | None = typer.Option(None, help="One plan (default: every plan with the fee)."),
+) -> None:
+    """Charge this period's dormancy fee to prepaid accounts with no active member, and refund
+    the fees of accounts active again. Safe to repeat: a period is charged once."""
+    now = STATE.now()
+    with STATE.uow() as uow:
+        plan_ids = [plan] if plan else dormancy.plans_with_fee(uow, now)
+    for plan_id in plan_ids:
+        with STATE.uow() as uow:  # one transaction per plan
+            run = dormancy.run(uow, plan_id, now)
+            uow.commit()
+        if not run.period:
+            out.print(f"{plan_id}: no dormancy fee in its rules")
+            continue
+        out.print(
+            f"{plan_id} {run.period}: {run.charged} dormant account(s) charged "
+            f"{format_yuan(run.fees)} yuan; {run.refunded} fee(s) refunded, "
+            f"{format_yuan(run.refunds)} yuan"
+        )
 
 
 @collect_app.command("status")

@@ -27,6 +27,7 @@ MEANING = {
     AccountKind.GATEWAY_CLEARING: "confirmed by the gateway, not yet reconciled",
     AccountKind.CASH: "in the plan's custodial bank account",
     AccountKind.OPERATOR_FUNDING: "paid in by the operator so that payouts have the money",
+    AccountKind.DORMANCY_FEES: "fees taken from dormant prepaid accounts",
 }
 
 

@@ -30,6 +30,7 @@ class AccountKind(StrEnum):
     # equity: money the operator paid into the plan so that what the backstop owes is there in
     # cash before a payout is sent
     OPERATOR_FUNDING = "operator-funding"
+    DORMANCY_FEES = "dormancy-fees"  # income: fees on dormant prepaid accounts
 
 
 DEBIT_NORMAL = frozenset({AccountKind.BACKSTOP, AccountKind.GATEWAY_CLEARING, AccountKind.CASH})

@@ -211,6 +211,20 @@ class Collection(_Model):
     minimum_balance: Yuan | None = None
     reminder_balance: Yuan | None = None
     retry_days: int | None = Field(default=None, ge=0, le=60)
+    # Qingsong's rule: an account with a balance and no active member pays this per period
+    # (docs/books.md, "Dormant accounts"); a period is whole months dividing a year (3: quarter).
+    dormancy_fee: Yuan | None = Field(default=None, gt=0)
+    dormancy_period_months: int | None = Field(default=None, ge=1, le=12)
+
+    @model_validator(mode="after")
+    def _dormancy(self) -> Collection:
+        if (self.dormancy_fee is None) != (self.dormancy_period_months is None):
+            raise ValueError("dormancy_fee and dormancy_period_months go together")
+        if self.dormancy_period_months is not None and 12 % self.dormancy_period_months:
+            raise ValueError("dormancy_period_months must divide 12 (1, 2, 3, 4, 6 or 12)")
+        if self.dormancy_fee is not None and self.mode is not CollectionMode.PREPAID:
+            raise ValueError("only a prepaid plan holds balances to charge a dormancy fee from")
+        return self
 
     @model_validator(mode="after")
     def _fits_mode(self) -> Collection:

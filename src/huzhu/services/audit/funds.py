@@ -7,6 +7,7 @@ from huzhu.domain.ledger import AccountKind, account_code
 from huzhu.domain.money import format_yuan
 from huzhu.domain.plans import CollectionMode
 from huzhu.storage.repositories.audit.repository import AuditRepository
+from huzhu.storage.repositories.members.family import FamilyRepository
 from huzhu.storage.repositories.money.funds import FundsRepository
 from huzhu.storage.uow import UnitOfWork
 
@@ -20,14 +21,14 @@ def _plan_ids(uow: UnitOfWork) -> list[str]:
 
 
 def negative_prepaid(uow: UnitOfWork) -> list[str]:
-    repo = FundsRepository(uow.conn)
+    repo = FamilyRepository(uow.conn)
     problems = []
     for plan_id in _plan_ids(uow):
         if uow.plans.get(plan_id).collection.mode is not CollectionMode.PREPAID:
             continue
-        for row in repo.negative_balances(plan_id):
-            held = format_yuan(int(row.balance))
-            problems.append(f"{plan_id}: membership {row.id} has a balance of {held} yuan")
+        for row in repo.negative(plan_id):  # an account: a payer's and their dependants'
+            held = format_yuan(int(row.held))
+            problems.append(f"{plan_id}: the account of membership {row.first} holds {held} yuan")
     return problems
 
 

@@ -19,6 +19,7 @@ from huzhu.domain.money import Fen, check_amount
 from huzhu.domain.plans import CollectionMode, local_date
 from huzhu.gateways.base import DebitItem, PaymentGateway
 from huzhu.services.money.collection import refuse, round_of
+from huzhu.storage.repositories.members.family import FamilyRepository
 from huzhu.storage.repositories.money.collection import NewBatch
 from huzhu.storage.uow import UnitOfWork
 
@@ -56,6 +57,13 @@ def after_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetim
 
 
 def reactivate_if_funded(uow: UnitOfWork, membership_id: int, now: datetime) -> bool:
+    """After money reached a membership: give back the cover of each membership of its account
+    (in family order) that was suspended for a low balance and is now covered again."""
+    family = FamilyRepository(uow.conn)
+    return any([_reactivate(uow, m, now) for m in family.account_of(membership_id)])
+
+
+def _reactivate(uow: UnitOfWork, membership_id: int, now: datetime) -> bool:
     """Give back the cover suspended for a low balance once the balance is high enough again.
     Decided on the membership's row, held: a leave that went first is seen, never undone."""
     membership = uow.memberships.get(membership_id, lock=True)
@@ -67,7 +75,8 @@ def reactivate_if_funded(uow: UnitOfWork, membership_id: int, now: datetime) -> 
     events = uow.memberships.events(membership_id)
     if not events or events[-1].reason not in (LOW_BALANCE, AWAITING_DEPOSIT):
         return False  # suspended for another reason: a top-up does not lift it
-    if uow.ledger.member_balance(membership_id) < rules.minimum_balance:
+    place, held = FamilyRepository(uow.conn).place_and_balance(membership_id)
+    if held < place * rules.minimum_balance:  # the account holds the minimum for each up to it
         return False
     uow.payments.reactivate(membership_id)
     uow.memberships.add_event(

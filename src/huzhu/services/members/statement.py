@@ -17,6 +17,7 @@ from huzhu.domain.members import Membership, Status
 from huzhu.domain.money import Fen, format_yuan
 from huzhu.domain.plans import CollectionMode, Plan, local_date
 from huzhu.services.money.collection import charge_status
+from huzhu.storage.repositories.members.family import FamilyRepository
 from huzhu.storage.repositories.record.archive import ArchiveRepository
 from huzhu.storage.repositories.rounds.repository import StatementLine
 from huzhu.storage.uow import UnitOfWork
@@ -60,8 +61,13 @@ def balance_of(
     """What a member has in hand (prepaid) or still owes (negative), collections included.
 
     Computed from the member's charges (read once, through their rounds), their credits, and
-    which of those charges a settled debit batch collected.
+    which of those charges a settled debit batch collected. A prepaid member has what their
+    account holds: their payer's and the payer's dependants' memberships share it (README,
+    "Family debit order").
     """
+    membership = uow.memberships.get(membership_id)
+    if uow.plans.get(membership.plan_id).collection.mode is CollectionMode.PREPAID:
+        return FamilyRepository(uow.conn).place_and_balance(membership_id)[1]
     if lines is None:
         lines, _ = charge_lines(uow, membership_id)
     charges = [(line.round_id, line.amount) for line in lines]

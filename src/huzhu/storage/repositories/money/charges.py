@@ -26,9 +26,10 @@ from sqlalchemy import (
 )
 
 from huzhu.domain.money import Fen
+from huzhu.storage.repositories.members.family import account_balances, family_order, payer_of
 from huzhu.storage.repositories.members.repository import MembershipRepository
 from huzhu.storage.repositories.money.charge_copy import copy_charges
-from huzhu.storage.tables import member_charges, member_credits, memberships, rounds
+from huzhu.storage.tables import member_charges, memberships, people, rounds
 
 
 @dataclass(frozen=True)
@@ -185,12 +186,10 @@ class ChargeRepository:
                 else_=literal(0),
             )
             year_total = before + amount
-        if order.prepaid:
-            amount = _within_balance(amount)
-            if order.capped and order.year_cap is not None:
-                year_total = before + amount
         query = (
-            select(memberships.c.id, literal(order.round_id), amount, year_total)
+            _in_family_order(order, source, locked, amount, year_total)
+            if order.prepaid
+            else select(memberships.c.id, literal(order.round_id), amount, year_total)
             .select_from(source)
             .where(locked)
         )
@@ -231,19 +230,34 @@ class ChargeRepository:
         return ChargeResult(rows, total, year_max)
 
 
-def _within_balance(amount: Any) -> Any:
-    """The charge a prepaid member can pay: the balance held (credits minus charges) when that
-    is less than the charge, 0 when nothing is held."""
-    credited = (
-        select(func.coalesce(func.sum(member_credits.c.amount), 0))
-        .where(member_credits.c.membership_id == memberships.c.id)
-        .scalar_subquery()
+def _in_family_order(
+    order: ChargeOrder, source: Any, locked: Any, amount: Any, year_total: Any
+) -> Any:
+    """Prepaid: each member pays what their account still holds after everyone before them in
+    family order has paid in full, up to their charge (docs/books.md, "Family debit order")."""
+    accounts = account_balances(order.plan_id)
+    capped = order.capped and order.year_cap is not None
+    owed = (
+        select(
+            memberships.c.id.label("mid"),
+            amount.label("owed"),
+            year_total.label("year_total"),
+            (year_total - amount if capped else literal(0)).label("before"),
+            payer_of().label("payer"),
+            func.coalesce(
+                func.sum(amount).over(
+                    partition_by=payer_of(), order_by=family_order(), rows=(None, -1)
+                ),
+                0,
+            ).label("ahead"),
+        )
+        .select_from(source.join(people, people.c.id == memberships.c.person_id))
+        .where(locked)
+        .subquery("owed")
     )
-    history = member_charges.alias("paid_before")
-    charged = (
-        select(func.coalesce(func.sum(history.c.amount), 0))
-        .where(history.c.membership_id == memberships.c.id)
-        .scalar_subquery()
+    left = func.coalesce(accounts.c.held, 0) - owed.c.ahead
+    paid = case((left <= 0, literal(0)), (left < owed.c.owed, left), else_=owed.c.owed)
+    total = owed.c.before + paid if capped else literal(None)
+    return select(owed.c.mid, literal(order.round_id), paid, total).select_from(
+        owed.outerjoin(accounts, accounts.c.payer == owed.c.payer)
     )
-    held = credited - charged
-    return case((held <= 0, literal(0)), (held < amount, held), else_=amount)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, func, select
 
@@ -16,9 +15,6 @@ from huzhu.storage.tables import (
     ledger_accounts,
     ledger_postings,
     ledger_transactions,
-    member_charges,
-    member_credits,
-    memberships,
 )
 from huzhu.storage.tables_money import payouts
 
@@ -78,35 +74,3 @@ class FundsRepository:
         )
         found += [Movement(r[0], 1, -int(r[1]), f"the payout of claim {r[2]}") for r in sent]
         return sorted(found, key=lambda m: (m.at, m.order))
-
-    def negative_balances(self, plan_id: str) -> list[Any]:
-        """Members of the plan whose credits minus charges is below zero."""
-        credited = (
-            select(
-                member_credits.c.membership_id.label("mid"),
-                func.sum(member_credits.c.amount).label("amount"),
-            )
-            .group_by(member_credits.c.membership_id)
-            .subquery()
-        )
-        charged = (
-            select(
-                member_charges.c.membership_id.label("mid"),
-                func.sum(member_charges.c.amount).label("amount"),
-            )
-            .group_by(member_charges.c.membership_id)
-            .subquery()
-        )
-        held = func.coalesce(credited.c.amount, 0) - func.coalesce(charged.c.amount, 0)
-        return list(
-            self.conn.execute(
-                select(memberships.c.id, held.label("balance"))
-                .select_from(
-                    memberships.outerjoin(credited, credited.c.mid == memberships.c.id).outerjoin(
-                        charged, charged.c.mid == memberships.c.id
-                    )
-                )
-                .where(memberships.c.plan_id == plan_id, held < 0)
-                .order_by(memberships.c.id)
-            )
-        )

@@ -9,12 +9,13 @@ from sqlalchemy import Connection, Row, exists, func, insert, literal, select, u
 
 from huzhu.domain.members import Lifecycle
 from huzhu.domain.money import Fen
+from huzhu.storage.repositories.members.family import account_balances, positions
 from huzhu.storage.tables import (
     claims,
     member_charges,
-    member_credits,
     membership_events,
     memberships,
+    rounds,
 )
 from huzhu.storage.tables_access import accounts, host_apps, webhook_events
 from huzhu.storage.tables_money import collection_batches as batches
@@ -78,20 +79,21 @@ class PaymentRepository:
     # -- prepaid balances --------------------------------------------------------------------
 
     def _low(self, round_id: int, below: Fen, lifecycle: str | None = None) -> Any:
-        """Members charged in a round whose balance (credits - charges) is below `below`."""
+        """Members charged in a round whose prepaid account does not hold `below` for each
+        member up to them in family order (docs/books.md, "Family debit order")."""
+        plan_id = str(self.conn.scalar(select(rounds.c.plan_id).where(rounds.c.id == round_id)))
+        pos, accounts = positions(plan_id), account_balances(plan_id)
         m = memberships.alias("m")
-        credits = select(func.coalesce(func.sum(member_credits.c.amount), 0)).where(
-            member_credits.c.membership_id == m.c.id
-        )
-        charged = select(func.coalesce(func.sum(member_charges.c.amount), 0)).where(
-            member_charges.c.membership_id == m.c.id
-        )
-        balance = credits.scalar_subquery() - charged.scalar_subquery()
+        balance = func.coalesce(accounts.c.held, 0)
         this_round = exists().where(
             member_charges.c.round_id == round_id, member_charges.c.membership_id == m.c.id
         )
-        q = select(m.c.id, m.c.person_id, balance.label("balance")).where(
-            this_round, balance < below
+        q = (
+            select(m.c.id, m.c.person_id, balance.label("balance"))
+            .select_from(
+                m.join(pos, pos.c.id == m.c.id).outerjoin(accounts, accounts.c.payer == pos.c.payer)
+            )
+            .where(this_round, balance < pos.c.place * below)
         )
         if lifecycle is not None:
             q = q.where(m.c.lifecycle == lifecycle)
