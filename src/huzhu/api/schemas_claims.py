@@ -195,6 +195,11 @@ class InboxMessageOut(BaseModel):
     person_id: int
     claim_id: int | None
     kind: str
+    params: dict[str, object] = Field(
+        description="The message's parameters (money in fen, moments in ISO 8601); "
+        "`title` and `body` are worded from `kind` and these in `locale`."
+    )
+    locale: str
     title: str
     body: str
     created_at: datetime
