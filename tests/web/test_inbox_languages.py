@@ -68,6 +68,15 @@ def test_signing_in_in_english_words_the_members_messages_in_english(
     assert first["locale"] == "en" and first["title"].startswith("Claim ")
 
 
+def test_a_member_of_a_host_app_chooses_english_through_the_api(world: World) -> None:
+    api = world.api
+    assert api.put("/v1/me/inbox/language", world.c, json={"locale": "fr"}).status_code == 422
+    assert api.put("/v1/me/inbox/language", world.c, json={"locale": "en"}).status_code == 204
+    first = api.get("/v1/me/inbox", world.c).json()["items"][0]
+    assert first["locale"] == "en" and first["title"].startswith("Claim ")
+    assert api.get("/v1/me/inbox?lang=zh", world.c).json()["items"][0]["title"].startswith("已收到")
+
+
 def test_no_message_stores_an_english_sentence(world: World) -> None:
     seen = inspect(world.api.engine)
     for table in ("inbox_messages", "outbox_messages"):

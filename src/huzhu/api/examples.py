@@ -58,6 +58,7 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     c.VoteIn: {"vote": "uphold"},
     c.JurorTestIn: {"answers": {"not-insurance": "no", "secret": "no"}},
     c.SweepIn: {"plan_id": "xiang-hu-bao"},
+    c.LanguageIn: {"locale": "en"},
 }
 
 

@@ -190,6 +190,10 @@ class JurorTestResultOut(BaseModel):
     passed: bool
 
 
+class LanguageIn(In):
+    locale: Literal["zh", "en"]
+
+
 class InboxMessageOut(BaseModel):
     id: int
     person_id: int

@@ -11,7 +11,8 @@ from huzhu.api.claim_access import ItemId, hidden
 from huzhu.api.deps import Caller, Now, Uow
 from huzhu.api.pagination import Cursor, Limit, Page, decode, page
 from huzhu.api.problems import ERROR_RESPONSES
-from huzhu.api.schemas_claims import InboxMessageOut
+from huzhu.api.schemas_claims import InboxMessageOut, LanguageIn
+from huzhu.domain.errors import NotFound
 from huzhu.messages import locale_or_default, render
 from huzhu.storage.repositories.inbox import Message
 
@@ -51,6 +52,16 @@ def inbox(
     mine = uow.people.locale(principal.person_id) if principal.person_id is not None else None
     locale = locale_or_default(lang or mine)
     return page([message_out(m, locale) for m in found], limit, found[-1].id if found else None)
+
+
+@router.put("/language", status_code=204)
+def set_language(body: LanguageIn, principal: Caller, uow: Uow) -> None:
+    """The language your messages are worded in, in this inbox, by e-mail and by SMS (your
+    dependants' too, when they have no contact of their own)."""
+    if principal.person_id is None:
+        raise NotFound("give your own identity first: PUT /v1/me/person", code="no-person")
+    uow.people.set_locale(principal.person_id, body.locale)
+    uow.commit()
 
 
 @router.post("/{message_id}/read", status_code=204)
