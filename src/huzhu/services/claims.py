@@ -327,20 +327,27 @@ def reject(
     text = f"{reason_text.strip()} — rule: {quote}" if quote else reason_text.strip()
     claim.decide(ClaimState.REJECTED, by=by, at=now, reason_code=reason_code, reason_text=text)
     uow.claims.save_decision(claim)
-    return rejected(uow, claim, before, plan, by, now)
+    return rejected(uow, claim, before, plan, by, now, words=reason_text.strip())
 
 
 def rejected(
-    uow: UnitOfWork, claim: Claim, before: ClaimState, plan: Plan, by: str, now: datetime
+    uow: UnitOfWork,
+    claim: Claim,
+    before: ClaimState,
+    plan: Plan,
+    by: str,
+    now: datetime,
+    *,
+    words: str,
 ) -> Claim:
-    """After a rejection: open the appeal window (unless a jury has already ruled), tell them."""
+    """After a rejection: open the appeal window (unless a jury has already ruled), tell them.
+    `words`: what the person who decided wrote for the member; the message words the rest."""
     assert claim.id is not None
     wf = uow.workflow.get(claim.id)
     wf.documents_due = None
     wf.appeal_until = None if wf.jury_decided else deadline(now, plan.claims.appeal_days)
     uow.workflow.save(wf)
-    # The reason is the reviewer's own explanation, as the claim keeps it.
-    params: dict[str, Any] = {"reason_code": claim.reason_code, "reason": claim.reason_text}
+    params: dict[str, Any] = {"reason_code": claim.reason_code, "reason": words}
     if wf.appeal_until:
         params["appeal_until_at"] = wf.appeal_until.isoformat()
     kind = "claim.rejected" if wf.appeal_until else "claim.rejected-final"

@@ -124,7 +124,8 @@ def expire_documents(uow: UnitOfWork, plan_id: str | None, now: datetime) -> int
             reason_text=text,
         )
         uow.claims.save_decision(claim)
-        rejected(uow, claim, before, plan, DOCUMENTS_DEADLINE, now)
+        what = wf.documents_note or ""
+        rejected(uow, claim, before, plan, DOCUMENTS_DEADLINE, now, words=what)
         done += 1
     return done
 

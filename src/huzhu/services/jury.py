@@ -215,13 +215,13 @@ def _apply(uow: UnitOfWork, jury: Jury, t: rules.Tally, by: str, now: datetime) 
     uow.workflow.save(wf)
     plan = current_plan(uow, claim, now)
     if t.result is JuryResult.UPHELD:
-        before = claim.state
+        before, words = claim.state, claim.reason_text or ""
         text = f"{claim.reason_text} — upheld by jury {jury.id} ({counts})"
         claim.decide(
             ClaimState.REJECTED, by=by, at=now, reason_code=claim.reason_code, reason_text=text
         )
         uow.claims.save_decision(claim)
-        rejected(uow, claim, before, plan, by, now)
+        rejected(uow, claim, before, plan, by, now, words=words)
         return
     step(uow, claim, claim.state, "jury-overturned", by, now, None, jury_id=jury.id)
     if claim.payout is None:

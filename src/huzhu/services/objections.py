@@ -73,7 +73,7 @@ def review(
         uow,
         objection.person_id,
         "objection.reviewed",
-        {"claim_id": claim.id, "outcome_code": f"objection-{status.value}", "note": note},
+        {"claim_id": claim.id, "outcome_code": f"objection-outcome-{status.value}", "note": note},
         now,
         claim_id=claim.id,
     )
@@ -88,5 +88,5 @@ def review(
             ClaimState.REJECTED, by=by, at=now, reason_code="objection-upheld", reason_text=text
         )
         uow.claims.save_decision(claim)
-        rejected(uow, claim, before, plan, by, now)
+        rejected(uow, claim, before, plan, by, now, words=note)
     return uow.objections.get(objection_id)
