@@ -11,7 +11,6 @@ Create Date: 2026-12-07
 """
 
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -25,21 +24,13 @@ LEGACY = "legacy-text"
 
 
 def _legacy(table: str, title: str, has_kind: bool) -> None:
-    conn = op.get_bind()
-    t = sa.table(
-        table,
-        sa.column("id", sa.BigInteger),
-        sa.column("kind", sa.String),
-        sa.column(title, sa.String),
-        sa.column("body", sa.Text),
-        sa.column("params", sa.JSON),
+    """Old rows become `legacy-text` with their text as params, in one statement (an inbox may
+    hold millions of rows)."""
+    obj = "json_build_object" if op.get_bind().dialect.name == "postgresql" else "json_object"
+    was = ", 'was', kind" if has_kind else ""
+    op.execute(
+        f"UPDATE {table} SET kind = '{LEGACY}', params = {obj}('title', {title}, 'body', body{was})"
     )
-    cols = [t.c.id, t.c[title], t.c.body] + ([t.c.kind] if has_kind else [])
-    for row in conn.execute(sa.select(*cols)).all():
-        params: dict[str, Any] = {"title": row[1], "body": row[2]}
-        if has_kind:
-            params["was"] = row[3]
-        conn.execute(sa.update(t).where(t.c.id == row[0]).values(kind=LEGACY, params=params))
 
 
 def upgrade() -> None:
