@@ -146,6 +146,7 @@ ROUTES: list[Route] = [
     Route("POST", "/v1/juror-test", SIGNED_IN, lambda w: {"answers": {}}),
     Route("GET", "/v1/me/inbox", SIGNED_IN),
     Route("POST", "/v1/me/inbox/{message_id}/read", SIGNED_IN),
+    Route("PUT", "/v1/me/inbox/language", SIGNED_IN, lambda w: {"locale": "en"}),
     Route("POST", "/v1/claims/{claim_id}/withdraw", SIGNED_IN),
     # payment gateways call back with a signed body
     Route("POST", "/v1/gateway/{name}/callbacks", GATEWAY, lambda w: {"event_id": "e1", "type": "payout.paid", "ref": "p1", "amount": 1}),  # noqa: E501

@@ -15,9 +15,13 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from apikit import PLAN, Api, Clock, real_now
+from apikit import AFTER_LOCK, PLAN, Api, Clock, World, real_now
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+
+from huzhu.domain.merkle import verify_proof
+from huzhu.services.record import public_record
+from huzhu.storage.uow import UnitOfWork
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -109,6 +113,25 @@ def test_the_readme_flow_and_an_evidence_upload(generated: Any, engine: Engine) 
         claim.id, uploaded.id, client=client
     )
     assert got.status_code == 200 and got.content == PDF
+
+
+def test_a_member_reads_a_typed_charge_proof(generated: Any, world: World) -> None:
+    """The proof is a model of the generated client, and it still checks offline."""
+    with UnitOfWork(world.api.engine) as uow:
+        published = public_record.publish_round_proofs(uow, world.round_id, AFTER_LOCK)
+        uow.commit()
+    models = module(generated, "models")
+    bearer = TestClient(world.api.app, headers=world.a.auth)
+    client = generated.AuthenticatedClient(
+        base_url="http://testserver", token=world.a.token
+    ).set_httpx_client(bearer)
+    prove = module(generated, "api.memberships.charge_proof")
+    proof = prove.sync(world.m_a, world.round_id, client=client)
+    assert isinstance(proof, models.ChargeProofOut), proof
+    assert isinstance(proof.leaf, models.ProofLeafOut) and proof.leaf.membership_id == world.m_a
+    assert isinstance(proof.leaf.amount, int) and proof.root == published.root
+    assert all(isinstance(step, models.ProofStepOut) for step in proof.path)
+    assert verify_proof(proof.to_dict())
 
 
 def _answers(api: Api) -> dict[str, bool]:

@@ -4,9 +4,12 @@ missed; withdrawal."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+
 import pytest
 from claimkit import PLAN, Kit, build
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from helpers import at
 from huzhu.domain import jury as jury_rules
@@ -14,6 +17,7 @@ from huzhu.domain.access import Role
 from huzhu.domain.errors import Conflict, InvalidInput
 from huzhu.domain.jury import Vote
 from huzhu.domain.members import Lifecycle
+from huzhu.messages import render
 from huzhu.services.claims import investigation as inv
 from huzhu.services.claims import jury as jury_svc
 from huzhu.services.claims import objections as obj_svc
@@ -21,10 +25,27 @@ from huzhu.services.claims import service as claim_svc
 from huzhu.services.claims.objections import Outcome
 from huzhu.storage.uow import UnitOfWork
 
+# Parameters that carry people's own words (a reviewer's note, an objection): not ours to word.
+THEIR_WORDS = {"reason", "note", "what"}
+SENTENCE = re.compile(r"[A-Za-z]+ [a-z]+ [a-z]+")
+
 
 @pytest.fixture
-def kit(engine: Engine) -> Kit:
-    return build(engine)
+def kit(engine: Engine) -> Iterator[Kit]:
+    built = build(engine)
+    yield built
+    # Every message of every path is a kind and parameters: none stores an English sentence
+    # (issue 15), and each is worded in both languages.
+    with UnitOfWork(engine) as uow:
+        people = [
+            p for (p,) in uow.conn.execute(text("SELECT DISTINCT person_id FROM inbox_messages"))
+        ]
+        stored = uow.inbox.page(people, after_id=0, limit=10_000)
+    assert stored
+    for m in stored:
+        for name, value in m.params.items():
+            assert name in THEIR_WORDS or not SENTENCE.search(str(value)), (m.kind, name, value)
+        assert render(m.kind, m.params, "zh").title != render(m.kind, m.params, "en").title
 
 
 def announced(kit: Kit) -> int:

@@ -28,7 +28,7 @@ def test_messages_leave_only_after_commit(kit: Kit) -> None:
             .values(email="wu@example.cn", phone="13900000000")
         )
     with UnitOfWork(kit.engine) as uow:
-        tell(uow, kit.claimant_person, "claim.test", "title", "rolled back", at("2026-01-04"))
+        tell(uow, kit.claimant_person, "claim.submitted", {"claim_id": 1}, at("2026-01-04"))
         # no commit: the transaction rolls back
     assert kit.notifier.sent == [] and kit.inbox(kit.claimant_person) == []
     kit.submit()

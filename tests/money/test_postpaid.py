@@ -19,6 +19,7 @@ from helpers import at
 from huzhu.domain.claims import ClaimState
 from huzhu.domain.errors import RuleViolation
 from huzhu.domain.members import LeaveReason, Lifecycle
+from huzhu.messages import render
 from huzhu.services.members.service import leave
 from huzhu.services.members.statement import statement
 from huzhu.services.messaging.notify import MemoryNotifier, set_notifier
@@ -90,7 +91,10 @@ def test_a_post_paid_round_is_collected_retried_written_off_paid_and_reconciled(
         messages = uow.inbox.page([uow.memberships.get(leaver).person_id], after_id=0, limit=10)
     set_notifier(None)
     assert count(engine, inbox_messages, inbox_messages.c.kind == "charge-due") == 200
-    assert "5.40 yuan" in messages[-1].body and "2026-01-15" in messages[-1].body
+    last = messages[-1]
+    assert last.params["amount_fen"] == 540 and last.params["collect_date"] == "2026-01-15"
+    worded = render(last.kind, last.params, "en").body
+    assert "5.40 yuan" in worded and "2026-01-15" in worded
     with UnitOfWork(engine) as uow:
         leave(uow, leaver, at("2026-01-12"))
         uow.commit()

@@ -25,6 +25,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
+from huzhu.api.examples import add_examples
 from huzhu.api.problems import MEDIA
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -284,6 +285,7 @@ def document(app: FastAPI) -> dict[str, Any]:
     if "HTTPValidationError" not in json.dumps(doc["paths"]):
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
+    add_examples(schemas)
     problem = schemas.get("Problem")
     if problem is not None:
         problem["examples"] = [

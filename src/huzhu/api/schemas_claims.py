@@ -190,11 +190,20 @@ class JurorTestResultOut(BaseModel):
     passed: bool
 
 
+class LanguageIn(In):
+    locale: Literal["zh", "en"]
+
+
 class InboxMessageOut(BaseModel):
     id: int
     person_id: int
     claim_id: int | None
     kind: str
+    params: dict[str, object] = Field(
+        description="The message's parameters (money in fen, moments in ISO 8601); "
+        "`title` and `body` are worded from `kind` and these in `locale`."
+    )
+    locale: str
     title: str
     body: str
     created_at: datetime

@@ -109,6 +109,7 @@ people = Table(
     Column("labels", JSON, nullable=False, default=list),
     Column("guardian_id", BigId, ForeignKey("people.id")),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("locale", String(5)),  # the language messages are worded in; None: zh
     UniqueConstraint("id_type", "id_number"),
     Index("ix_people_name", "name"),  # operators find members by name (`huzhu members find`)
     Index("ix_people_guardian_id", "guardian_id"),

@@ -146,8 +146,9 @@ outbox_messages = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("channel", String(10), nullable=False),
     Column("recipient", String(320), nullable=False),
-    Column("subject", String(500), nullable=False),
-    Column("body", Text, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("params", JSON, nullable=False),  # worded when sent: huzhu.messages
+    Column("locale", String(5), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", UTCDateTime()),

@@ -133,8 +133,7 @@ inbox_messages = Table(
     Column("person_id", BigId, ForeignKey("people.id"), nullable=False),
     Column("claim_id", BigId, ForeignKey("claims.id")),
     Column("kind", String(40), nullable=False),
-    Column("title", String(200), nullable=False),
-    Column("body", Text, nullable=False),
+    Column("params", JSON, nullable=False),  # worded when read: huzhu.messages
     Column("created_at", UTCDateTime(), nullable=False),
     Column("read_at", UTCDateTime()),
     Index("ix_inbox_messages_person_id_id", "person_id", "id"),

@@ -91,12 +91,17 @@ def request_documents(
 
 
 @router.post("/{claim_id}/findings", status_code=201)
-def findings(claim_id: ClaimId, body: FindingsIn, principal: Caller, uow: Uow, now: Now) -> None:
-    """Record the investigation's findings (kept for the reviewers, not shown to the claimant)."""
+def findings(
+    claim_id: ClaimId, body: FindingsIn, principal: Caller, uow: Uow, now: Now
+) -> ClaimOut:
+    """Record the investigation's findings (kept for the reviewers, not shown to the claimant);
+    answers the claim."""
     access.investigator(uow, principal, claim_id)
     claim = inv.record_findings(uow, claim_id, body.text, access.actor(principal), now)
     access.log(uow, principal, claim, "claim.findings", now)
+    out = claim_out(claim)
     uow.commit()
+    return out
 
 
 @router.post("/{claim_id}/withdraw")

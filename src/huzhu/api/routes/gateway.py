@@ -52,6 +52,16 @@ CALLBACK_SCHEMA: dict[str, Any] = {
             },
         },
     },
+    "examples": [
+        {
+            "event_id": "evt-20260310-0001",
+            "type": "debit.settled",
+            "ref": "xiang-hu-bao-20260307",
+            "total": 1_250_000,
+            "collected": 1_249_460,
+            "failed": [{"membership_id": 42, "amount": 540, "reason": "insufficient funds"}],
+        },
+    ],
 }
 
 

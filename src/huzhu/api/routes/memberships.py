@@ -24,6 +24,7 @@ from huzhu.api.schemas import (
     TopUpOut,
     money,
 )
+from huzhu.api.schemas_record import ChargeProofOut, proof_out
 from huzhu.api.views import membership_out
 from huzhu.domain.money import format_yuan
 from huzhu.domain.plans import local_date
@@ -137,7 +138,7 @@ def my_statement(membership_id: PathId, principal: Caller, uow: Uow, now: Now) -
 @router.get("/{membership_id}/rounds/{round_id}/proof")
 def charge_proof(
     membership_id: PathId, round_id: PathId, principal: Caller, uow: Uow
-) -> dict[str, object]:
+) -> ChargeProofOut:
     """An inclusion proof of this member's charge in a round's published Merkle root.
 
     Check it offline with `huzhu verify --proof FILE.json`: it needs nothing but the proof and
@@ -145,4 +146,4 @@ def charge_proof(
     """
     m = guards.membership(uow, principal, membership_id)
     assert m.id is not None
-    return public_record.prove(uow, round_id, m.id).to_dict()
+    return proof_out(public_record.prove(uow, round_id, m.id))

@@ -8,6 +8,7 @@ from datetime import datetime
 from huzhu.domain.claims import OPEN_STATES, Claim, ClaimState, deadline, rule_quote
 from huzhu.domain.errors import Forbidden, InvalidInput, NotFound
 from huzhu.services.claims.service import (
+    Message,
     claimant_id,
     current_plan,
     finalize_announced,
@@ -46,11 +47,11 @@ def assign(uow: UnitOfWork, claim_id: int, account_id: int, by: str, now: dateti
     wf.assignee_account_id = account_id
     uow.workflow.save(wf)
     before = claim.state
-    message = None
+    message: Message | None = None
     if claim.state is ClaimState.SUBMITTED:
         claim.move(ClaimState.UNDER_INVESTIGATION)
         uow.claims.save_decision(claim)
-        message = (f"Claim {claim_id} under investigation", "An investigator is looking at it.")
+        message = ("claim.assigned", {})
     step(uow, claim, before, "assigned", by, now, message, account_id=account_id)
     return claim
 
@@ -73,11 +74,8 @@ def request_documents(
     wf.documents_due = deadline(now, days)
     wf.documents_note = what.strip()
     uow.workflow.save(wf)
-    body = (
-        f"Please send: {wf.documents_note}. Deadline {wf.documents_due.isoformat()}; without "
-        "them the claim is rejected (documents-not-provided), and you may appeal."
-    )
-    message = (f"Claim {claim_id}: documents needed", body)
+    params = {"what": wf.documents_note, "documents_due_at": wf.documents_due.isoformat()}
+    message = ("claim.documents-requested", params)
     step(uow, claim, before, "documents-requested", by, now, message, what=wf.documents_note)
     return claim
 
@@ -90,8 +88,7 @@ def documents_received(uow: UnitOfWork, claim: Claim, by: str, now: datetime) ->
     wf = uow.workflow.get(claim.id)
     wf.documents_due = None
     uow.workflow.save(wf)
-    message = (f"Claim {claim.id}: documents received", "The investigation continues.")
-    step(uow, claim, before, "documents-received", by, now, message)
+    step(uow, claim, before, "documents-received", by, now, ("claim.documents-received", {}))
 
 
 def record_findings(uow: UnitOfWork, claim_id: int, text: str, by: str, now: datetime) -> Claim:
@@ -127,7 +124,8 @@ def expire_documents(uow: UnitOfWork, plan_id: str | None, now: datetime) -> int
             reason_text=text,
         )
         uow.claims.save_decision(claim)
-        rejected(uow, claim, before, plan, DOCUMENTS_DEADLINE, now)
+        what = wf.documents_note or ""
+        rejected(uow, claim, before, plan, DOCUMENTS_DEADLINE, now, words=what)
         done += 1
     return done
 
@@ -149,7 +147,7 @@ def withdraw(uow: UnitOfWork, claim_id: int, by: str, now: datetime) -> Claim:
     for jury in uow.juries.for_claim(claim_id):
         if jury.is_open:
             uow.juries.dissolve(jury.id, now)
-    step(uow, claim, before, "withdrawn", by, now, (f"Claim {claim_id} withdrawn", "Withdrawn."))
+    step(uow, claim, before, "withdrawn", by, now, ("claim.withdrawn", {}))
     return claim
 
 
@@ -172,6 +170,5 @@ def reopen(uow: UnitOfWork, claim_id: int, by: str, reason: str, now: datetime) 
     wf = uow.workflow.get(claim_id)
     wf.appeal_until = None
     uow.workflow.save(wf)
-    body = f"Your claim is being looked at again: {reason.strip()}"
-    step(uow, claim, before, "reopened", by, now, (f"Claim {claim_id} reopened", body))
+    step(uow, claim, before, "reopened", by, now, ("claim.reopened", {"reason": reason.strip()}))
     return claim

@@ -46,8 +46,7 @@ def appeal(uow: UnitOfWork, claim_id: int, statement: str, by: str, now: datetim
     uow.claims.save_decision(claim)
     wf.appeal_until = None
     uow.workflow.save(wf)
-    message = (f"Claim {claim_id}: appeal received", "A jury of members will decide it.")
-    step(uow, claim, before, "appealed", by, now, message, statement=statement)
+    step(uow, claim, before, "appealed", by, now, ("claim.appealed", {}), statement=statement)
     return claim
 
 
@@ -72,12 +71,9 @@ def eligible(uow: UnitOfWork, claim: Claim, at: datetime) -> list[int]:
 
 
 def _tell_juror(uow: UnitOfWork, person_id: int, jury: Jury, now: datetime) -> None:
-    body = (
-        f"You were drawn (seed {jury.seed}) to decide the appeal of case {jury.claim_id}. Vote "
-        f"before {jury.deadline.isoformat()}, or decline so that a replacement is drawn."
-    )
-    title = "You are drawn for a jury"
-    tell(uow, person_id, "jury.drawn", title, body, now, claim_id=jury.claim_id)
+    deadline_at = jury.deadline.isoformat()
+    params = {"seed": jury.seed, "claim_id": jury.claim_id, "deadline_at": deadline_at}
+    tell(uow, person_id, "jury.drawn", params, now, claim_id=jury.claim_id)
 
 
 def draw_jury(
@@ -117,8 +113,8 @@ def draw_jury(
     for seq, person_id in enumerate(chosen, start=1):
         uow.juries.seat(jury.id, person_id, seq, now)
         _tell_juror(uow, person_id, jury, now)
-    body = f"{len(chosen)} jurors were drawn (seed {seed}); they vote until {jury.deadline}."
-    message = (f"Claim {claim_id}: jury drawn", body)
+    params = {"jurors": len(chosen), "seed": seed, "deadline_at": jury.deadline.isoformat()}
+    message = ("claim.jury-drawn", params)
     step(uow, claim, claim.state, "jury-drawn", by, now, message, jury_id=jury.id, seed=seed)
     return jury
 
@@ -200,9 +196,9 @@ def close_jury(uow: UnitOfWork, jury_id: int, by: str, now: datetime) -> Jury:
     _apply(uow, jury, t, f"jury:{jury_id}", now)
     for s in seats:
         if s.status is not JurorStatus.DECLINED:
-            body = f"{t.result.value}: {t.overturn} to overturn, {t.uphold} to uphold"
-            title = f"Jury result for case {jury.claim_id}"
-            tell(uow, s.person_id, "jury.result", title, body, now, claim_id=jury.claim_id)
+            params = {"claim_id": jury.claim_id, "result_code": t.result.value,
+                      "overturn": t.overturn, "uphold": t.uphold}  # fmt: skip
+            tell(uow, s.person_id, "jury.result", params, now, claim_id=jury.claim_id)
     return uow.juries.get(jury_id)
 
 
@@ -210,7 +206,8 @@ def _apply(uow: UnitOfWork, jury: Jury, t: rules.Tally, by: str, now: datetime) 
     claim = uow.claims.get(jury.claim_id, lock=True)
     counts = f"{t.overturn} to overturn, {t.uphold} to uphold, quorum {t.quorum}"
     if t.result is JuryResult.NO_QUORUM:
-        message = (f"Claim {claim.id}: no quorum", f"{counts}. A new jury will be drawn.")
+        tally = {"overturn": t.overturn, "uphold": t.uphold, "quorum": t.quorum}
+        message = ("claim.jury-no-quorum", tally)
         step(uow, claim, claim.state, "jury-no-quorum", by, now, message, jury_id=jury.id)
         return
     wf = uow.workflow.get(jury.claim_id)
@@ -218,13 +215,13 @@ def _apply(uow: UnitOfWork, jury: Jury, t: rules.Tally, by: str, now: datetime) 
     uow.workflow.save(wf)
     plan = current_plan(uow, claim, now)
     if t.result is JuryResult.UPHELD:
-        before = claim.state
+        before, words = claim.state, claim.reason_text or ""
         text = f"{claim.reason_text} — upheld by jury {jury.id} ({counts})"
         claim.decide(
             ClaimState.REJECTED, by=by, at=now, reason_code=claim.reason_code, reason_text=text
         )
         uow.claims.save_decision(claim)
-        rejected(uow, claim, before, plan, by, now)
+        rejected(uow, claim, before, plan, by, now, words=words)
         return
     step(uow, claim, claim.state, "jury-overturned", by, now, None, jury_id=jury.id)
     if claim.payout is None:
@@ -237,8 +234,7 @@ def _apply(uow: UnitOfWork, jury: Jury, t: rules.Tally, by: str, now: datetime) 
             reason_text=f"the jury overturned the rejection ({counts}); a payout is to be set",
         )
         uow.claims.save_decision(claim)
-        message = (f"Claim {claim.id}: the jury overturned the rejection", "A payout is being set.")
-        step(uow, claim, before, "reopened", by, now, message)
+        step(uow, claim, before, "reopened", by, now, ("claim.jury-overturned", {}))
         return
     check_no_other_payout(uow, claim)
     announce_case(uow, claim, plan, by, now)

@@ -48,7 +48,7 @@ def object_to(
     if uow.objections.by(claim_id, person_id) is not None:
         raise Conflict("you have already objected to this case", code="already-objected")
     objection = uow.objections.add(claim_id, person_id, reason, now)
-    message = (f"Claim {claim_id}: an objection", f"A member objected: {reason}")
+    message = ("claim.objection", {"reason": reason})
     step(uow, claim, claim.state, "objection", "member", now, message, objection_id=objection.id)
     return objection
 
@@ -73,8 +73,7 @@ def review(
         uow,
         objection.person_id,
         "objection.reviewed",
-        f"Your objection to case {claim.id} was {status.value}",
-        note,
+        {"claim_id": claim.id, "outcome_code": f"objection-outcome-{status.value}", "note": note},
         now,
         claim_id=claim.id,
     )
@@ -89,5 +88,5 @@ def review(
             ClaimState.REJECTED, by=by, at=now, reason_code="objection-upheld", reason_text=text
         )
         uow.claims.save_decision(claim)
-        rejected(uow, claim, before, plan, by, now)
+        rejected(uow, claim, before, plan, by, now, words=note)
     return uow.objections.get(objection_id)

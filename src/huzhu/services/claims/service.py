@@ -24,7 +24,6 @@ from huzhu.domain.claims import (
 )
 from huzhu.domain.errors import Conflict, InvalidInput, RuleViolation, Violation
 from huzhu.domain.members import LeaveReason, Lifecycle, suspended_on
-from huzhu.domain.money import format_yuan
 from huzhu.domain.plans import Cause, Condition, Plan, local_date
 from huzhu.plans.loader import load_catalogue
 from huzhu.services.claims.cards import publish_card
@@ -34,6 +33,8 @@ from huzhu.services.plans import activation
 from huzhu.storage.repositories.claims.review import ObjectionStatus
 from huzhu.storage.uow import UnitOfWork
 
+# A message to the claimant: its kind and parameters (huzhu.messages).
+Message = tuple[str, dict[str, Any]]
 RULES = "rules"  # decided_by for a claim the plan's rules refused on submission
 # What `approve()` does when not told: False keeps the engine's original meaning (final at once).
 DEFAULT_ANNOUNCE = False
@@ -61,15 +62,17 @@ def step(
     action: str,
     by: str,
     now: datetime,
-    message: tuple[str, str] | None = None,
+    message: Message | None = None,
     **details: Any,
 ) -> None:
-    """Record one step in the claim's history and tell the claimant (title, body) about it."""
+    """Record one step in the claim's history and tell the claimant about it: a message kind
+    and its parameters (`huzhu.messages`); `claim_id` is always among them."""
     assert claim.id is not None
     uow.workflow.add_event(claim.id, now, by, action, before, claim.state, details)
     if message is not None:
-        title, body = message
-        tell(uow, claimant_id(uow, claim), f"claim.{action}", title, body, now, claim_id=claim.id)
+        kind, params = message
+        params = {"claim_id": claim.id, **params}
+        tell(uow, claimant_id(uow, claim), kind, params, now, claim_id=claim.id)
 
 
 def current_plan(uow: UnitOfWork, claim: Claim, now: datetime) -> Plan:
@@ -177,21 +180,17 @@ def submit(uow: UnitOfWork, req: ClaimRequest, now: datetime) -> Claim:
         wf = uow.workflow.get(claim_id)
         wf.appeal_until = deadline(now, plan.claims.appeal_days)
         uow.workflow.save(wf)
-        body = f"Refused by the plan's rules: {claim.reason_text}. {_appeal_note(wf.appeal_until)}"
-        step(uow, claim, None, "rejected", RULES, now, (f"Claim {claim_id} refused", body))
+        message = ("claim.refused", {"reason_codes": [v.code for v in failed],
+                                     "appeal_until_at": wf.appeal_until.isoformat()})  # fmt: skip
+        step(uow, claim, None, "rejected", RULES, now, message)
     else:
-        body = f"We received your claim {claim_id}; a reviewer will look at it."
-        step(uow, claim, None, "submitted", "claimant", now, (f"Claim {claim_id} received", body))
+        step(uow, claim, None, "submitted", "claimant", now, ("claim.submitted", {}))
     return claim
 
 
 def _cause(condition: Condition, cause: Cause) -> Cause:
     """An accident-category condition (death or disability by accident) is always accidental."""
     return Cause.ACCIDENT if condition.category.is_accident else cause
-
-
-def _appeal_note(until: datetime) -> str:
-    return f"You may appeal to a jury of members until {until.isoformat()}."
 
 
 def require(claim: Claim, states: frozenset[ClaimState], verb: str) -> None:
@@ -246,8 +245,8 @@ def approve(
     # No objection window, but the case is still announced in the public log: every claim a
     # round shares must be there for `huzhu verify` (issue 9).
     publish_card(uow, claim, now, window_end=now)
-    paid = format_yuan(claim.payout or 0)
-    step(uow, claim, before, "approved", by, now, (f"Claim {claim_id} approved", f"{paid} yuan"))
+    paid = {"payout_fen": claim.payout or 0}
+    step(uow, claim, before, "approved", by, now, ("claim.approved", paid))
     return claim
 
 
@@ -263,11 +262,8 @@ def announce_case(uow: UnitOfWork, claim: Claim, plan: Plan, by: str, now: datet
     wf.documents_due = None
     uow.workflow.save(wf)
     publish_card(uow, claim, now, window_end=wf.window_ends_at)
-    body = (
-        f"Approved for {format_yuan(claim.payout or 0)} yuan and announced to the members; "
-        f"it becomes final when no objection is upheld by {wf.window_ends_at.isoformat()}."
-    )
-    step(uow, claim, before, "announced", by, now, (f"Claim {claim.id} announced", body))
+    params = {"payout_fen": claim.payout or 0, "window_ends_at": wf.window_ends_at.isoformat()}
+    step(uow, claim, before, "announced", by, now, ("claim.announced", params))
     return claim
 
 
@@ -306,8 +302,8 @@ def finalize_announced(uow: UnitOfWork, plan_id: str | None, until: datetime) ->
         before = claim.move(ClaimState.APPROVED)
         uow.claims.save_decision(claim)
         _make_final(uow, claim, at)
-        body = f"No objection was upheld: {format_yuan(claim.payout or 0)} yuan is final."
-        step(uow, claim, before, "approved", "objection-window", at, (f"Claim {claim_id}", body))
+        message = ("claim.final", {"payout_fen": claim.payout or 0})
+        step(uow, claim, before, "approved", "objection-window", at, message)
         done += 1
     return done
 
@@ -331,19 +327,29 @@ def reject(
     text = f"{reason_text.strip()} — rule: {quote}" if quote else reason_text.strip()
     claim.decide(ClaimState.REJECTED, by=by, at=now, reason_code=reason_code, reason_text=text)
     uow.claims.save_decision(claim)
-    return rejected(uow, claim, before, plan, by, now)
+    return rejected(uow, claim, before, plan, by, now, words=reason_text.strip())
 
 
 def rejected(
-    uow: UnitOfWork, claim: Claim, before: ClaimState, plan: Plan, by: str, now: datetime
+    uow: UnitOfWork,
+    claim: Claim,
+    before: ClaimState,
+    plan: Plan,
+    by: str,
+    now: datetime,
+    *,
+    words: str,
 ) -> Claim:
-    """After a rejection: open the appeal window (unless a jury has already ruled), tell them."""
+    """After a rejection: open the appeal window (unless a jury has already ruled), tell them.
+    `words`: what the person who decided wrote for the member; the message words the rest."""
     assert claim.id is not None
     wf = uow.workflow.get(claim.id)
     wf.documents_due = None
     wf.appeal_until = None if wf.jury_decided else deadline(now, plan.claims.appeal_days)
     uow.workflow.save(wf)
-    note = _appeal_note(wf.appeal_until) if wf.appeal_until else "This decision is final."
-    body = f"{claim.reason_code}: {claim.reason_text}. {note}"
-    step(uow, claim, before, "rejected", by, now, (f"Claim {claim.id} rejected", body))
+    params: dict[str, Any] = {"reason_code": claim.reason_code, "reason": words}
+    if wf.appeal_until:
+        params["appeal_until_at"] = wf.appeal_until.isoformat()
+    kind = "claim.rejected" if wf.appeal_until else "claim.rejected-final"
+    step(uow, claim, before, "rejected", by, now, (kind, params))
     return claim

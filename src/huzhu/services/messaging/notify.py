@@ -15,12 +15,14 @@ import logging
 import smtplib
 import sys
 import threading
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
+from huzhu.messages import check, locale_or_default
 from huzhu.settings import Settings, current
 from huzhu.storage.uow import UnitOfWork
 
@@ -152,21 +154,24 @@ def tell(
     uow: UnitOfWork,
     person_id: int,
     kind: str,
-    title: str,
-    body: str,
+    params: Mapping[str, Any],
     now: datetime,
     *,
     claim_id: int | None = None,
 ) -> None:
     """An inbox message for the person (their guardian reads it too), and an e-mail and an SMS
-    to whichever contact the person, or else their guardian, has on file."""
-    uow.inbox.add(person_id, claim_id, kind, title, body, now)
+    to whichever contact the person, or else their guardian, has on file, in that contact's
+    language. Each is stored as `kind` and `params` (see `huzhu.messages`), worded when read."""
+    check(kind, params)
+    uow.inbox.add(person_id, claim_id, kind, params, now)
     person = uow.people.get(person_id)
     contact = person
     if not (person.email or person.phone) and person.guardian_id is not None:
         contact = uow.people.get(person.guardian_id)
+    assert contact.id is not None
+    locale = locale_or_default(uow.people.locale(contact.id))
     ids = [
-        uow.outbox.add(channel, to, title, body, now)
+        uow.outbox.add(channel, to, kind, params, locale, now)
         for channel, to in (("email", contact.email), ("sms", contact.phone))
         if to
     ]

@@ -1,6 +1,7 @@
 """Sending the outbox: e-mail and SMS leave after the transaction that wrote them commits.
 
-`services.notify.tell` writes each message to `outbox_messages` in the caller's transaction and,
+`services.notify.tell` writes each message (a kind and its parameters, worded here at send time
+in the recipient's language) to `outbox_messages` in the caller's transaction and,
 once it commits, tries to send it at once. Whatever did not leave then (the process died, the SMTP
 server was down) is sent by `deliver_due`, which the server runs every few seconds: a crash loses
 no message, and a message is marked sent only after the notifier accepted it (at least once).
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
+from huzhu.messages import render
 from huzhu.services.messaging.notify import Notifier, Outgoing, notifier
 from huzhu.storage.uow import UnitOfWork
 
@@ -38,7 +40,8 @@ def deliver_due(
     send = via or notifier()
     results: list[tuple[int, int, str | None]] = []
     for row in rows:
-        message = Outgoing(row.channel, row.recipient, row.subject, row.body, row.created_at)
+        worded = render(row.kind, row.params, row.locale)  # in the recipient's language
+        message = Outgoing(row.channel, row.recipient, worded.title, worded.body, row.created_at)
         try:
             send.send(message)
             results.append((row.id, row.attempts + 1, None))

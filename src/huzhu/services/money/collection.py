@@ -25,7 +25,7 @@ from sqlalchemy import Engine, Row
 
 from huzhu.domain.errors import InvalidInput, NotFound, RuleViolation, Violation
 from huzhu.domain.ledger import AccountKind, Posting, Transaction, account_code
-from huzhu.domain.money import Fen, format_yuan
+from huzhu.domain.money import Fen
 from huzhu.domain.plans import CollectionMode, Plan, local_date
 from huzhu.gateways import GatewayFactory
 from huzhu.gateways.base import DebitItem
@@ -256,15 +256,13 @@ def notify_due(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime
         return None
     prepaid = plan.collection.mode is CollectionMode.PREPAID
     for r in rows:
-        amount = format_yuan(int(r.amount))
+        params = {"plan_id": plan_id, "amount_fen": int(r.amount),
+                  "round_date": announce_date.isoformat()}  # fmt: skip
         if prepaid:
-            body = f"{amount} yuan was taken from your balance for the round of {announce_date}."
+            tell(uow, r.person_id, "charge-taken", params, now)
         else:
-            body = (
-                f"{amount} yuan for the round of {announce_date} will be debited on "
-                f"{record.collect_date}. If you leave the plan before then, it will not be taken."
-            )
-        tell(uow, r.person_id, "charge-due", f"{plan_id}: {amount} yuan", body, now)
+            collect = {"collect_date": record.collect_date.isoformat()}
+            tell(uow, r.person_id, "charge-due", params | collect, now)
     uow.collection.add_batch(
         NewBatch(record.id, plan_id, -1, "notice", 0, 0, len(rows), 0, marker),
         now,

@@ -40,6 +40,10 @@ def _open_session(visit: Visit, account_id: int, issued: IssuedSession | None = 
     visit.cookies[SESSION_COOKIE] = issued.token
     visit.cookies[CSRF_COOKIE] = issued.csrf_token or ""
     visit.new_csrf = False
+    # Messages (inbox, e-mail, SMS) are worded in the language the member signs in with.
+    person_id = visit.uow.accounts.get(account_id).person_id
+    if person_id is not None:
+        visit.uow.people.set_locale(person_id, visit.locale)
 
 
 @router.get("/sign-in", response_class=HTMLResponse)

@@ -92,6 +92,15 @@ class PersonRepository:
     def set_credit_score(self, person_id: int, score: int) -> None:
         self.conn.execute(update(people).where(people.c.id == person_id).values(credit_score=score))
 
+    def locale(self, person_id: int) -> str | None:
+        """The language this person's messages are worded in (None: the default)."""
+        return self.conn.execute(
+            select(people.c.locale).where(people.c.id == person_id)
+        ).scalar_one_or_none()
+
+    def set_locale(self, person_id: int, locale: str) -> None:
+        self.conn.execute(update(people).where(people.c.id == person_id).values(locale=locale))
+
     def set_guardian(self, person_id: int, guardian_id: int | None) -> None:
         self.conn.execute(
             update(people).where(people.c.id == person_id).values(guardian_id=guardian_id)

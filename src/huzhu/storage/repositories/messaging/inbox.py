@@ -1,8 +1,8 @@
-"""The members' in-app inbox."""
+"""The members' in-app inbox: each message a kind and its parameters (worded by huzhu.messages)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,14 +18,13 @@ class Message:
     person_id: int
     claim_id: int | None
     kind: str
-    title: str
-    body: str
+    params: dict[str, Any]
     created_at: datetime
     read_at: datetime | None
 
 
 def _message(r: Row[Any]) -> Message:
-    return Message(r.id, r.person_id, r.claim_id, r.kind, r.title, r.body, r.created_at, r.read_at)
+    return Message(r.id, r.person_id, r.claim_id, r.kind, dict(r.params), r.created_at, r.read_at)
 
 
 class InboxRepository:
@@ -33,15 +32,19 @@ class InboxRepository:
         self.conn = conn
 
     def add(
-        self, person_id: int, claim_id: int | None, kind: str, title: str, body: str, at: datetime
+        self,
+        person_id: int,
+        claim_id: int | None,
+        kind: str,
+        params: Mapping[str, Any],
+        at: datetime,
     ) -> None:
         self.conn.execute(
             insert(inbox_messages).values(
                 person_id=person_id,
                 claim_id=claim_id,
                 kind=kind,
-                title=title[:200],
-                body=body,
+                params=dict(params),
                 created_at=at,
             )
         )

@@ -1,7 +1,9 @@
-"""The outbox of e-mail and SMS: written with the decision to send, leased and sent afterwards."""
+"""The outbox of e-mail and SMS: written with the decision to send (a message kind, its parameters
+and the recipient's language), leased and sent afterwards."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,11 +16,14 @@ class OutboxRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, channel: str, recipient: str, subject: str, body: str, now: datetime) -> int:
+    def add(
+        self, channel: str, recipient: str, kind: str, params: Mapping[str, Any], locale: str,
+        now: datetime,
+    ) -> int:  # fmt: skip
         result = self.conn.execute(
             insert(outbox_messages).values(
-                channel=channel, recipient=recipient, subject=subject, body=body,
-                created_at=now, attempts=0, next_attempt_at=now,
+                channel=channel, recipient=recipient, kind=kind, params=dict(params),
+                locale=locale, created_at=now, attempts=0, next_attempt_at=now,
             )
         )  # fmt: skip
         return int(result.inserted_primary_key[0])  # type: ignore[index]
