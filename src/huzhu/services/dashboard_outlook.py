@@ -43,8 +43,10 @@ def pipeline(uow: UnitOfWork, now: datetime) -> Chart:
         counts = [0] * (WEEKS + 1)
         activated = activation.activated_at(uow, plan)
         preparing = bool(plan.activation_threshold) and activated is None
-        since = now - wait - timedelta(days=1) if not preparing else datetime.min.replace(
-            tzinfo=now.tzinfo
+        since = (
+            now - wait - timedelta(days=1)
+            if not preparing
+            else datetime.min.replace(tzinfo=now.tzinfo)
         )
         joined = PipelineRepository(uow.conn).joined_per_day(plan_id, since)
         for day, n in joined.items():

@@ -90,7 +90,10 @@ def test_an_issue_is_resolved_once_with_a_note_and_leaves_the_audit(
     assert api.count("audit_log", "action = 'reconciliation.resolved' and subject = :s",
                      s=f"issue:{issue}") == 1  # fmt: skip
     assert "网关对账单金额有误" in operator.get("/console/rounds/reconciliation").text
-    assert operator.post("/console/rounds/reconciliation/999999/resolve", {"note": "x"}).status_code == 404
+    assert (
+        operator.post("/console/rounds/reconciliation/999999/resolve", {"note": "x"}).status_code
+        == 404
+    )
 
 
 def test_a_resolved_issue_no_longer_fails_the_clearing_check(world: World) -> None:
@@ -112,5 +115,7 @@ def test_only_operators_act_on_money(world: World, auditor: Browser) -> None:
                  f"/console/rounds/{world.round_id}/collect",
                  f"/console/rounds/{world.round_id}/payouts"):  # fmt: skip
         assert auditor.post(form, {"note": "x"}).status_code == 403, form
-    assert browser(world.api, world.reviewer).get("/console/rounds/reconciliation").status_code == 403
+    assert (
+        browser(world.api, world.reviewer).get("/console/rounds/reconciliation").status_code == 403
+    )
     assert world.api.count("reconciliation_issues", "resolved_at is not null") == 0

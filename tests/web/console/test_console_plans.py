@@ -47,10 +47,13 @@ def test_publishing_adds_the_version_and_audits_who(world: World, operator: Brow
     api = world.api
     r = operator.post("/console/plans/publish", {"document": _edited()})
     assert r.status_code == 303, r.text
-    assert api.rows(
-        "select version, effective_from from plan_versions where plan_id = :p order by version",
-        p=PLAN,
-    )[-1][0] == 2
+    assert (
+        api.rows(
+            "select version, effective_from from plan_versions where plan_id = :p order by version",
+            p=PLAN,
+        )[-1][0]
+        == 2
+    )
     assert api.count(
         "audit_log", "action = 'plan.published' and actor_account_id = :a",
         a=world.operator.account_id,
@@ -80,7 +83,9 @@ def test_a_wrong_file_is_refused_naming_the_field_and_nothing_is_published(
 
 def test_auditors_read_the_plans_but_do_not_publish(world: World, auditor: Browser) -> None:
     page = auditor.get("/console/plans")
-    assert page.status_code == 200 and PLAN in page.text and "Publish a new version" not in page.text
+    assert (
+        page.status_code == 200 and PLAN in page.text and "Publish a new version" not in page.text
+    )
     assert auditor.post("/console/plans/publish", {"document": _edited()}).status_code == 403
     assert browser(world.api, world.reviewer).get("/console/plans").status_code == 403
     assert world.api.count("plan_versions", "version = 2") == 0

@@ -17,8 +17,8 @@ from huzhu.services import claim_access as access
 from huzhu.services import claims as claims_svc
 from huzhu.services import console as svc
 from huzhu.services import evidence, objections
-from huzhu.services import jury as jury_svc
 from huzhu.services import investigation as inv
+from huzhu.services import jury as jury_svc
 from huzhu.services.claim_payout import PayoutOverride
 from huzhu.web.console.guard import CLAIMS, sections, staff
 from huzhu.web.deps import Form, FormVisit, PageVisit, Visit, text

@@ -25,9 +25,7 @@ def _charts(uow: UnitOfWork, now: datetime) -> list[svc.Chart]:
     return [*svc.charts(uow, now), outlook.pipeline(uow, now)]
 
 
-def _forecast(
-    uow: UnitOfWork, plan_id: str, now: datetime
-) -> tuple[svc.Chart, list[EarlyWarning]]:
+def _forecast(uow: UnitOfWork, plan_id: str, now: datetime) -> tuple[svc.Chart, list[EarlyWarning]]:
     if plan_id not in uow.plans.ids():
         raise NotFound(f"no plan {plan_id}", code="unknown-plan", field="plan")
     return outlook.forecast_chart(uow, plan_id, now)

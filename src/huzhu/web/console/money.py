@@ -173,4 +173,3 @@ def run_payouts(round_id: int, visit: FormVisit) -> Response:
     _audit(visit, "payouts.run", r, details)
     visit.uow.commit()
     return visit.redirect(f"/console/rounds/{r.id}?paid={done.submitted + done.retried}")
-
