@@ -35,7 +35,7 @@ def sections(principal: Principal) -> list[tuple[str, str]]:
     if principal.has(*ROUNDS):
         shown.append(("/console/rounds", "Rounds"))
     if principal.has(*PLANS):
-        shown.append(("/console/plans", "Plans"))
+        shown.append(("/console/plans", "Plan rules"))
     if principal.has(*MEMBERS):
         shown.append(("/console/members", "Members"))
     if principal.has(*CHECKS):
