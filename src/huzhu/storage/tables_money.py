@@ -117,6 +117,9 @@ reconciliation_issues = Table(
     Column("expected", BigInteger),
     Column("actual", BigInteger),
     Column("detail", Text, nullable=False),
+    Column("resolved_at", UTCDateTime()),  # open until an operator resolves it with a note
+    Column("resolved_by", BigInteger),
+    Column("resolution", Text),
 )
 
 # The built-in sandbox gateway keeps what it was asked to do here, so that separate processes

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from huzhu.services.claims.evidence import MAX_BYTES
 from huzhu.services.plans.figures import Headcounts
 from huzhu.web.console import ROUTERS as CONSOLE
+from huzhu.web.console.jobs import Jobs
 from huzhu.web.errors import error_page
 from huzhu.web.portal import ROUTERS
 
@@ -70,6 +71,7 @@ def install(app: FastAPI) -> None:
     for router in (*ROUTERS, *CONSOLE):
         app.include_router(router)
     app.state.headcounts = Headcounts()
+    app.state.console_jobs = Jobs()
     for kind in (StarletteHTTPException, RequestValidationError):
         _for_pages(app, kind)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

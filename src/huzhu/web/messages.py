@@ -68,6 +68,18 @@ BY_CODE = {
         "This sign-in link was already used. Open the page again from the app."
     ),
     "rate-limited": N_("Too many attempts. Please wait a minute."),
+    "resolution-note-missing": N_("Say what you found and what you did."),
+    "issue-already-resolved": N_("This issue is already resolved."),
+    "unknown-issue": N_("There is no such reconciliation issue."),
+    "plan-changes-missing": N_(
+        "Say in `changes` what changed and why: members see it beside the rules."
+    ),
+    "jury-still-voting": N_("Jurors may still vote: close the jury at its deadline."),
+    "jury-closed": N_("This jury has already closed."),
+    "not-enough-jurors": N_("Too few members may sit on this jury for a quorum."),
+    "collection-not-settled": N_(
+        "Claimants are paid once every debit of the round has been sent and settled."
+    ),
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parents[1])]
@@ -47,8 +48,42 @@ def main(out: Path) -> None:
                 page.screenshot(path=str(target))
                 print(target)
             context.close()
+        _console(browser, live, out)
         browser.close()
     next(live_iter, None)
+
+
+def _console(browser: Any, live: Any, out: Path) -> None:
+    """The operator console at desktop width, signed in as the operator; the plans page with a
+    change previewed (the fee lowered from 8% to 6%), not published."""
+    w = live.world
+    pages = {
+        "console-dashboard": "/console/dashboard",
+        "console-claim": f"/console/claims/{w.claim_b}",
+        "console-round": f"/console/rounds/{w.round_id}",
+        "console-reconciliation": "/console/rounds/reconciliation",
+    }
+    context, page = conftest.new_page(browser, "zh", conftest.DESKTOP)
+    context.add_cookies(live.session_for(w.operator))
+    for name, path in pages.items():
+        page.goto(live.url + path)
+        page.wait_for_load_state("networkidle")
+        _save(page, out / f"{name}-desktop.png")
+    page.goto(live.url + "/console/plans?edit=xiang-hu-bao")
+    box = page.locator("#f-document")
+    text = box.input_value().replace("\nversion = 1\n", "\nversion = 2\n", 1)
+    text = text.replace("management_fee_bp = 800", "management_fee_bp = 600", 1)
+    box.fill('changes = "管理费由 8% 降至 6%"\n' + text)
+    page.locator('form[action="/console/plans/preview"] button').click()
+    page.wait_for_load_state("networkidle")
+    page.locator("#change").scroll_into_view_if_needed()
+    _save(page, out / "console-plan-preview-desktop.png")
+    context.close()
+
+
+def _save(page: Any, target: Path) -> None:
+    page.screenshot(path=str(target))
+    print(target)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,18 @@ PAGES = [
     "/console",
     "/console/dashboard",
     "/console/dashboard/members.csv",
+    "/console/dashboard/pipeline.csv",
+    "/console/dashboard/forecast-xiang-hu-bao.csv",
+    "/console/dashboard?forecast=xiang-hu-bao",
     "/console/claims",
     "/console/claims/{claim}",
     "/console/claims/{claim}/evidence/1",
     "/console/rounds",
+    "/console/rounds/{round}",
+    "/console/rounds/{round}/progress.json",
+    "/console/rounds/reconciliation",
+    "/console/plans",
+    "/console/plans?edit=xiang-hu-bao",
     "/console/members",
     "/console/members?kind=name&q=%E6%9D%8E%E6%98%8E%E5%8D%8E",
     "/console/members/{person}",
@@ -27,13 +35,21 @@ FORMS = [
     "/console/claims/{claim}/reject",
     "/console/claims/{claim}/documents",
     "/console/claims/{claim}/objections/1",
+    "/console/claims/{claim}/jury",
+    "/console/claims/{claim}/juries/1/close",
     "/console/rounds/preview",
     "/console/rounds/run",
+    "/console/rounds/{round}/collect",
+    "/console/rounds/{round}/retry",
+    "/console/rounds/{round}/payouts",
+    "/console/rounds/reconciliation/1/resolve",
+    "/console/plans/preview",
+    "/console/plans/publish",
 ]
 
 
 def _path(world: World, template: str) -> str:
-    return template.format(claim=world.claim_a, person=world.a.person_id)
+    return template.format(claim=world.claim_a, person=world.a.person_id, round=world.round_id)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -63,9 +79,12 @@ def test_a_member_cannot_post_a_console_form(world: World, form: str) -> None:
     ("role", "allowed", "refused"),
     [
         ("reviewer", ["/console", "/console/claims", "/console/dashboard"],
-         ["/console/rounds", "/console/members", "/console/checks"]),
-        ("operator", ["/console", "/console/rounds", "/console/members", "/console/checks"], []),
-        ("auditor", ["/console/checks/audit-log", "/console/members", "/console/rounds"], []),
+         ["/console/rounds", "/console/members", "/console/checks", "/console/plans",
+          "/console/rounds/reconciliation"]),
+        ("operator", ["/console", "/console/rounds", "/console/members", "/console/checks",
+                      "/console/plans", "/console/rounds/reconciliation"], []),
+        ("auditor", ["/console/checks/audit-log", "/console/members", "/console/rounds",
+                     "/console/plans", "/console/rounds/reconciliation"], []),
     ],
 )  # fmt: skip
 def test_each_role_opens_its_pages(

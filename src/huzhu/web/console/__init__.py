@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from huzhu.web.console import checks, claims, dashboard, home, members, rounds
+from huzhu.web.console import checks, claims, dashboard, home, members, money, plans, rounds
 
 ROUTERS: tuple[APIRouter, ...] = (
     home.router,
     dashboard.router,
     claims.router,
     rounds.router,
+    money.router,
+    plans.router,
     members.router,
     checks.router,
 )

@@ -15,6 +15,7 @@ from huzhu.domain.errors import HuzhuError, InvalidInput, NotFound
 from huzhu.plans.loader import load_catalogue
 from huzhu.services.claims import access, evidence, objections
 from huzhu.services.claims import investigation as inv
+from huzhu.services.claims import jury as jury_svc
 from huzhu.services.claims import service as claims_svc
 from huzhu.services.claims.payout import PayoutOverride
 from huzhu.services.console import service as svc
@@ -56,7 +57,8 @@ def _page(visit: Visit, claim_id: int, status: int = 200, **extra: Any) -> HTMLR
     return visit.page(
         "console/claims/claim.html", status, nav=sections(principal), r=review,
         condition=load_catalogue().get(review.claim.condition_code), S=ClaimState,
-        is_reviewer=principal.has(Role.REVIEWER), **context,
+        is_reviewer=principal.has(Role.REVIEWER),
+        may_jury=principal.has(Role.REVIEWER, Role.OPERATOR), **context,
     )  # fmt: skip
 
 
@@ -126,6 +128,11 @@ def _act(visit: Visit, claim_id: int, action: str, form: Any) -> Response:
             claim = claims_svc.reject(uow, claim_id, by, text(form, "reason_code"),
                                       text(form, "explanation"), visit.now)  # fmt: skip
             access.log(uow, principal, claim, "claim.rejected", visit.now)
+        elif action == "jury":  # an appeal is decided by a jury of members, drawn here
+            access.staff(uow, principal, claim_id, Role.REVIEWER, Role.OPERATOR)
+            jury = jury_svc.draw_jury(uow, claim_id, by, visit.now, text(form, "seed") or None)
+            claim = uow.claims.get(claim_id)
+            access.log(uow, principal, claim, "claim.jury_drawn", visit.now, jury_id=jury.id)
         else:
             raise NotFound(f"no action {action}", code="unknown-action", field="action")
     except HuzhuError as e:
@@ -137,6 +144,24 @@ def _act(visit: Visit, claim_id: int, action: str, form: Any) -> Response:
 @router.post("/{claim_id}/{action}")
 def act(claim_id: int, action: str, visit: FormVisit, form: Form) -> Response:
     return _act(visit, _id(claim_id), action, form)
+
+
+@router.post("/{claim_id}/juries/{jury_id}/close")
+def close_jury(claim_id: int, jury_id: int, visit: FormVisit) -> Response:
+    """Unseal and count, as the API's close: the result decides the appeal."""
+    uow, principal = visit.uow, staff(visit, Role.REVIEWER, Role.OPERATOR)
+    try:
+        jury = uow.juries.get(_id(jury_id, "jury"))
+        if jury.claim_id != claim_id:
+            raise NotFound(f"no jury {jury_id}", code="unknown-jury", field="jury")
+        access.staff(uow, principal, claim_id, Role.REVIEWER, Role.OPERATOR)
+        closed = jury_svc.close_jury(uow, jury_id, access.actor(principal), visit.now)
+        claim = uow.claims.get(claim_id)
+        access.log(uow, principal, claim, "claim.jury_closed", visit.now, result=str(closed.result))
+    except HuzhuError as e:
+        return _page(visit, claim_id, e.status, errors=refusal(visit, e))
+    uow.commit()
+    return visit.redirect(f"/console/claims/{claim_id}#jury-{jury_id}")
 
 
 @router.post("/{claim_id}/objections/{objection_id}")

@@ -15,6 +15,7 @@ ROUNDS = (Role.OPERATOR, Role.AUDITOR)
 MEMBERS = (Role.OPERATOR, Role.AUDITOR)  # personal data: the roles that answer members
 CHECKS = (Role.OPERATOR, Role.AUDITOR)
 DASHBOARD = STAFF
+PLANS = (Role.OPERATOR, Role.AUDITOR)  # auditors read the rules; operators publish
 
 
 def staff(visit: Visit, *roles: Role) -> Principal:
@@ -33,6 +34,8 @@ def sections(principal: Principal) -> list[tuple[str, str]]:
         shown.append(("/console/claims", "Claims"))
     if principal.has(*ROUNDS):
         shown.append(("/console/rounds", "Rounds"))
+    if principal.has(*PLANS):
+        shown.append(("/console/plans", "Plan rules"))
     if principal.has(*MEMBERS):
         shown.append(("/console/members", "Members"))
     if principal.has(*CHECKS):

@@ -121,3 +121,55 @@ def test_an_operator_previews_and_runs_a_round_then_downloads_a_csv(
     text = Path(download.value.path()).read_text(encoding="utf-8")
     assert NEXT_DAY in text
     no_serious_violation(page)
+
+
+def test_an_operator_previews_a_plan_change_then_publishes_it(
+    chromium: Browser, world: World, server: str
+) -> None:
+    r = world.api.post(f"/v1/claims/{world.claim_a}/approve", world.reviewer)
+    assert r.status_code == 200, r.text
+    page = signed_in(chromium, world, server, world.operator)
+    page.goto(f"{server}/console?lang=en")
+    page.get_by_role("link", name="Plan rules").click()
+    no_serious_violation(page)
+    page.locator('tr:has(code:text-is("xiang-hu-bao"))').get_by_role("link").click()
+    document = page.get_by_label("Plan file (TOML)").input_value()
+    edited = 'changes = "管理费降至 6%"\n' + document.replace(
+        "\nversion = 1\n", "\nversion = 2\n", 1
+    ).replace("effective_from = 2018-10-16", "effective_from = 2026-03-10", 1).replace(
+        "management_fee_bp = 800", "management_fee_bp = 600", 1
+    )
+    page.get_by_label("Plan file (TOML)").fill(edited.replace("version = 2", "version = 5", 1))
+    page.get_by_role("button", name="Check and preview").click()
+    assert "version" in page.get_by_role("alert").inner_text()  # the field is named
+    page.get_by_label("Plan file (TOML)").fill(edited)
+    page.get_by_role("button", name="Check and preview").click()
+    assert page.locator("#share-now").inner_text() != page.locator("#share-new").inner_text()
+    no_serious_violation(page)
+    page.get_by_role("button", name="Publish this version").click()
+    assert page.get_by_role("status").inner_text() == "Published."
+    assert "管理费降至 6%" in page.locator("ul.versions").all_inner_texts()[5]
+    versions = world.api.count("plan_versions", "plan_id = 'xiang-hu-bao'")
+    assert versions == 2
+
+
+def test_an_operator_resolves_a_reconciliation_issue(
+    chromium: Browser, world: World, server: str
+) -> None:
+    with UnitOfWork(world.api.engine) as uow:
+        uow.payments.add_issue(
+            {"run_at": NOW, "gateway": "sandbox", "statement_date": NOW.date(), "ref": "xhb-d-1",
+             "kind": "amount-mismatch", "expected": 5000, "actual": 4990,
+             "detail": "the books show 5000, the gateway's statement 4990"}
+        )  # fmt: skip
+        uow.commit()
+    page = signed_in(chromium, world, server, world.operator)
+    page.goto(f"{server}/console/rounds?lang=en")
+    page.get_by_role("link", name="Resolve reconciliation issues").click()
+    no_serious_violation(page)
+    page.get_by_label("What you found and did").fill("网关少扣 0.10 元，已与网关核实并更正")
+    page.get_by_role("button", name="Resolve").click()
+    assert page.get_by_role("status").inner_text() == "Resolved."
+    assert "已与网关核实" in page.content()
+    no_serious_violation(page)
+    assert world.api.count("audit_log", "action = 'reconciliation.resolved'") == 1

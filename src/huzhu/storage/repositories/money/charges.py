@@ -161,7 +161,10 @@ class ChargeRepository:
         target = self._target(order.round_id)
         locked = MembershipRepository(self.conn).locked_at(order.plan_id, order.lock_at)
         exact = order.capped or order.prepaid  # members may owe different amounts
-        if self._postgres and not exact and order.headcount is not None:
+        # The copy reads through a second connection on an exported snapshot, which PostgreSQL
+        # cannot export from inside a savepoint (a preview's round): those take the insert.
+        nested = self.conn.in_nested_transaction()
+        if self._postgres and not exact and order.headcount is not None and not nested:
             name = _partition(order.round_id)
             rows = copy_charges(
                 self.conn, name, order.round_id, order.charge, locked, order.headcount

@@ -50,12 +50,13 @@ class ClearingRepository:
         ]
 
     def issues_of(self, refs: list[str]) -> dict[str, list[str]]:
-        """The kinds of reconciliation issue recorded against each of these refs."""
+        """The kinds of open reconciliation issue recorded against each of these refs (a resolved
+        one was looked into by an operator, who wrote down how, see `services.reconcile_issues`)."""
         found: dict[str, list[str]] = {}
         if not refs:
             return found
         q = select(reconciliation_issues.c.ref, reconciliation_issues.c.kind).where(
-            reconciliation_issues.c.ref.in_(refs)
+            reconciliation_issues.c.ref.in_(refs), reconciliation_issues.c.resolved_at.is_(None)
         )
         for ref, kind in self.conn.execute(q.order_by(reconciliation_issues.c.id)):
             kinds = found.setdefault(str(ref), [])
