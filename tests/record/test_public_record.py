@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import Connection, Engine, delete, select, text, update
 from typer.testing import CliRunner
 
-from helpers import at, install, join_many, join_one, publish_text
+from helpers import at, install, join_many, join_one, kit_rounds, publish_text
 from huzhu.cli.app import app
 from huzhu.cli.context import STATE
 from huzhu.domain.chain import GENESIS
@@ -55,7 +55,8 @@ MEMBERS = 40
 
 def small_plan(plan_id: str, payout: str) -> str:
     """The Meituan template with one flat payout (test_brief's toy plan)."""
-    doc = template_text("meituan-huzhu").replace('id = "meituan-huzhu"', f'id = "{plan_id}"')
+    doc = kit_rounds(template_text("meituan-huzhu"))
+    doc = doc.replace('id = "meituan-huzhu"', f'id = "{plan_id}"')
     start, end = doc.index("[payout]"), doc.index("[waiting]")
     band = f'{{ min_age_years = 0, max_age_years = 120, amount = "{payout}" }}'
     return doc[:start] + f'[payout]\nmaximum = "{payout}"\nbands = [{band}]\n\n' + doc[end:]
