@@ -15,6 +15,7 @@ from huzhu.domain.errors import InvalidInput
 from huzhu.domain.members import LeaveReason
 from huzhu.domain.plans import local_date
 from huzhu.services import members as svc
+from huzhu.services import successor
 from huzhu.services.importer import import_csv
 
 app = typer.Typer(help="Members: find and show, bulk import, age-out.", no_args_is_help=True)
@@ -164,6 +165,6 @@ def age_out(plan: str = typer.Option(...)) -> None:
     now = STATE.now()
     with STATE.uow() as uow:
         uow.plans.get(plan)
-        n = uow.memberships.age_out(plan, local_date(now), now)
+        n = successor.age_out(uow, plan, local_date(now), now)
         uow.commit()
     out.print(f"{n} member(s) of {plan} left at the exit age")

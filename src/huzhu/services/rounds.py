@@ -15,7 +15,7 @@ from huzhu.domain import apportionment
 from huzhu.domain.errors import InvalidInput, RuleViolation, Violation
 from huzhu.domain.ledger import round_transaction
 from huzhu.domain.plans import CollectionMode, Plan, local_date
-from huzhu.services import activation, public_record
+from huzhu.services import activation, public_record, successor
 from huzhu.services.claims import finalize_announced
 from huzhu.storage.repositories.charges import ChargeOrder
 from huzhu.storage.repositories.rounds import RoundRecord
@@ -144,7 +144,7 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
             ]
         )
     uow.charges.settle_in_for_bulk()
-    aged_out = uow.memberships.age_out(plan_id, announce_date, lock_at)
+    aged_out = successor.age_out(uow, plan_id, announce_date, lock_at)
     previous = uow.rounds.previous(plan_id, announce_date)
     carry_in = previous.figures.surplus if previous else 0
     round_id = uow.rounds.open(
