@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from huzhu.domain.errors import Conflict, Forbidden, RuleViolation, Violation
 from huzhu.domain.members import LeaveReason, Lifecycle
+from huzhu.gateways.base import PaymentGateway
 from huzhu.services.members import JoinRequest, JoinResult, PersonDetails, join
 from huzhu.storage.uow import UnitOfWork
 
@@ -80,6 +81,7 @@ def accept(
     now: datetime,
     *,
     person_id: int | None = None,
+    gateway: PaymentGateway | None = None,
 ) -> JoinResult:
     """Join the successor plan offered to this aged-out membership, through the normal join path.
     `person_id`, when given, must own the membership."""
@@ -99,4 +101,5 @@ def accept(
         )
     person = uow.people.get(m.person_id)
     details = PersonDetails(id_number=person.id_number, name=person.name, id_type=person.id_type)
-    return join(uow, JoinRequest(found.successor_plan, details, health_answers), now)
+    request = JoinRequest(found.successor_plan, details, health_answers)
+    return join(uow, request, now, gateway=gateway)
