@@ -84,8 +84,9 @@ def accept(
     gateway: PaymentGateway | None = None,
 ) -> JoinResult:
     """Join the successor plan offered to this aged-out membership, through the normal join path.
-    `person_id`, when given, must own the membership."""
-    m = uow.memberships.get(membership_id)
+    `person_id`, when given, must own the membership. The aged-out membership's row is held
+    while deciding, so acceptances at the same moment join once and the others see it accepted."""
+    m = uow.memberships.get(membership_id, lock=True)
     if person_id is not None and m.person_id != person_id:
         raise Forbidden("this membership is not yours", code="not-your-membership")
     found = offer_of(uow, membership_id)
