@@ -382,3 +382,12 @@ def test_health_answers_do_not_leak_into_the_audit_log(api: Api) -> None:
     text = str(entries)
     assert alice.id_number not in text and "张伟" not in text
     assert all(k not in text for k in healthy(api.engine, PLAN))
+
+
+def test_covered_conditions_say_their_source_and_the_childhood_age(api: Api) -> None:
+    # Issue 9: each condition cites its source; childhood illnesses show the plan's age limit.
+    found = {c["code"]: c for c in api.get("/v1/plans/xiaomi-huzhu/conditions").json()}
+    assert found["CI-01"]["source"] == "iac-2020"
+    assert found["CI-01"]["claimable_under_age"] is None
+    assert found["CH-01"]["claimable_under_age"] == 18
+    assert "CI-28" not in found  # the 2020 standard's mild heart attack is not covered

@@ -204,6 +204,10 @@ class ConditionOut(BaseModel):
     en: str
     category: str
     severity: str | None
+    # Where the name and definition come from (a `[[source]]` id of the catalogue).
+    source: str | None = None
+    # Childhood illnesses: claimable only when diagnosed under this age (None: no limit).
+    claimable_under_age: int | None = None
 
 
 class PlanDetail(PlanSummary):
