@@ -227,6 +227,15 @@ class JoinIn(In):
     person: PersonIn | None = None
 
 
+class SuccessorOfferOut(BaseModel):
+    """The plan offered to a member who reached the exit age; they join it only by accepting."""
+
+    plan_id: str
+    offered_at: datetime
+    state: Literal["offered", "accepted"]
+    membership_id: int | None  # the successor membership, once accepted
+
+
 class MembershipOut(BaseModel):
     id: int
     plan_id: str
@@ -239,6 +248,8 @@ class MembershipOut(BaseModel):
     left_at: datetime | None
     leave_reason: str | None
     balance: Money
+    # Set when the member aged out of a plan that offers a successor (issue 9).
+    successor_offer: SuccessorOfferOut | None = None
 
 
 class EligibilityOut(BaseModel):
