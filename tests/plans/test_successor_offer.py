@@ -9,9 +9,10 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine
 
-from helpers import at, healthy, install, join_one
+from helpers import at, healthy, install, join_one, publish_text
 from huzhu.domain.errors import Conflict, Forbidden, RuleViolation
 from huzhu.domain.members import LeaveReason, Lifecycle
+from huzhu.plans.loader import template_text
 from huzhu.services import successor
 from huzhu.storage.uow import UnitOfWork
 
@@ -83,4 +84,20 @@ def test_a_plan_without_a_successor_makes_no_offer(engine: Engine) -> None:
         with pytest.raises(RuleViolation) as refused:
             successor.accept(uow, member.membership_id, {}, at("2026-03-11"))
     assert refused.value.code == "no-successor-offer"
+    assert offers(engine, member.person_id) == []
+
+
+def test_a_successor_that_is_not_installed_makes_no_offer_and_breaks_nothing(
+    engine: Engine,
+) -> None:
+    install(engine, at("2025-01-01"))
+    text = template_text("meituan-huzhu").replace('id = "meituan-huzhu"', 'id = "orphan"')
+    text = text.replace(
+        "exit_age_years = 60\n", 'exit_age_years = 60\nsuccessor_plan = "nowhere"\n'
+    )
+    publish_text(engine, text, at("2025-01-01"))
+    member = join_one(engine, "orphan", at("2025-06-01"), n=1, birth=BIRTH)
+    assert age_out(engine, "orphan", SIXTY) == 1
+    with UnitOfWork(engine) as uow:
+        assert successor.offer_of(uow, member.membership_id) is None
     assert offers(engine, member.person_id) == []

@@ -43,7 +43,8 @@ def age_out(uow: UnitOfWork, plan_id: str, day: date, at: datetime) -> int:
     plan = uow.plans.get(plan_id, day)
     left = uow.memberships.age_out(plan_id, day, at)
     successor = plan.eligibility.successor_plan
-    if left and successor is not None:
+    # A successor not installed here is no offer (a round must not fail for it).
+    if left and successor is not None and uow.plans.exists(successor):
         names = uow.plans.get(successor, day).names
         title = f"{plan.names.en}: you are offered {names.en}"
         body = (
@@ -62,7 +63,7 @@ def offer_of(uow: UnitOfWork, membership_id: int) -> SuccessorOffer | None:
         return None
     assert m.left_at is not None
     successor = uow.plans.get(m.plan_id).eligibility.successor_plan
-    if successor is None:
+    if successor is None or not uow.plans.exists(successor):
         return None
     joined = [
         j
