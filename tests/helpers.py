@@ -19,6 +19,25 @@ def at(day: str, hour: int = 10) -> datetime:
     return datetime.combine(date.fromisoformat(day), time(hour), CHINA_TZ).astimezone(UTC)
 
 
+# The three rounds a month the round, claim and money kits were written against (the Meituan
+# template's before it took Meituan's published 6th/15th/24th): their dates are pinned here so that
+# a template's calendar can follow the facts without moving every kit's dates.
+KIT_ROUNDS = """[calendar]
+lock_time = 00:00:00
+rounds = [
+  { announce_day = 1, collect_day = 5 },
+  { announce_day = 11, collect_day = 15 },
+  { announce_day = 21, collect_day = 25 },
+]
+"""
+
+
+def kit_rounds(document: str) -> str:
+    """A plan file with its `[calendar]` table (the file's last) replaced by KIT_ROUNDS."""
+    start = document.index("[calendar]")
+    return document[:start] + KIT_ROUNDS
+
+
 def id_number(n: int, birth: date, region: str = "110105") -> str:
     return make_resident_id(region, birth, n % 1000)
 

@@ -8,12 +8,16 @@ import base64
 import itertools
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from apikit import AFTER_LOCK, PLAN, ROUND_DAY, Api, User, World, problem
 
 from helpers import healthy, id_number, join_one
+from huzhu.domain.plans import local_date
+from huzhu.plans.loader import TEMPLATE_IDS
+from huzhu.services.members import successor
+from huzhu.storage.uow import UnitOfWork
 
 HUGE = "99999999999999999999"
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -279,7 +283,7 @@ def test_lists_page_with_a_cursor(api: Api) -> None:
     # the same walk through every plan, and through the public plan list
     assert len([m for p in pages(api, "/v1/memberships", operator, 2) for m in p]) == 6
     plans = [p["id"] for page in pages(api, "/v1/plans", None, 3) for p in page]
-    assert len(plans) == len(set(plans)) == 8
+    assert len(plans) == len(set(plans)) == len(TEMPLATE_IDS)
     # a member sees only their own, even when paging
     alice = api.member("alice", n=50)
     assert [m["id"] for p in pages(api, "/v1/memberships", alice, 1) for m in p] == [
@@ -381,3 +385,32 @@ def test_health_answers_do_not_leak_into_the_audit_log(api: Api) -> None:
     text = str(entries)
     assert alice.id_number not in text and "张伟" not in text
     assert all(k not in text for k in healthy(api.engine, PLAN))
+
+
+def test_covered_conditions_say_their_source_and_the_childhood_age(api: Api) -> None:
+    # Issue 9: each condition cites its source; childhood illnesses show the plan's age limit.
+    found = {c["code"]: c for c in api.get("/v1/plans/xiaomi-huzhu/conditions").json()}
+    assert found["CI-01"]["source"] == "iac-2020"
+    assert found["CI-01"]["claimable_under_age"] is None
+    assert found["CH-01"]["claimable_under_age"] == 18
+    assert "CI-28" not in found  # the 2020 standard's mild heart attack is not covered
+
+
+def test_an_aged_out_membership_shows_its_successor_offer(api: Api) -> None:
+    # Issue 9: the member sees the senior plan offered (not joined) on their membership.
+    today = local_date(api.clock())
+    old = api.member("old", birth=today.replace(year=today.year - 60) + timedelta(days=1))
+    membership = old.memberships[PLAN]
+    assert api.get(f"/v1/memberships/{membership}", old).json()["successor_offer"] is None
+    api.clock.now += timedelta(days=1)
+    with UnitOfWork(api.engine) as uow:
+        successor.age_out(uow, PLAN, local_date(api.clock()), api.clock())
+        uow.commit()
+    shown = api.get(f"/v1/memberships/{membership}", old).json()
+    assert shown["status"] == "left" and shown["leave_reason"] == "age-out"
+    offer = shown["successor_offer"]
+    assert (offer["plan_id"], offer["state"], offer["membership_id"]) == (
+        "xiang-hu-bao-senior",
+        "offered",
+        None,
+    )

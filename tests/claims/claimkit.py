@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, select
 
-from helpers import at, install, join_many, join_one, publish_text
+from helpers import at, install, join_many, join_one, kit_rounds, publish_text
 from huzhu.domain.jury import QUESTIONS
 from huzhu.plans.loader import template_text
 from huzhu.services.claims import jury as jury_svc
@@ -37,7 +37,8 @@ T = TypeVar("T")
 
 def plan_text(plan_id: str = PLAN, payout: str = "1000") -> str:
     """The Meituan template (rounds on the 1st, 11th and 21st) with one flat payout."""
-    text = template_text("meituan-huzhu").replace('id = "meituan-huzhu"', f'id = "{plan_id}"')
+    text = kit_rounds(template_text("meituan-huzhu"))
+    text = text.replace('id = "meituan-huzhu"', f'id = "{plan_id}"')
     start, end = text.index("[payout]"), text.index("[waiting]")
     band = f'{{ min_age_years = 0, max_age_years = 120, amount = "{payout}" }}'
     text = text[:start] + f'[payout]\nmaximum = "{payout}"\nbands = [{band}]\n\n' + text[end:]

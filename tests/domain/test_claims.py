@@ -330,3 +330,21 @@ def test_decide_refuses_and_leaves_the_claim_unchanged() -> None:
     assert claim.state is ClaimState.REJECTED
     assert claim.decided_by is None
     assert claim.decided_at is None
+
+
+def test_a_childhood_illness_is_claimable_only_under_the_plans_age() -> None:
+    # Issue 9: Xiaomi's childhood illnesses are claimable under 18 (childhood_max_age_years).
+    xiaomi = load_template("xiaomi-huzhu")
+    born = date(2002, 6, 1)
+    seventeen = assess(xiaomi, "CH-02", date(2020, 5, 31), born)
+    assert seventeen.report.ok and seventeen.payout == 50_000_000
+    eighteen = assess(xiaomi, "CH-02", date(2020, 6, 1), born)  # the 18th birthday
+    assert codes(eighteen) == ["childhood-age-exceeded"]
+    assert eighteen.report.violations[0].field == "diagnosis_date"
+    assert "18" in eighteen.report.violations[0].message
+    # The same adult is covered for a critical illness; the limit is for childhood illnesses only.
+    assert assess(xiaomi, "CI-01", date(2020, 6, 1), born).report.ok
+    # An uncovered childhood illness is refused as not covered, not for the age.
+    assert codes(assess(WATERDROP, "CH-02", date(2021, 1, 1), date(1990, 1, 1))) == [
+        "condition-not-covered"
+    ]

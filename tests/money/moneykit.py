@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
-from helpers import at, install, join_many, join_one, publish_text
+from helpers import at, install, join_many, join_one, kit_rounds, publish_text
 from huzhu.domain.claims import ClaimState
 from huzhu.gateways.sandbox import SandboxGateway
 from huzhu.gateways.sandbox_config import SandboxConfig
@@ -28,6 +28,8 @@ from huzhu.storage.uow import UnitOfWork
 def plan_text(template: str, plan_id: str, payout_yuan: str) -> str:
     """A template under another id with one flat payout at every age."""
     text = template_text(template).replace(f'id = "{template}"', f'id = "{plan_id}"')
+    if template == "meituan-huzhu":
+        text = kit_rounds(text)
     # These kits test rounds and collection: members join covered, with no deposit to wait for
     # (deposits: tests/money/test_deposit.py).
     text = "\n".join(x for x in text.splitlines() if not x.startswith("initial_deposit"))

@@ -66,7 +66,7 @@ def test_negative_fee_is_refused() -> None:
 
 
 def test_missing_collection_is_refused() -> None:
-    err = refused(edit('[collection]\nmode = "postpaid"\nretry_days = 3\n', ""))
+    err = refused(edit('[collection]\nmode = "postpaid"\nretry_days = 5\n', ""))
     assert err.field == "collection"
 
 
@@ -76,7 +76,7 @@ def test_unknown_top_level_key_is_refused() -> None:
 
 
 def test_unknown_nested_key_is_refused() -> None:
-    err = refused(edit("retry_days = 3", "retry_days = 3\ngrace_days = 3"))
+    err = refused(edit("retry_days = 5", "retry_days = 5\ngrace_days = 3"))
     assert err.field == "collection.grace_days"
 
 
@@ -100,8 +100,8 @@ def test_unknown_condition_code_is_refused() -> None:
 def test_unknown_excluded_condition_code_is_refused() -> None:
     err = refused(
         edit(
-            'categories = ["critical-illness", "cancer", "accident"]',
-            'categories = ["critical-illness", "cancer", "accident"]\nexclude = ["XX-01"]',
+            'exclude = ["CI-28", "CI-29"]',
+            'exclude = ["XX-01"]',
         )
     )
     assert err.field == "cover.exclude"
@@ -126,7 +126,7 @@ def test_prepaid_without_minimum_balance_is_refused() -> None:
 
 
 def test_postpaid_without_retry_days_is_refused() -> None:
-    err = refused(edit("retry_days = 3\n", ""))
+    err = refused(edit("retry_days = 5\n", ""))
     assert err.field == "collection"
     assert "retry_days" in err.message
 
@@ -158,7 +158,7 @@ def test_rounds_out_of_order_are_refused() -> None:
 
 def test_every_error_is_listed_in_the_message() -> None:
     text = edit("management_fee_bp = 800", "management_fee_bp = -800")
-    text = text.replace("retry_days = 3", "retry_days = 3\ngrace_days = 3")
+    text = text.replace("retry_days = 5", "retry_days = 5\ngrace_days = 3")
     err = refused(text)
     assert "management_fee_bp" in err.message
     assert "collection.grace_days" in err.message

@@ -9,7 +9,7 @@ import pytest
 
 from huzhu.domain.money import yuan
 from huzhu.domain.plans import Category, CollectionMode, Plan, Severity
-from huzhu.plans.loader import TEMPLATE_IDS, load_template
+from huzhu.plans.loader import TEMPLATE_IDS, load_catalogue, load_template, template_text
 
 
 def template(plan_id: str) -> Plan:
@@ -161,14 +161,21 @@ def test_meituan_huzhu() -> None:
     cal = plan.calendar
     assert cal.lock_time == time(0, 0)
     assert len(cal.rounds) == 3
+    # Issue 9: Meituan announced on the 6th, 15th and 24th and collected on the 9th, 18th and 27th.
     assert cal.announce_dates(date(2024, 2, 1), date(2024, 2, 29)) == [
-        date(2024, 2, 1),
-        date(2024, 2, 11),
-        date(2024, 2, 21),
+        date(2024, 2, 6),
+        date(2024, 2, 15),
+        date(2024, 2, 24),
     ]
-    assert cal.collect_date(date(2024, 2, 21)) == date(2024, 2, 25)
-    assert cal.collect_date(date(2024, 3, 1)) == date(2024, 3, 5)
-    assert cal.lock_moment(date(2024, 3, 11)).isoformat() == "2024-03-11T00:00:00+08:00"
+    assert [
+        cal.collect_date(d) for d in cal.announce_dates(date(2024, 3, 1), date(2024, 3, 31))
+    ] == [
+        date(2024, 3, 9),
+        date(2024, 3, 18),
+        date(2024, 3, 27),
+    ]
+    assert cal.lock_moment(date(2024, 3, 15)).isoformat() == "2024-03-15T00:00:00+08:00"
+    assert not any("1st, 11th" in a for a in plan.assumptions)
 
 
 def test_qingsong_huzhu() -> None:
@@ -197,3 +204,56 @@ def test_dishui_accident() -> None:
     assert plan.caps.per_case_per_member == yuan(3)
     assert plan.collection.mode is CollectionMode.PREPAID
     assert plan.collection.minimum_balance == yuan(3)
+
+
+def test_xiang_hu_bao_retries_a_failed_debit_for_five_days_from_the_next_day() -> None:
+    # Issue 9: a failed debit is retried for 5 days from 0:00 the next day (the template said 3).
+    for plan_id in ("xiang-hu-bao", "xiang-hu-bao-senior"):
+        collection = template(plan_id).collection
+        assert collection.retry_days == 5
+        assert collection.retry_days_after(date(2024, 1, 14)) == (
+            date(2024, 1, 15),
+            date(2024, 1, 19),
+        )
+    # Across a month end the window runs on in days.
+    assert template("xiang-hu-bao").collection.retry_days_after(date(2024, 2, 28)) == (
+        date(2024, 2, 29),
+        date(2024, 3, 4),
+    )
+
+
+def test_launch_dates_follow_public_reports() -> None:
+    # Issue 9: Xiaomi Huzhu opened on 15 June 2020; Fosun Huzhu was reported in mid-2020.
+    assert template("xiaomi-huzhu").effective_from == date(2020, 6, 15)
+    assert not any("launch date was not found" in a for a in template("xiaomi-huzhu").assumptions)
+    fosun = template("fosun-huzhu")
+    assert fosun.effective_from.year == 2020 and 6 <= fosun.effective_from.month <= 8
+    assert any("mid-2020" in a for a in fosun.assumptions)
+
+
+@pytest.mark.parametrize("plan_id", ["didi-huzhu", "suning-huzhu"])
+def test_seed_platforms_have_templates_that_say_what_is_assumed(plan_id: str) -> None:
+    plan = template(plan_id)
+    assert plan.collection.mode is CollectionMode.POSTPAID
+    assert set(plan.cover.categories) == {Category.CRITICAL_ILLNESS, Category.CANCER}
+    assert any("every value in this file is assumed" in a for a in plan.assumptions)
+    assert any("launch date" in a for a in plan.assumptions)
+    text = template_text(plan_id)
+    assert "Sources:" in text.splitlines()[1]
+
+
+def test_xiaomi_childhood_illness_is_claimable_only_under_its_age() -> None:
+    plan = template("xiaomi-huzhu")
+    kawasaki = load_catalogue().get("CH-01")
+    assert plan.cover.childhood_max_age_years == 18
+    assert plan.cover.covers(kawasaki)
+    assert not plan.cover.too_old_for(kawasaki, 17)
+    assert plan.cover.too_old_for(kawasaki, 18)
+    assert not plan.cover.too_old_for(load_catalogue().get("CI-01"), 40)
+
+
+def test_xiang_hu_bao_offers_its_senior_plan_at_the_exit_age() -> None:
+    plan = template("xiang-hu-bao")
+    senior = template("xiang-hu-bao-senior")
+    assert plan.eligibility.successor_plan == senior.id
+    assert plan.eligibility.exit_age_years == senior.eligibility.min_age.years

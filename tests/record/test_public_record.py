@@ -21,14 +21,14 @@ import pytest
 from sqlalchemy import Connection, Engine, delete, select, text, update
 from typer.testing import CliRunner
 
-from helpers import at, install, join_many, join_one, publish_text
+from helpers import at, install, join_many, join_one, kit_rounds, publish_text
 from huzhu.cli.app import app
 from huzhu.cli.context import STATE
 from huzhu.domain.chain import GENESIS
 from huzhu.domain.claims import ClaimState
 from huzhu.domain.errors import NotFound
 from huzhu.domain.merkle import verify_proof
-from huzhu.plans.loader import template_text
+from huzhu.plans.loader import TEMPLATE_IDS, template_text
 from huzhu.services.claims import service as claim_svc
 from huzhu.services.record import public_record
 from huzhu.services.record.public_record import (
@@ -55,7 +55,8 @@ MEMBERS = 40
 
 def small_plan(plan_id: str, payout: str) -> str:
     """The Meituan template with one flat payout (test_brief's toy plan)."""
-    doc = template_text("meituan-huzhu").replace('id = "meituan-huzhu"', f'id = "{plan_id}"')
+    doc = kit_rounds(template_text("meituan-huzhu"))
+    doc = doc.replace('id = "meituan-huzhu"', f'id = "{plan_id}"')
     start, end = doc.index("[payout]"), doc.index("[waiting]")
     band = f'{{ min_age_years = 0, max_age_years = 120, amount = "{payout}" }}'
     return doc[:start] + f'[payout]\nmaximum = "{payout}"\nbands = [{band}]\n\n' + doc[end:]
@@ -180,22 +181,27 @@ def test_the_chain_records_plans_rounds_cases_and_merkle_roots_and_verifies(
         entries = list(uow.public_record.all_entries())
         head = chain_head(uow)
     kinds = [e.kind for e in entries]
-    # eight templates and the small plan, then the case, the round and its Merkle root
-    assert kinds == [PLAN_VERSION] * 9 + [CASE_ANNOUNCED, ROUND_RESULT, ROUND_MERKLE_ROOT]
-    assert [e.seq for e in entries] == list(range(1, 13))
+    # the templates and the small plan, then the case, the round and its Merkle root
+    assert kinds == [PLAN_VERSION] * (len(TEMPLATE_IDS) + 1) + [
+        CASE_ANNOUNCED,
+        ROUND_RESULT,
+        ROUND_MERKLE_ROOT,
+    ]
+    assert [e.seq for e in entries] == list(range(1, len(TEMPLATE_IDS) + 5))
     prev = GENESIS
     for e in entries:
         assert e.prev_digest == prev
         prev = e.digest
-    assert head == (12, prev)
+    last = len(TEMPLATE_IDS) + 4  # the templates, the small plan, the case, round and root
+    assert head == (last, prev)
     assert entries[-2].subject == f"round:{h.round_id}"
     assert entries[-2].payload["collected"] > 0
     assert entries[-2].payload["announce_date"] == ROUND_DAY
     output = assert_verify_passes(engine)
-    assert f"chain head: seq 12 digest {prev}" in output
+    assert f"chain head: seq {last} digest {prev}" in output
     assert "never announced" not in output
     head_json = json.loads(cli(engine, "record", "head", "--json").stdout)
-    assert head_json == {"seq": 12, "digest": prev}
+    assert head_json == {"seq": last, "digest": prev}
 
 
 def test_publishing_proofs_twice_changes_nothing(engine: Engine) -> None:
@@ -207,7 +213,7 @@ def test_publishing_proofs_twice_changes_nothing(engine: Engine) -> None:
     result = cli(engine, "record", "publish-proofs", "--plan", PLAN, "--date", ROUND_DAY)
     assert result.exit_code == 0 and "nothing changed" in plain(result.output)
     with UnitOfWork(engine) as uow:
-        assert chain_head(uow)[0] == 12
+        assert chain_head(uow)[0] == len(TEMPLATE_IDS) + 4
 
 
 def test_the_cli_publishes_a_rounds_merkle_root(engine: Engine) -> None:
@@ -215,7 +221,7 @@ def test_the_cli_publishes_a_rounds_merkle_root(engine: Engine) -> None:
     result = cli(engine, "record", "publish-proofs", "--plan", PLAN, "--date", ROUND_DAY)
     assert result.exit_code == 0, result.output
     assert f"{MEMBERS} charges in 1 chunks" in plain(result.output)
-    assert "chain head: seq 12" in plain(result.output)
+    assert f"chain head: seq {len(TEMPLATE_IDS) + 4}" in plain(result.output)
     missing = cli(engine, "record", "publish-proofs", "--plan", PLAN, "--date", "2026-01-21")
     assert missing.exit_code == 2 and "no round" in plain(missing.output)
 
@@ -249,7 +255,7 @@ def test_concurrent_appends_form_one_unbroken_chain(engine: Engine) -> None:
         report = verify(uow)
         entries = list(uow.public_record.all_entries())
     assert report.ok, [c.problems for c in report.checks]
-    assert [e.seq for e in entries] == list(range(1, 8 + 30 + 1))
+    assert [e.seq for e in entries] == list(range(1, len(TEMPLATE_IDS) + 30 + 1))
 
 
 def _update_log(engine: Engine, seq: int, **values: Any) -> None:
@@ -491,7 +497,7 @@ def test_proofs_from_the_database_verify_offline(
     assert offline.exit_code == 0, offline.output
     assert f"membership {member} was charged" in plain(offline.output)
     data = json.loads(path.read_text())
-    assert data["context"]["log_seq"] == 12
+    assert data["context"]["log_seq"] == len(TEMPLATE_IDS) + 4
     data["leaf"]["amount"] += 1
     path.write_text(json.dumps(data))
     bad = runner.invoke(app, ["verify", "--proof", str(path)])

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine, func, select
 
-from helpers import at, install, join_many, join_one, publish_text
+from helpers import at, install, join_many, join_one, kit_rounds, publish_text
 from huzhu.domain.claims import ClaimState
 from huzhu.domain.errors import RuleViolation
 from huzhu.domain.members import LeaveReason, Lifecycle
@@ -60,7 +60,8 @@ def assert_audit_passes(engine: Engine) -> None:
 
 def small_plan(plan_id: str, payout: str, extra_caps: str = "") -> str:
     """The Meituan template with one flat payout and optional caps: the brief's toy numbers."""
-    text = template_text("meituan-huzhu").replace('id = "meituan-huzhu"', f'id = "{plan_id}"')
+    text = kit_rounds(template_text("meituan-huzhu"))
+    text = text.replace('id = "meituan-huzhu"', f'id = "{plan_id}"')
     start = text.index("[payout]")
     end = text.index("[waiting]")
     text = (

@@ -204,6 +204,10 @@ class ConditionOut(BaseModel):
     en: str
     category: str
     severity: str | None
+    # Where the name and definition come from (a `[[source]]` id of the catalogue).
+    source: str | None = None
+    # Childhood illnesses: claimable only when diagnosed under this age (None: no limit).
+    claimable_under_age: int | None = None
 
 
 class PlanDetail(PlanSummary):
@@ -223,6 +227,15 @@ class JoinIn(In):
     person: PersonIn | None = None
 
 
+class SuccessorOfferOut(BaseModel):
+    """The plan offered to a member who reached the exit age; they join it only by accepting."""
+
+    plan_id: str
+    offered_at: datetime
+    state: Literal["offered", "accepted"]
+    membership_id: int | None  # the successor membership, once accepted
+
+
 class MembershipOut(BaseModel):
     id: int
     plan_id: str
@@ -235,6 +248,8 @@ class MembershipOut(BaseModel):
     left_at: datetime | None
     leave_reason: str | None
     balance: Money
+    # Set when the member aged out of a plan that offers a successor (issue 9).
+    successor_offer: SuccessorOfferOut | None = None
 
 
 class EligibilityOut(BaseModel):

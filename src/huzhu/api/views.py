@@ -12,13 +12,15 @@ from huzhu.api.schemas import (
     PersonOut,
     PlanSummary,
     RoundOut,
+    SuccessorOfferOut,
     money,
 )
 from huzhu.domain.claims import Claim
 from huzhu.domain.identity import mask_name, province_name
-from huzhu.domain.members import Membership, Person
+from huzhu.domain.members import LeaveReason, Membership, Person
 from huzhu.domain.plans import Category, Plan, local_date
 from huzhu.plans.loader import load_catalogue
+from huzhu.services.members import successor
 from huzhu.services.members.statement import balance_of
 from huzhu.storage.repositories.rounds.repository import RoundRecord
 from huzhu.storage.uow import UnitOfWork
@@ -46,7 +48,17 @@ def plan_summary(uow: UnitOfWork, plan: Plan) -> PlanSummary:
 
 def membership_out(uow: UnitOfWork, m: Membership, today: date) -> MembershipOut:
     assert m.id is not None
-    return membership_view(m, uow.plans.get(m.plan_id, today), today, balance_of(uow, m.id))
+    out = membership_view(m, uow.plans.get(m.plan_id, today), today, balance_of(uow, m.id))
+    offer = successor.offer_of(uow, m.id) if m.leave_reason is LeaveReason.AGE_OUT else None
+    if offer is None:
+        return out
+    shown = SuccessorOfferOut(
+        plan_id=offer.successor_plan,
+        offered_at=offer.offered_at,
+        state=offer.state.value,
+        membership_id=offer.joined_membership_id,
+    )
+    return out.model_copy(update={"successor_offer": shown})
 
 
 def membership_view(m: Membership, plan: Plan, today: date, balance: int) -> MembershipOut:

@@ -15,6 +15,7 @@ from huzhu.domain.errors import InvalidInput
 from huzhu.domain.members import LeaveReason
 from huzhu.domain.plans import local_date
 from huzhu.services.members import service as svc
+from huzhu.services.members import successor
 from huzhu.services.members.importer import import_csv
 
 app = typer.Typer(help="Members: find and show, bulk import, age-out.", no_args_is_help=True)
@@ -164,6 +165,39 @@ def age_out(plan: str = typer.Option(...)) -> None:
     now = STATE.now()
     with STATE.uow() as uow:
         uow.plans.get(plan)
-        n = uow.memberships.age_out(plan, local_date(now), now)
+        n = successor.age_out(uow, plan, local_date(now), now)
         uow.commit()
     out.print(f"{n} member(s) of {plan} left at the exit age")
+
+
+@app.command("offer")
+@report_errors
+def offer(
+    membership: int = typer.Option(..., help="The membership that aged out."),
+    accept: bool = typer.Option(False, help="Accept the offer: join the successor plan."),
+    answer: list[str] = typer.Option([], help="Health declaration: QUESTION=yes|no."),
+    declare_healthy: bool = typer.Option(
+        False, help="Confirm every statement of the successor's health declaration."
+    ),
+) -> None:
+    """Show the plan offered to a member who aged out, or accept it (the normal join rules)."""
+    now = STATE.now()
+    with STATE.uow() as uow:
+        found = successor.offer_of(uow, membership)
+        if found is None:
+            err.print(f"membership {membership} has no plan offer")
+            raise typer.Exit(1)
+        if accept:
+            rules = uow.plans.get(found.successor_plan, local_date(now))
+            questions = [(q.id, q.required_answer) for q in rules.eligibility.health_declaration]
+            answers = _answers(answer, declare_healthy, questions)
+            gateway = gateways.factory()(uow.conn)
+            joined = successor.accept(uow, membership, answers, now, gateway=gateway)
+            uow.commit()
+            out.print(f"joined {joined.plan_id} as membership {joined.membership_id}")
+            return
+    out.print(
+        f"membership {membership}: {found.successor_plan} offered on "
+        f"{local_date(found.offered_at).isoformat()}; {found.state.value}"
+        + (f" (membership {found.joined_membership_id})" if found.joined_membership_id else "")
+    )

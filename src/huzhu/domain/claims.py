@@ -151,6 +151,13 @@ def assess_claim(
             "disability_grade",
         )
     age = age_on(facts.birth_date, facts.diagnosis_date)
+    if plan.cover.covers(condition) and plan.cover.too_old_for(condition, age):
+        report.fail(
+            "childhood-age-exceeded",
+            f"{condition.en} ({condition.code}) is a childhood illness, claimable under age "
+            f"{plan.cover.childhood_max_age_years}; diagnosed at {age}",
+            "diagnosis_date",
+        )
     payout = None
     if grade_ok:
         payout = plan.payout_for(age, condition.severity, grade if by_grade else None)
@@ -265,6 +272,8 @@ def rule_quote(plan: Plan, code: str) -> str | None:
     where = f"plan {plan.id} v{plan.version}"
     quotes = {
         "condition-not-covered": f"[cover] categories = {[c.value for c in plan.cover.categories]}",
+        "childhood-age-exceeded": "[cover] childhood_max_age_years = "
+        f"{plan.cover.childhood_max_age_years}",
         "in-waiting-period": f"[waiting] illness_days = {plan.waiting.illness_days}, "
         f"accident_days = {plan.waiting.accident_days}",
         "already-paid-out": "a membership receives one payout; cover ends with it",

@@ -87,6 +87,17 @@ class Condition(_Model):
     en: str
     category: Category
     severity: Severity | None = None
+    # The id of a `[[source]]` in the catalogue: where the name and definition come from.
+    source: str | None = Field(default=None, pattern=r"^[a-z0-9-]+$")
+
+
+class Source(_Model):
+    """A public document a catalogue entry group is taken from, cited by id."""
+
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    title: str = Field(min_length=1)
+    url: str | None = None
+    note: str | None = None
 
 
 class AgeLimit(_Model):
@@ -117,19 +128,45 @@ class Eligibility(_Model):
     min_age: AgeLimit
     max_age: AgeLimit
     exit_age_years: int | None = Field(default=None, ge=1, le=120)
+    # The plan a member who reaches the exit age is offered (Xiang Hu Bao: its senior plan); the
+    # member is told and joins only by accepting, never moved silently.
+    successor_plan: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
     min_credit_score: int | None = Field(default=None, ge=0, le=1000)
     health_declaration: tuple[HealthQuestion, ...] = ()
+
+    @model_validator(mode="after")
+    def _successor_needs_exit(self) -> Eligibility:
+        if self.successor_plan is not None and self.exit_age_years is None:
+            raise ValueError("successor_plan is offered at the exit age: set exit_age_years")
+        return self
 
 
 class Cover(_Model):
     categories: tuple[Category, ...] = Field(min_length=1)
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    # A childhood illness is claimable only when diagnosed under this age (whole years); a
+    # diagnosis at or over it is refused (childhood-age-exceeded).
+    childhood_max_age_years: int | None = Field(default=None, ge=1, le=120)
+
+    @model_validator(mode="after")
+    def _childhood_age_given(self) -> Cover:
+        if Category.CHILDHOOD_ILLNESS in self.categories and self.childhood_max_age_years is None:
+            raise ValueError("a plan covering childhood-illness needs childhood_max_age_years")
+        return self
 
     def covers(self, condition: Condition) -> bool:
         if condition.code in self.exclude:
             return False
         return condition.category in self.categories or condition.code in self.include
+
+    def too_old_for(self, condition: Condition, age_years: int) -> bool:
+        """Whether a childhood illness diagnosed at this age is past the plan's childhood age."""
+        if condition.category is not Category.CHILDHOOD_ILLNESS:
+            return False
+        limit = self.childhood_max_age_years
+        # A plan that names a childhood code in `include` without an age sets no limit.
+        return limit is not None and age_years >= limit
 
 
 class PayoutBand(_Model):
@@ -233,6 +270,13 @@ class Collection(_Model):
         if self.mode is CollectionMode.POSTPAID and self.retry_days is None:
             raise ValueError("a post-paid plan needs retry_days")
         return self
+
+    def retry_days_after(self, failed_on: date) -> tuple[date, date]:
+        """The first and last day a debit that failed on `failed_on` is retried (Beijing days):
+        from 0:00 the next day for `retry_days` days (Xiang Hu Bao: 5). After the last day the
+        member leaves for non-payment."""
+        days = self.retry_days or 0
+        return failed_on + timedelta(days=1), failed_on + timedelta(days=days)
 
 
 class RoundDates(_Model):

@@ -45,6 +45,7 @@ KINDS: dict[str, Kind] = {
     "jury.drawn": Kind(N_("You are drawn for a jury"), N_("You were drawn (seed {seed}) to decide the appeal of case {claim_id}. Vote before {deadline_at}, or decline so that a replacement is drawn.")),  # noqa: E501
     "jury.result": Kind(N_("Jury result for case {claim_id}"), N_("{result_code}: {overturn} to overturn, {uphold} to uphold.")),  # noqa: E501
     "charge-due": Kind(N_("{plan_id}: {amount_fen} yuan"), N_("{amount_fen} yuan for the round of {round_date} will be debited on {collect_date}. If you leave the plan before then, it will not be taken.")),  # noqa: E501
+    "plan.successor-offer": Kind(N_("{plan_id}: you are offered {successor_id}"), N_("You have reached the exit age of {plan_id} ({exit_age}), so your cover in it has ended. You may join {successor_id}: nothing happens unless you accept the offer, and joining it starts a new waiting period.")),  # noqa: E501
     "charge-taken": Kind(N_("{plan_id}: {amount_fen} yuan"), N_("{amount_fen} yuan was taken from your balance for the round of {round_date}.")),  # noqa: E501
 }
 

@@ -7,7 +7,7 @@ a file without reading code.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from huzhu.domain.errors import InvalidInput
-from huzhu.domain.plans import Condition, Plan, overlapping_bands
+from huzhu.domain.plans import Condition, Plan, Source, overlapping_bands
 
 TEMPLATE_IDS = (
     "xiang-hu-bao",
@@ -26,12 +26,15 @@ TEMPLATE_IDS = (
     "meituan-huzhu",
     "qingsong-huzhu",
     "dishui-accident",
+    "didi-huzhu",
+    "suning-huzhu",
 )
 
 
 @dataclass(frozen=True)
 class Catalogue:
     conditions: dict[str, Condition]
+    sources: dict[str, Source] = field(default_factory=dict)
 
     def get(self, code: str) -> Condition:
         try:
@@ -61,10 +64,32 @@ def load_catalogue() -> Catalogue:
     text = resources.files("huzhu.plans").joinpath("catalogue.toml").read_text("utf-8")
     raw = tomllib.loads(text)
     try:
+        sources = [Source.model_validate(s) for s in raw.get("source", [])]
         items = [Condition.model_validate(c) for c in raw.get("condition", [])]
     except ValidationError as err:
         raise _invalid("catalogue.toml", err) from err
-    return Catalogue({c.code: c for c in items})
+    return checked_catalogue(items, sources)
+
+
+def checked_catalogue(items: list[Condition], sources: list[Source]) -> Catalogue:
+    """A catalogue whose codes are unique and whose every entry cites a listed source."""
+    cited = {s.id: s for s in sources}
+    conditions: dict[str, Condition] = {}
+    for c in items:
+        if c.code in conditions:
+            raise InvalidInput(
+                f"catalogue.toml: condition {c.code} is listed twice",
+                code="plan-file-invalid",
+                field="condition",
+            )
+        if c.source not in cited:
+            raise InvalidInput(
+                f"catalogue.toml: condition {c.code} cites no listed source ({c.source!r})",
+                code="plan-file-invalid",
+                field="condition.source",
+            )
+        conditions[c.code] = c
+    return Catalogue(conditions, cited)
 
 
 def load_plan_text(text: str, *, source: str = "plan file") -> Plan:

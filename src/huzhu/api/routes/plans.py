@@ -10,7 +10,7 @@ from huzhu.api.params import PathVersion, PlanId
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import ConditionOut, PlanDetail, PlanSummary, PlanVersionOut, RoundOut
 from huzhu.api.views import plan_summary, round_out
-from huzhu.domain.plans import Plan, local_date
+from huzhu.domain.plans import Category, Plan, local_date
 from huzhu.plans.loader import load_catalogue
 from huzhu.storage.uow import UnitOfWork
 
@@ -65,6 +65,12 @@ def covered_conditions(plan_id: PlanId, uow: Uow, now: Now) -> list[ConditionOut
             en=c.en,
             category=c.category.value,
             severity=c.severity.value if c.severity else None,
+            source=c.source,
+            claimable_under_age=(
+                plan.cover.childhood_max_age_years
+                if c.category is Category.CHILDHOOD_ILLNESS
+                else None
+            ),
         )
         for c in load_catalogue().conditions.values()
         if plan.cover.covers(c)

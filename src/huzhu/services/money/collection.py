@@ -11,8 +11,9 @@ The rules (published in the README):
 - Everyone else is debited in batches of membership ids in order, each batch one database
   transaction and one gateway instruction with a deterministic ref, so a crashed run resumes at the
   next batch and a resubmitted batch is ignored by the gateway.
-- A failed debit is retried once a day for the plan's `retry_days`. After that the member leaves
-  with reason non-payment and the uncollected amount is written off to the operator's backstop.
+- A failed debit is retried once a day for the plan's `retry_days`, from 0:00 the next day. After
+  that the member leaves with reason non-payment and the uncollected amount is written off to the
+  operator's backstop.
 """
 
 from __future__ import annotations
@@ -202,8 +203,9 @@ def retry(
         days = plan.collection.retry_days or 0
         due: dict[int, list[tuple[datetime, int]]] = {}
         for g in uow.collection.outstanding_groups(plan_id):
-            elapsed = (today - local_date(g.first_failed_at)).days
-            if elapsed > days:
+            failed_on = local_date(g.first_failed_at)
+            elapsed = (today - failed_on).days
+            if today > plan.collection.retry_days_after(failed_on)[1]:
                 due.setdefault(g.round_id, []).append((g.first_failed_at, g.attempts))
             elif g.attempts - 1 < elapsed:  # at most one retry per day since the failure
                 retries.setdefault(g.round_id, []).append((g.first_failed_at, g.attempts))

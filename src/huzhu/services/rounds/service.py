@@ -16,6 +16,7 @@ from huzhu.domain.errors import InvalidInput, RuleViolation, Violation
 from huzhu.domain.ledger import round_transaction
 from huzhu.domain.plans import CollectionMode, Plan, local_date
 from huzhu.services.claims.service import finalize_announced
+from huzhu.services.members import successor
 from huzhu.services.plans import activation
 from huzhu.services.record import public_record
 from huzhu.storage.repositories.money.charges import ChargeOrder
@@ -145,7 +146,7 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
             ]
         )
     uow.charges.settle_in_for_bulk()
-    aged_out = uow.memberships.age_out(plan_id, announce_date, lock_at)
+    aged_out = successor.age_out(uow, plan_id, announce_date, lock_at)
     previous = uow.rounds.previous(plan_id, announce_date)
     carry_in = previous.figures.surplus if previous else 0
     round_id = uow.rounds.open(

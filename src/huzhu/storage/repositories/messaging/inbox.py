@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, and_, exists, insert, literal, null, select, update
 
+from huzhu.storage.tables import memberships
 from huzhu.storage.tables_claims import inbox_messages
 
 
@@ -48,6 +49,35 @@ class InboxRepository:
                 created_at=at,
             )
         )
+
+    def add_for_leavers(
+        self, plan_id: str, reason: str, left_at: datetime, kind: str, params: Mapping[str, Any]
+    ) -> int:
+        """One message to each person whose membership of the plan left for `reason` at `left_at`,
+        set-based; a person who already has this kind of message from that moment gets no second."""
+        already = exists().where(
+            inbox_messages.c.person_id == memberships.c.person_id,
+            inbox_messages.c.kind == kind,
+            inbox_messages.c.created_at == left_at,
+        )
+        stamp = inbox_messages.c.created_at.type
+        rows = select(
+            memberships.c.person_id,
+            null(),
+            literal(kind),
+            literal(dict(params), inbox_messages.c.params.type),
+            literal(left_at, stamp),
+        ).where(
+            and_(
+                memberships.c.plan_id == plan_id,
+                memberships.c.leave_reason == reason,
+                memberships.c.left_at == left_at,
+                ~already,
+            )
+        )
+        cols = ["person_id", "claim_id", "kind", "params", "created_at"]
+        result = self.conn.execute(insert(inbox_messages).from_select(cols, rows))
+        return int(result.rowcount)
 
     def page(
         self, person_ids: Sequence[int], *, after_id: int, limit: int, unread: bool = False
