@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
 
 from huzhu.domain.errors import HuzhuError, RuleViolation, TooManyRequests
@@ -111,6 +111,16 @@ def _unique_violation(exc: IntegrityError) -> bool:
     return "UNIQUE constraint failed" in str(exc.orig)
 
 
+# PostgreSQL aborts one of two transactions that wait on each other (deadlock_detected) or that
+# could not be serialised (serialization_failure): nothing was written, and sending the request
+# again succeeds, so the client is told exactly that.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def retryable(exc: DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(HuzhuError)
     async def domain_error(_: Request, exc: HuzhuError) -> JSONResponse:
@@ -178,4 +188,17 @@ def install(app: FastAPI) -> None:
             409,
             "conflict",
             "this clashes with a change made at the same moment; send the request again",
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def aborted(request: Request, exc: DBAPIError) -> JSONResponse:
+        if not retryable(exc):
+            return await crash(request, exc)
+        log.warning("the database aborted a transaction to let another finish: %s", exc.orig)
+        return problem(
+            409,
+            "conflict-retry",
+            "another change to the same records was made at the same moment; nothing was "
+            "written; send the request again",
+            headers={"Retry-After": "1"},
         )
