@@ -21,6 +21,7 @@ from huzhu.storage.repositories.claim_workflow import WorkflowRepository
 from huzhu.storage.repositories.claims import ClaimRepository
 from huzhu.storage.repositories.collection import CollectionRepository
 from huzhu.storage.repositories.forecasts import ForecastRepository
+from huzhu.storage.repositories.identity_checks import IdentityCheckRepository
 from huzhu.storage.repositories.inbox import InboxRepository
 from huzhu.storage.repositories.juries import JuryRepository
 from huzhu.storage.repositories.ledger import LedgerRepository
@@ -62,6 +63,7 @@ class UnitOfWork:
     archive: ArchiveRepository
     forecasts: ForecastRepository
     outbox: OutboxRepository
+    identity_checks: IdentityCheckRepository
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         """`read_only`: the work only reads (a GET), so on SQLite it need not take the write lock
@@ -98,6 +100,7 @@ class UnitOfWork:
         self.forecasts = ForecastRepository(self.conn)
         self.archive = ArchiveRepository(self.conn)
         self.outbox = OutboxRepository(self.conn)
+        self.identity_checks = IdentityCheckRepository(self.conn)
         self._after_commit: list[Callable[[], None]] = []
         return self
 
