@@ -16,7 +16,7 @@ from helpers import id_number
 from huzhu.storage.uow import UnitOfWork
 
 sys.path.append(str(Path(__file__).parent.parent / "concurrency"))
-from racekit import race  # noqa: E402
+from racekit import race
 
 PREPAID = "qingsong-huzhu"
 
