@@ -153,6 +153,9 @@ def collect(
                 f"members were told this round is collected on {record.collect_date}; not before",
                 "date",
             )
+        # Runs of one round take turns on its row: a second run waits, then finds the waiver
+        # and the batches already sent, and carries on after them.
+        uow.rounds.hold(record.id)
         waived = _waive(uow, plan_id, record, now)
         uow.commit()
     prefix = f"{plan_id}-{_stamp(announce_date)}-d"
@@ -160,6 +163,7 @@ def collect(
     headcount = record.figures.members
     while max_batches is None or sent < max_batches:
         with UnitOfWork(engine) as uow:
+            uow.rounds.hold(record.id)
             last = uow.collection.last_batch(record.id, "debit")
             items = uow.collection.next_debits(
                 record.id, last.last_membership_id if last else 0, batch_size
