@@ -8,13 +8,16 @@ client is told to send it again, and the other one commits.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 from apikit import NOW, PLAN, Api, Clock
+from fastapi import APIRouter
 from racekit import race, tally
 from sqlalchemy import Engine
 
 from huzhu.api.deps import Uow
+from huzhu.web.errors import HtmlRoute
 
 
 @pytest.fixture
@@ -22,7 +25,8 @@ def api(postgres: Engine) -> Api:
     return Api(postgres, Clock(NOW))
 
 
-def test_a_deadlock_answers_409_conflict_retry(api: Api) -> None:
+def _deadlocking(api: Api) -> tuple[int, int, Callable[..., dict[str, int]]]:
+    """Two memberships, and a handler that locks them in the order its path names them."""
     first = api.member("alice").memberships[PLAN]
     second = api.member("bob").memberships[PLAN]
     both_hold_one = threading.Barrier(2, timeout=30)
@@ -34,6 +38,11 @@ def test_a_deadlock_answers_409_conflict_retry(api: Api) -> None:
         uow.commit()
         return {"locked": 2}
 
+    return first, second, lock_in_order
+
+
+def test_a_deadlock_answers_409_conflict_retry(api: Api) -> None:
+    first, second, lock_in_order = _deadlocking(api)
     api.app.add_api_route("/test/lock/{a}/{b}", lock_in_order, methods=["POST"])
     outcomes = race(
         [
@@ -46,3 +55,21 @@ def test_a_deadlock_answers_409_conflict_retry(api: Api) -> None:
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.headers["retry-after"] == "1"
     assert refused.json()["status"] == 409
+
+
+def test_a_deadlock_in_a_portal_form_answers_a_409_page(api: Api) -> None:
+    first, second, lock_in_order = _deadlocking(api)
+    pages = APIRouter(route_class=HtmlRoute)
+    pages.add_api_route("/test/page/{a}/{b}", lock_in_order, methods=["POST"])
+    api.app.include_router(pages)
+    outcomes = race(
+        [
+            lambda: api.post(f"/test/page/{first}/{second}"),
+            lambda: api.post(f"/test/page/{second}/{first}"),
+        ]
+    )
+    statuses = sorted(o.value.status_code for o in outcomes)
+    assert statuses == [200, 409], [o.value.text[:300] for o in outcomes]
+    refused = next(o.value for o in outcomes if o.value.status_code == 409)
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "同一时刻有另一项更改" in refused.text

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
 
 from huzhu.domain.errors import HuzhuError, RuleViolation, TooManyRequests
+from huzhu.storage.errors import retryable
 
 log = logging.getLogger("huzhu.api")
 MEDIA = "application/problem+json"
@@ -109,16 +110,6 @@ def _unique_violation(exc: IntegrityError) -> bool:
     if sqlstate is not None:
         return bool(sqlstate == "23505")
     return "UNIQUE constraint failed" in str(exc.orig)
-
-
-# PostgreSQL aborts one of two transactions that wait on each other (deadlock_detected) or that
-# could not be serialised (serialization_failure): nothing was written, and sending the request
-# again succeeds, so the client is told exactly that.
-RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
-
-
-def retryable(exc: DBAPIError) -> bool:
-    return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def install(app: FastAPI) -> None:
