@@ -62,6 +62,40 @@ def test_simultaneous_collection_runs_debit_each_charge_once(postgres: Engine) -
         assert record is not None and collection.is_complete(uow, record)
 
 
+def test_simultaneous_retry_passes_retry_and_write_off_once(postgres: Engine) -> None:
+    w = build(postgres, "meituan-huzhu", "pp", 40)
+    run(postgres, "pp", "2026-01-11")
+    stubborn = frozenset(w.members[:6])  # their accounts are always empty
+    sandbox = Sandbox(postgres)
+    sandbox.set(failure_bp=0, fail_members=stubborn)
+    collection.collect(postgres, sandbox, "pp", ROUND, at("2026-01-15", 10))
+    sandbox.drain(at("2026-01-15", 10))
+
+    def passes(day: str) -> list[collection.RetryRun]:
+        outcomes = race(
+            [
+                (lambda: collection.retry(postgres, sandbox, "pp", at(day), batch_size=2))
+                for _ in range(N)
+            ]
+        )
+        assert tally(outcomes) == {"ok": N}, [o.error for o in outcomes]
+        sandbox.drain(at(day))
+        return [o.value for o in outcomes]
+
+    for day in ("2026-01-16", "2026-01-17", "2026-01-18"):
+        assert sum(r.retried_members for r in passes(day)) == len(stubborn)  # once a day
+    final = passes("2026-01-19")
+    assert sum(r.written_off_members for r in final) == len(stubborn)
+    with postgres.connect() as conn:
+        left = conn.scalar(
+            text("SELECT count(*) FROM membership_events WHERE reason = 'non-payment'")
+        )
+        retried = conn.scalar(
+            text("SELECT sum(items) FROM collection_batches WHERE kind = 'retry'")
+        )
+    assert left == len(stubborn) and retried == 3 * len(stubborn)
+
+
 def test_simultaneous_delivery_passes_post_each_webhook_once(postgres: Engine) -> None:
     api = Api(postgres, Clock(NOW))
     operator = api.account("operator", "operator")

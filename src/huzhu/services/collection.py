@@ -203,6 +203,7 @@ def retry(
     with UnitOfWork(engine) as uow:
         plan = uow.plans.get(plan_id, today)
         _postpaid(plan)
+        uow.rounds.hold_plan(plan_id)  # passes of one plan take turns (see collect)
         days = plan.collection.retry_days or 0
         due: dict[int, list[tuple[datetime, int]]] = {}
         for g in uow.collection.outstanding_groups(plan_id):
@@ -224,6 +225,7 @@ def retry(
     for round_id, groups in retries.items():
         while True:
             with UnitOfWork(engine) as uow:
+                uow.rounds.hold(round_id)
                 items = uow.collection.retry_items(round_id, groups, batch_size)
                 if not items:
                     break
