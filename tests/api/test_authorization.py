@@ -119,6 +119,8 @@ ROUTES: list[Route] = [
     Route("PUT", "/v1/accounts/{account_id}/roles", roles("operator"), lambda w: {"roles": ["member"]}),  # noqa: E501
     Route("POST", "/v1/host-apps", roles("operator"), lambda w: {"name": "matrix-app"}),
     Route("POST", "/v1/host-apps/{host_app_id}/webhook-secret", roles("operator")),
+    Route("GET", "/v1/identity-checks", roles("operator", "reviewer", "auditor")),
+    Route("POST", "/v1/identity-checks/{check_id}/decision", roles("operator"), lambda w: {"confirm": False}),  # noqa: E501
     # the claims workflow: investigation, public announcement, objections, appeals and juries
     Route("GET", "/v1/announcements", PUBLIC),
     Route("POST", "/v1/claims/finalize", roles("operator", "reviewer"), lambda w: {}),
@@ -196,6 +198,7 @@ def _url(route: Route, w: World) -> str:
         "objection_id": 1,
         "message_id": 1,
         "host_app_id": 1,
+        "check_id": 1,
     }
     return route.path.format(**params) + route.query
 

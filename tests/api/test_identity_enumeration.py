@@ -153,3 +153,24 @@ def test_the_cli_lists_and_decides_the_queue(api: Api, database_url: str) -> Non
     assert [d["id"] for d in api.get("/v1/me/dependants", mama).json()] == [owner.person_id]
     again = ("members", "resolve-identity", str(check_id), "--refuse")
     assert "already confirmed" in said(database_url, NOW.isoformat(), *again, code=2)
+
+
+def test_operators_read_and_decide_the_queue_through_the_api(api: Api) -> None:
+    owner = api.member("owner", plan=None, name="王建国")
+    eve = api.account("eve")
+    api.put("/v1/me/person", eve, json={"id_number": owner.id_number, "name": "王建国"})
+    reviewer, operator = api.account("rev", "reviewer"), api.account("op", "operator")
+    (queued,) = api.get("/v1/identity-checks", reviewer).json()
+    assert (queued["account_id"], queued["kind"], queued["person_id"]) == (
+        eve.account_id, "self", owner.person_id,
+    )  # fmt: skip
+    assert owner.id_number not in str(queued) and queued["person_id_number"].startswith("1")
+    problem(api.post(f"/v1/identity-checks/{queued['id']}/decision", reviewer,
+                     json={"confirm": False}), 403, "role-required")  # fmt: skip
+    url = f"/v1/identity-checks/{queued['id']}/decision"
+    done = api.post(url, operator, json={"confirm": False})
+    assert done.status_code == 200 and done.json()["state"] == "refused", done.text
+    problem(api.post(url, operator, json={"confirm": True}), 409, "check-state")
+    assert api.get("/v1/identity-checks", reviewer).json() == []
+    decided = api.rows("SELECT actor_account_id FROM audit_log WHERE action = 'identity.refused'")
+    assert [d.actor_account_id for d in decided] == [operator.account_id]
