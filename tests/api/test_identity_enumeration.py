@@ -174,3 +174,16 @@ def test_operators_read_and_decide_the_queue_through_the_api(api: Api) -> None:
     assert api.get("/v1/identity-checks", reviewer).json() == []
     decided = api.rows("SELECT actor_account_id FROM audit_log WHERE action = 'identity.refused'")
     assert [d.actor_account_id for d in decided] == [operator.account_id]
+
+
+def test_a_join_quoting_a_number_on_file_holds_it_and_costs_the_account(api: Api) -> None:
+    owner = api.member("owner")
+    eve = api.account("eve")
+    on_file = {"id_number": owner.id_number, "name": "李明华"}
+    problem(api.join(eve, "xiaomi-huzhu", person=on_file), 409, "identity-pending")
+    assert [(c.kind, c.person_id, c.state) for c in _checks(api)] == [
+        ("self", owner.person_id, "pending")
+    ]
+    # the account has given its identity: probing with another number is refused outright
+    problem(api.join(eve, "xiaomi-huzhu", person=api.person_body()), 409, "person-already-set")
+    assert api.count("memberships") == 1 and api.count("identity_checks") == 1

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from huzhu.domain.access import Principal
-from huzhu.domain.errors import Conflict, NotFound
+from huzhu.domain.errors import Conflict, HuzhuError, NotFound
 from huzhu.domain.identity import IdentityDocument, parse_document
 from huzhu.domain.members import Person
 from huzhu.domain.plans import local_date
@@ -89,6 +89,34 @@ def give_identity(
     else:
         _hold(uow, principal.account_id, SELF, on_file, details.name, now)
     return _receipt(doc, details)
+
+
+def hold_if_on_file(
+    uow: UnitOfWork, principal: Principal, details: svc.PersonDetails, now: datetime
+) -> bool:
+    """For a join that gives the caller's identity inline: a number on file is held exactly as
+    `give_identity` holds it (the account has then given its identity, so each such attempt
+    costs an account and is in the operator's queue). True if held: the caller commits, then
+    refuses the join with `identity-pending`. Anything else is left to the join to answer."""
+    if principal.person_id is not None or uow.identity_checks.pending(principal.account_id, SELF):
+        return False
+    try:
+        doc = _document(details, now)
+    except HuzhuError:
+        return False
+    on_file = uow.people.by_document(doc.type.value, doc.number)
+    if on_file is None:
+        return False
+    _hold(uow, principal.account_id, SELF, on_file, details.name, now)
+    return True
+
+
+def held() -> Conflict:
+    return Conflict(
+        "your identity waits for the operator's real-name check; you can join once it is confirmed",
+        code="identity-pending",
+        field="id_number",
+    )
 
 
 def give_dependant(

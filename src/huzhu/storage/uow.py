@@ -111,7 +111,8 @@ class UnitOfWork:
     def restart(self) -> None:
         """Throw away this transaction's work and begin a fresh one."""
         self._after_commit = []
-        self._tx.rollback()
+        if self._tx.is_active:  # a unit that committed part of its work starts afresh too
+            self._tx.rollback()
         self._tx = self.conn.begin()
 
     def after_commit(self, action: Callable[[], None]) -> None:

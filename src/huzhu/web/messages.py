@@ -30,6 +30,10 @@ BY_CODE = {
         "Another change was made at the same moment and nothing was saved. Please send the "
         "form again."
     ),
+    "identity-pending": N_(
+        "Your identity waits for the operator's identity check. You can join once it is "
+        "confirmed; you will get a message."
+    ),
     "csrf-failed": N_("This form has expired. Please go back, reload the page and try again."),
     "id-number-registered": N_(
         "This ID number is already registered. The operator can link it after checking who you are."

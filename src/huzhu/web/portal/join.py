@@ -11,6 +11,7 @@ from huzhu import gateways
 from huzhu.api.deps import SESSION_COOKIE
 from huzhu.domain.errors import HuzhuError, NotFound
 from huzhu.domain.plans import Plan, local_date
+from huzhu.services import identity
 from huzhu.services.accounts import digest
 from huzhu.services.joining import SandboxCredit, join_as
 from huzhu.web.deps import Form, FormVisit, PageVisit, Visit, text
@@ -73,6 +74,11 @@ def join(plan_id: str, visit: FormVisit, form: Form) -> Response:
     try:
         token = visit.request.cookies.get(SESSION_COOKIE, "")
         visit.request.app.state.limiter.hit(visit.settings.join_limit, "join", digest(token))
+        if principal.person_id is None and identity.hold_if_on_file(
+            visit.uow, principal, person_details(form), visit.now
+        ):
+            visit.uow.commit()  # the held identity stays; the join is refused
+            raise identity.held()
         location = once(visit, f"join:{plan.id}", key, work)
     except HuzhuError as e:
         errors = refusal(visit, e)
