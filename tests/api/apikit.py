@@ -236,8 +236,8 @@ class Api:
     def identity(self, user: User, **person: Any) -> User:
         body = self.person_body(**person)
         r = self.put("/v1/me/person", user, json=body)
-        assert r.status_code == 200, r.text
-        user.person_id = r.json()["id"]
+        assert r.status_code == 202, r.text
+        user.person_id = self.get("/v1/me/person", user).json()["id"]
         user.id_number = body["id_number"]
         user.name = body["name"]
         return user
@@ -252,9 +252,11 @@ class Api:
     def dependant(self, guardian: User, **person: Any) -> int:
         person.setdefault("birth", date(2015, 6, 1))
         person.setdefault("name", "张小宝")
-        r = self.post("/v1/me/dependants", guardian, json=self.person_body(**person))
-        assert r.status_code == 201, r.text
-        return int(r.json()["id"])
+        body = self.person_body(**person)
+        r = self.post("/v1/me/dependants", guardian, json=body)
+        assert r.status_code == 202, r.text
+        mine = self.get("/v1/me/dependants", guardian).json()
+        return int(next(d["id"] for d in mine if d["id_number"] == body["id_number"]))
 
     # --- actions --------------------------------------------------------------------------
 

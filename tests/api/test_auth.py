@@ -139,7 +139,7 @@ def test_a_cookie_session_needs_the_csrf_token_for_changes(api: Api) -> None:
     problem(api.put("/v1/me/person", json=person, headers={"X-CSRF-Token": ""}), 403)
     problem(api.get("/v1/me/person"), 404, "no-person")  # the refused requests did nothing
     ok = api.put("/v1/me/person", json=person, headers={"X-CSRF-Token": csrf})
-    assert ok.status_code == 200, ok.text
+    assert ok.status_code == 202, ok.text
     assert api.get("/v1/me/person").json()["id_number"] == person["id_number"]
 
     # sign out (also a change), then the old cookie is dead

@@ -171,7 +171,7 @@ def test_refusals_come_from_the_general_path_and_write_nothing(api: Api) -> None
     assert api.count("people") == 0 and api.count("idempotency_keys") == 0
     assert join_inline(api, b, 2, "k").status_code == 201
     # c quotes b's ID number: refused, and b's identity stays b's
-    problem(join_inline(api, c, 2, "k"), 409, "id-number-registered")
+    problem(join_inline(api, c, 2, "k"), 409, "identity-pending")
     assert api.count("people") == 1 and api.count("memberships") == 1
     problem(api.join(api.account("d"), PLAN, key=None, person=api.person_body(n=3)), 400)
     problem(api.post("/v1/memberships", json={"plan_id": PLAN, "health_answers": {}}), 401)
@@ -278,7 +278,8 @@ def test_a_burst_of_joins_from_many_clients(api: Api) -> None:
     statuses = sorted(a[0] for a in answers)
     assert statuses == [201] * 39 + [409], answers
     refused = [a[1] for a in answers if a[0] == 409]
-    assert refused[0]["code"] == "id-number-registered"
+    # the later one either found b's number on file (held for the operator) or raced its insert
+    assert refused[0]["code"] in ("identity-pending", "id-number-registered", "conflict")
     created = [a[1]["membership"] for a in answers if a[0] == 201]
     assert len({m["id"] for m in created}) == len({m["person_id"] for m in created}) == 39
     assert api.count("memberships") == 39 and api.count("people") == 39

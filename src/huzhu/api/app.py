@@ -28,6 +28,7 @@ from huzhu.api.routes import (
     evidence,
     forecasts,
     health,
+    identity_checks,
     inbox,
     juries,
     ledger,
@@ -153,7 +154,7 @@ def create_app(
     for router in (auth.router, me.router, plans.router, memberships.router, claims.router,
                    rounds.router, ledger.router, admin.router, gateway_routes.router,
                    claim_steps.router, evidence.router, objections.router, juries.router,
-                   inbox.router, forecasts.router):  # fmt: skip
+                   inbox.router, forecasts.router, identity_checks.router):  # fmt: skip
         app.include_router(router)
     app.include_router(health.router)
     install_web(app)

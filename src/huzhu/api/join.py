@@ -35,7 +35,7 @@ from huzhu.api.views import membership_out, membership_view
 from huzhu.domain.errors import NotFound
 from huzhu.domain.plans import local_date
 from huzhu.services.accounts.service import digest
-from huzhu.services.members import joining, quick_join
+from huzhu.services.members import identity, joining, quick_join
 from huzhu.services.members.joining import SandboxCredit
 from huzhu.storage.batcher import Batcher
 from huzhu.storage.repositories.members.quick_join import Joined, QuickJoin, QuickJoinRepository
@@ -157,6 +157,11 @@ def _general(request: Request, body: JoinIn, key: str | None, now: datetime) -> 
     settings: Settings = request.app.state.settings
     with UnitOfWork(request.app.state.engine) as uow:
         principal = current_principal(optional_principal(request, uow, now))
+        if body.person is not None and identity.hold_if_on_file(
+            uow, principal, details(body.person), now
+        ):
+            uow.commit()  # the held identity stays; the join is refused
+            raise identity.held()
 
         def work() -> tuple[int, object]:
             m = joining.join_as(

@@ -13,10 +13,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
 
 from huzhu.domain.errors import HuzhuError, RuleViolation, TooManyRequests
+from huzhu.storage.errors import retryable
 
 log = logging.getLogger("huzhu.api")
 MEDIA = "application/problem+json"
@@ -178,4 +179,17 @@ def install(app: FastAPI) -> None:
             409,
             "conflict",
             "this clashes with a change made at the same moment; send the request again",
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def aborted(request: Request, exc: DBAPIError) -> JSONResponse:
+        if not retryable(exc):
+            return await crash(request, exc)
+        log.warning("the database aborted a transaction to let another finish: %s", exc.orig)
+        return problem(
+            409,
+            "conflict-retry",
+            "another change to the same records was made at the same moment; nothing was "
+            "written; send the request again",
+            headers={"Retry-After": "1"},
         )

@@ -174,6 +174,18 @@ class PersonOut(BaseModel):
     guardian_id: int | None
 
 
+class IdentityReceiptOut(BaseModel):
+    """An identity received: what was sent, as read from the document, and nothing from the
+    records, so that the answer is the same whether or not the number is already on file."""
+
+    state: str = Field(description="always `received`; see GET /v1/me/person (or dependants)")
+    id_type: str
+    id_number: str
+    name: str
+    birth_date: date
+    sex: str
+
+
 # --- plans ------------------------------------------------------------------------------
 
 

@@ -12,10 +12,11 @@ from huzhu import gateways
 from huzhu.cli.context import STATE, err, out, print_json, report_errors
 from huzhu.cli.progress import progress_bars
 from huzhu.domain.errors import InvalidInput
+from huzhu.domain.identity import mask_id_number
 from huzhu.domain.members import LeaveReason
 from huzhu.domain.plans import local_date
+from huzhu.services.members import identity, successor
 from huzhu.services.members import service as svc
-from huzhu.services.members import successor
 from huzhu.services.members.importer import import_csv
 
 app = typer.Typer(help="Members: find and show, bulk import, age-out.", no_args_is_help=True)
@@ -201,3 +202,38 @@ def offer(
         f"{local_date(found.offered_at).isoformat()}; {found.state.value}"
         + (f" (membership {found.joined_membership_id})" if found.joined_membership_id else "")
     )
+
+
+@app.command("identity-checks")
+@report_errors
+def identity_checks(
+    state: str = typer.Option("pending", help="pending, confirmed or refused."),
+) -> None:
+    """Identities given by an account while their ID number was already on file."""
+    with STATE.uow() as uow:
+        checks = uow.identity_checks.queue(state)
+        table = Table("check", "kind", "account", "name given", "person on file", "since")
+        for c in checks:
+            on_file = uow.people.get(c.person_id)
+            table.add_row(
+                str(c.id), c.kind, str(c.account_id), c.name,
+                f"{on_file.id} {on_file.name} ({mask_id_number(on_file.id_number)})",
+                c.created_at.isoformat(timespec="seconds"),
+            )  # fmt: skip
+    out.print(table)
+    out.print(f"{len(checks)} {state} identity check(s)")
+
+
+@app.command("resolve-identity")
+@report_errors
+def resolve_identity(
+    check: int,
+    confirm: bool = typer.Option(
+        ..., "--confirm/--refuse", help="After a real-name check: link the identity, or refuse."
+    ),
+) -> None:
+    """Decide an identity check: the account is told in its inbox."""
+    with STATE.uow() as uow:
+        done = identity.resolve(uow, check, confirm, None, STATE.now())
+        uow.commit()
+    out.print(f"identity check {done.id} {done.state}")

@@ -46,6 +46,9 @@ KINDS: dict[str, Kind] = {
     "jury.result": Kind(N_("Jury result for case {claim_id}"), N_("{result_code}: {overturn} to overturn, {uphold} to uphold.")),  # noqa: E501
     "charge-due": Kind(N_("{plan_id}: {amount_fen} yuan"), N_("{amount_fen} yuan for the round of {round_date} will be debited on {collect_date}. If you leave the plan before then, it will not be taken.")),  # noqa: E501
     "plan.successor-offer": Kind(N_("{plan_id}: you are offered {successor_id}"), N_("You have reached the exit age of {plan_id} ({exit_age}), so your cover in it has ended. You may join {successor_id}: nothing happens unless you accept the offer, and joining it starts a new waiting period.")),  # noqa: E501
+    "identity.given": Kind(N_("Your ID number was given by another account"), N_("Someone gave an ID number on file for you (or your dependant) to another account. Nothing changes until the operator has checked the identity; if it was not you, tell the operator.")),  # noqa: E501
+    "identity.confirmed": Kind(N_("Your identity was confirmed"), N_("The operator confirmed the identity you gave; it is now on your account.")),  # noqa: E501
+    "identity.refused": Kind(N_("Your identity was not confirmed"), N_("The operator could not confirm the identity you gave; contact the operator.")),  # noqa: E501
     "charge-taken": Kind(N_("{plan_id}: {amount_fen} yuan"), N_("{amount_fen} yuan was taken from your balance for the round of {round_date}.")),  # noqa: E501
 }
 

@@ -156,3 +156,22 @@ outbox_messages = Table(
     Column("error", Text),
     Index("ix_outbox_messages_next_attempt_at", "next_attempt_at"),
 )
+
+
+# An identity given by an account whose ID number is already on file (issue 10 §4). The caller is
+# answered exactly as for a new number; the claim waits here for the operator's real-name check,
+# and nothing is linked (so nobody joins or is covered with it) until it is confirmed.
+identity_checks = Table(
+    "identity_checks",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("account_id", BigId, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("kind", String(12), nullable=False),  # self | dependant
+    Column("person_id", BigId, ForeignKey("people.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("state", String(12), nullable=False),  # pending | confirmed | refused
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("resolved_at", UTCDateTime()),
+    Column("resolved_by", BigId, ForeignKey("accounts.id")),
+    Index("ix_identity_checks_state_id", "state", "id"),
+)

@@ -18,6 +18,7 @@ from huzhu.storage.repositories.claims.juries import JuryRepository
 from huzhu.storage.repositories.claims.repository import ClaimRepository
 from huzhu.storage.repositories.claims.review import EvidenceRepository, ObjectionRepository
 from huzhu.storage.repositories.claims.workflow import WorkflowRepository
+from huzhu.storage.repositories.members.identity_checks import IdentityCheckRepository
 from huzhu.storage.repositories.members.people import PersonRepository
 from huzhu.storage.repositories.members.repository import MembershipRepository
 from huzhu.storage.repositories.messaging.inbox import InboxRepository
@@ -62,6 +63,7 @@ class UnitOfWork:
     archive: ArchiveRepository
     forecasts: ForecastRepository
     outbox: OutboxRepository
+    identity_checks: IdentityCheckRepository
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         """`read_only`: the work only reads (a GET), so on SQLite it need not take the write lock
@@ -98,6 +100,7 @@ class UnitOfWork:
         self.forecasts = ForecastRepository(self.conn)
         self.archive = ArchiveRepository(self.conn)
         self.outbox = OutboxRepository(self.conn)
+        self.identity_checks = IdentityCheckRepository(self.conn)
         self._after_commit: list[Callable[[], None]] = []
         return self
 
@@ -108,7 +111,8 @@ class UnitOfWork:
     def restart(self) -> None:
         """Throw away this transaction's work and begin a fresh one."""
         self._after_commit = []
-        self._tx.rollback()
+        if self._tx.is_active:  # a unit that committed part of its work starts afresh too
+            self._tx.rollback()
         self._tx = self.conn.begin()
 
     def after_commit(self, action: Callable[[], None]) -> None:

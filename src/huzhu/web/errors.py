@@ -13,8 +13,10 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DBAPIError
 
 from huzhu.domain.errors import HuzhuError
+from huzhu.storage.errors import retryable
 from huzhu.web import i18n
 from huzhu.web.deps import SignInFirst
 from huzhu.web.messages import worded
@@ -53,5 +55,11 @@ class HtmlRoute(APIRoute):
                 return RedirectResponse(f"/me/sign-in?next={target}", status_code=303)
             except HuzhuError as e:
                 return error_page(request, e.status, e.code, e.message)
+            except DBAPIError as e:
+                if not retryable(e):
+                    raise
+                # A deadlock or serialization failure: nothing was written; send it again.
+                message = "another change was made at the same moment; please send the form again"
+                return error_page(request, 409, "conflict-retry", message)
 
         return guarded

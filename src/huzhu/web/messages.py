@@ -26,6 +26,14 @@ BY_CODE = {
     "bad-username": N_("A username is 3 to 64 letters, digits or _.@+-"),
     "weak-password": N_("A password needs 10 to 256 characters."),
     "username-taken": N_("That username is taken."),
+    "conflict-retry": N_(
+        "Another change was made at the same moment and nothing was saved. Please send the "
+        "form again."
+    ),
+    "identity-pending": N_(
+        "Your identity waits for the operator's identity check. You can join once it is "
+        "confirmed; you will get a message."
+    ),
     "csrf-failed": N_("This form has expired. Please go back, reload the page and try again."),
     "id-number-registered": N_(
         "This ID number is already registered. The operator can link it after checking who you are."

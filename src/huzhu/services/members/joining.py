@@ -63,27 +63,12 @@ def link_person(
     uow: UnitOfWork, principal: Principal, details: svc.PersonDetails, now: datetime
 ) -> int:
     """Attach an identity to the caller's account, once."""
-    if principal.person_id is not None:
+    if principal.person_id is not None or uow.identity_checks.pending(principal.account_id, "self"):
         raise Conflict("this account already has its identity", code="person-already-set")
     person_id = new_person(uow, details, now)
     uow.accounts.link_person(principal.account_id, person_id)
     record(uow, principal.account_id, "person.linked", f"person:{person_id}", {}, now)
     return person_id
-
-
-def add_dependant(
-    uow: UnitOfWork, principal: Principal, details: svc.PersonDetails, now: datetime
-) -> Person:
-    """Register a dependant (a child, or an elderly parent) whom the caller may enrol."""
-    if principal.person_id is None:
-        raise NotFound("give your own identity first", code="no-person")
-    existing = registered(uow, details)
-    if existing is not None and existing.guardian_id == principal.person_id:
-        return existing  # already theirs: adding again changes nothing
-    person_id = new_person(uow, details, now)
-    uow.people.set_guardian(person_id, principal.person_id)
-    record(uow, principal.account_id, "dependant.added", f"person:{person_id}", {}, now)
-    return uow.people.get(person_id)
 
 
 def join_as(

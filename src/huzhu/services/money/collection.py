@@ -154,6 +154,9 @@ def collect(
                 f"members were told this round is collected on {record.collect_date}; not before",
                 "date",
             )
+        # Runs of one round take turns on its row: a second run waits, then finds the waiver
+        # and the batches already sent, and carries on after them.
+        uow.rounds.hold(record.id)
         waived = _waive(uow, plan_id, record, now)
         uow.commit()
     prefix = f"{plan_id}-{_stamp(announce_date)}-d"
@@ -161,6 +164,7 @@ def collect(
     headcount = record.figures.members
     while max_batches is None or sent < max_batches:
         with UnitOfWork(engine) as uow:
+            uow.rounds.hold(record.id)
             last = uow.collection.last_batch(record.id, "debit")
             items = uow.collection.next_debits(
                 record.id, last.last_membership_id if last else 0, batch_size
@@ -200,6 +204,7 @@ def retry(
     with UnitOfWork(engine) as uow:
         plan = uow.plans.get(plan_id, today)
         _postpaid(plan)
+        uow.rounds.hold_plan(plan_id)  # passes of one plan take turns (see collect)
         days = plan.collection.retry_days or 0
         due: dict[int, list[tuple[datetime, int]]] = {}
         for g in uow.collection.outstanding_groups(plan_id):
@@ -222,6 +227,7 @@ def retry(
     for round_id, groups in retries.items():
         while True:
             with UnitOfWork(engine) as uow:
+                uow.rounds.hold(round_id)
                 items = uow.collection.retry_items(round_id, groups, batch_size)
                 if not items:
                     break

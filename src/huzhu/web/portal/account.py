@@ -14,7 +14,7 @@ from huzhu.services.accounts import service as accounts
 from huzhu.services.accounts.ownership import own_person_ids
 from huzhu.services.accounts.service import IssuedSession
 from huzhu.services.events import record
-from huzhu.services.members.joining import add_dependant
+from huzhu.services.members.identity import give_dependant
 from huzhu.web.deps import Form, FormVisit, PageVisit, Visit, text
 from huzhu.web.errors import HtmlRoute
 from huzhu.web.forms import person_details, refusal
@@ -124,14 +124,14 @@ def sign_out(visit: FormVisit) -> Response:
 
 
 @router.get("/dependants", response_class=HTMLResponse)
-def dependants(visit: PageVisit) -> HTMLResponse:
+def dependants(visit: PageVisit, received: int = 0) -> HTMLResponse:
     principal = visit.member
     people = (
         visit.uow.people.dependants(principal.person_id) if principal.person_id is not None else []
     )
     return visit.page(
         "portal/me/dependants.html", people=people, errors={}, values={},
-        has_identity=principal.person_id is not None,
+        has_identity=principal.person_id is not None, received=bool(received),
     )  # fmt: skip
 
 
@@ -139,15 +139,16 @@ def dependants(visit: PageVisit) -> HTMLResponse:
 def add(visit: FormVisit, form: Form) -> Response:
     principal = visit.member
     try:
-        add_dependant(visit.uow, principal, person_details(form), visit.now)
+        # Answered alike whether or not the number is on file (services.identity).
+        give_dependant(visit.uow, principal, person_details(form), visit.now)
     except HuzhuError as e:
         people = visit.uow.people.dependants(principal.person_id) if principal.person_id else []
         return visit.page(
             "portal/me/dependants.html", e.status, people=people, errors=refusal(visit, e),
-            values=dict(form), has_identity=principal.person_id is not None,
+            values=dict(form), has_identity=principal.person_id is not None, received=False,
         )  # fmt: skip
     visit.uow.commit()
-    return visit.redirect("/me/dependants")
+    return visit.redirect("/me/dependants?received=1")
 
 
 def own_people(visit: Visit) -> list[int]:

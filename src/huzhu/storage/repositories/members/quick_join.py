@@ -42,6 +42,9 @@ WITH input AS (
     JOIN accounts a ON a.id = s.account_id
     WHERE s.revoked_at IS NULL AND s.expires_at > input.now
       AND a.disabled_at IS NULL AND a.person_id IS NULL
+      -- an identity held for the operator's check counts as given (services.identity)
+      AND NOT EXISTS (SELECT 1 FROM identity_checks c WHERE c.account_id = a.id
+                      AND c.kind = 'self' AND c.state = 'pending')
       AND NOT EXISTS (SELECT 1 FROM idempotency_keys k
                       WHERE k.account_id = a.id AND k.key = input.key)
       AND input.plan_version = (SELECT v.version FROM plan_versions v

@@ -107,6 +107,13 @@ class RoundRepository:
             select(plans.c.id).where(plans.c.id == plan_id).with_for_update(key_share=True)
         )
 
+    def hold(self, round_id: int) -> None:
+        """Hold the round's row until the transaction ends, so that runs of one round's money
+        work (collection batches) take turns and each sees what the one before it wrote."""
+        self.conn.execute(
+            select(rounds.c.id).where(rounds.c.id == round_id).with_for_update(key_share=True)
+        )
+
     def for_period(self, plan_id: str, announce_date: date) -> RoundRecord | None:
         row = self.conn.execute(
             select(rounds).where(
