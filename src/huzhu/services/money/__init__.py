@@ -8,4 +8,5 @@ funding.
 - ledger: Money arriving for a member: a top-up that has already reached the plan.
 - payouts: Paying approved claims through the gateway once a round has collected.
 - reconcile: Reconciliation: the gateway's statement of a day against the books.
+- reconcile_issues: Resolving a reconciliation issue: an operator looked into a difference…
 """
