@@ -18,6 +18,7 @@ from huzhu.domain.members import Lifecycle, MembershipEvent
 from huzhu.domain.money import Fen, check_amount
 from huzhu.domain.plans import CollectionMode, local_date
 from huzhu.gateways.base import DebitItem, PaymentGateway
+from huzhu.services import promotions
 from huzhu.services.collection import refuse, round_of
 from huzhu.storage.repositories.collection import NewBatch
 from huzhu.storage.uow import UnitOfWork
@@ -46,9 +47,12 @@ def after_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetim
     if done is not None:
         return BalanceCheck(record.id, done.items, done.failed_items, True)
     reminder = rules.reminder_balance or rules.minimum_balance or 0
-    reminded = uow.payments.remind_low(record.id, reminder, now)
+    # A round the operator paid took nothing from anyone: no one is reminded or suspended for it
+    # (after a plan's notice of closing, balances are refunded and cover runs to the end date).
+    operator_paid = promotions.paying(uow, plan_id, announce_date) is not None
+    reminded = 0 if operator_paid else uow.payments.remind_low(record.id, reminder, now)
     suspended = 0
-    if rules.minimum_balance is not None:
+    if rules.minimum_balance is not None and not operator_paid:
         suspended = uow.payments.suspend_low(record.id, rules.minimum_balance, now)
     batch = NewBatch(record.id, plan_id, 0, "prepaid", 0, 0, reminded, 0, marker)
     uow.collection.add_batch(batch, now, status="settled", failed_items=suspended)

@@ -17,6 +17,7 @@ from huzhu.domain.members import Membership, Status
 from huzhu.domain.money import Fen, format_yuan
 from huzhu.domain.plans import CollectionMode, Plan, local_date
 from huzhu.services.collection import charge_status
+from huzhu.services.promotions import PaidRound, paid_rounds
 from huzhu.storage.repositories.archive import ArchiveRepository
 from huzhu.storage.repositories.rounds import StatementLine
 from huzhu.storage.uow import UnitOfWork
@@ -34,6 +35,8 @@ class Statement:
     # Round id -> where that charge stands ("due on 2026-01-14", "collected", ...).
     collection: dict[int, str] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
+    # Rounds the operator paid for the member (a promotion, or after a plan's notice of closing).
+    operator_paid: list[PaidRound] = field(default_factory=list)
 
     @property
     def total_paid(self) -> Fen:
@@ -125,6 +128,7 @@ def statement(uow: UnitOfWork, membership_id: int, now: datetime) -> Statement:
         lines=lines,
         collection=collection,
         notices=notices,
+        operator_paid=paid_rounds(uow, membership),
     )
 
 
