@@ -63,7 +63,7 @@ class OperatorPaidOut(BaseModel):
 
 
 @router.post("/plans/{plan_id}/close", status_code=201, response_model=ClosingOut)
-def close(
+def close_plan(
     plan_id: PlanId,
     body: CloseIn,
     principal: Operator,
@@ -103,7 +103,7 @@ def close(
 
 
 @router.post("/plans/{plan_id}/operator-paid", status_code=201, response_model=OperatorPaidOut)
-def operator_paid(
+def mark_rounds_operator_paid(
     plan_id: PlanId,
     body: OperatorPaidIn,
     principal: Operator,
