@@ -185,3 +185,18 @@ def test_a_plan_closes_once_and_never_ends_before_its_notice(engine: Engine) -> 
     assert len(refunds_sent(engine)) == 3
     box.drain(at("2026-01-10", 12))
     reconcile_and_audit(engine, box, "2026-01-02", "2026-01-07", "2026-01-10")
+
+
+def test_no_top_up_from_the_notice_and_no_notice_before_a_round_already_run(
+    engine: Engine,
+) -> None:
+    members, box = world(engine)
+    with pytest.raises(InvalidInput) as early:
+        close(engine, box, "2026-01-10", notice="2026-01-07")  # the round of the 7th charged
+    assert early.value.code == "notice-before-last-round"
+    close(engine, box, "2026-01-10")
+    with pytest.raises(RuleViolation) as topped, UnitOfWork(engine) as uow:
+        top_up(uow, members[0], 10_00, "late", at("2026-01-11"))
+    assert topped.value.code == "plan-closing"
+    with UnitOfWork(engine) as uow:
+        assert uow.ledger.member_balance(members[0]) == 0

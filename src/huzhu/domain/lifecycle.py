@@ -9,7 +9,8 @@
    the notice (Waterdrop's practice); a plan may also refund every share ever paid (Meituan),
    paid by the operator.
 4. A plan closes once (`plan-closed`); the end date is never before the notice date
-   (`end-before-notice`).
+   (`end-before-notice`), nor the notice date on or before a round already run
+   (`notice-before-last-round`). No top-ups from the notice date (`plan-closing`).
 
 A promotion is the same mechanism without the end: the operator pays the rounds announced in a
 period (Xiang Hu Bao's free first month), and members are charged 0 for them.
@@ -74,6 +75,32 @@ def check_join(plan_id: str, closing: ClosingDates | None, today: date) -> None:
                     "plan",
                 )
             ]
+        )
+
+
+def check_top_up(plan_id: str, closing: ClosingDates | None, today: date) -> None:
+    """From the notice date balances are refunded, not topped up: money added then would sit
+    in a plan that charges no one."""
+    if closing is not None and today >= closing.notice_date:
+        raise RuleViolation(
+            [
+                Violation(
+                    "plan-closing",
+                    f"{plan_id} is closing (notice given on {closing.notice_date}): balances are "
+                    "refunded, not topped up",
+                    "membership",
+                )
+            ]
+        )
+
+
+def check_notice_after_rounds(plan_id: str, notice_date: date, last_round: date | None) -> None:
+    """Members share nothing from the notice: a round already run on or after it charged them."""
+    if last_round is not None and last_round >= notice_date:
+        raise InvalidInput(
+            f"{plan_id} already ran the round of {last_round}: the notice date must be after it",
+            code="notice-before-last-round",
+            field="notice_date",
         )
 
 

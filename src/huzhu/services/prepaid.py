@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from huzhu.domain import lifecycle
 from huzhu.domain.errors import Conflict, InvalidInput
 from huzhu.domain.members import Lifecycle, MembershipEvent
 from huzhu.domain.money import Fen, check_amount
@@ -20,6 +21,7 @@ from huzhu.domain.plans import CollectionMode, local_date
 from huzhu.gateways.base import DebitItem, PaymentGateway
 from huzhu.services import promotions
 from huzhu.services.collection import refuse, round_of
+from huzhu.services.shutdown import closing_of
 from huzhu.storage.repositories.collection import NewBatch
 from huzhu.storage.uow import UnitOfWork
 
@@ -106,6 +108,7 @@ def request_top_up(
     membership = uow.memberships.get(membership_id)
     if membership.lifecycle is Lifecycle.LEFT:
         raise InvalidInput("this membership has ended", code="membership-left", field="membership")
+    lifecycle.check_top_up(membership.plan_id, closing_of(uow, membership.plan_id), local_date(now))
     ref = top_up_ref(membership.plan_id, key)
     existing = uow.collection.batch_by_ref(ref)
     if existing is not None:

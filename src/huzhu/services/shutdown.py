@@ -68,6 +68,8 @@ def close_plan(
     uow.plans.get(plan_id)  # an unknown plan is refused (404)
     uow.rounds.hold_plan(plan_id)  # the closing is decided on the plan's row
     lifecycle.check_not_closed(plan_id, closing_of(uow, plan_id))
+    last = uow.rounds.previous(plan_id, date.max)
+    lifecycle.check_notice_after_rounds(plan_id, notice_date, last.announce_date if last else None)
     closure = Closure(plan_id, notice_date, end_date, refund_past_shares, now)
     LifecycleRepository(uow.conn).add_closure(closure)
     note = f"the plan closes: members share nothing from {notice_date}"
