@@ -34,6 +34,11 @@ def test_an_operator_paid_round_charges_members_nothing_and_shows_on_the_stateme
     assert api.count("member_charges") == 0
     logged = api.count("public_log", "kind = 'round-operator-paid'")
     assert logged == 1 and api.count("public_log", "kind = 'operator-paid-period'") == 1
+    mine = api.get(f"/v1/memberships/{alice.memberships[PLAN]}/statement", alice).json()
+    assert mine["charges"] == []
+    assert [(p["announce_date"], p["reason"]) for p in mine["operator_paid"]] == [
+        (ROUND_DAY.isoformat(), "promotion")
+    ]
     page = web.signed_in(alice).get(f"/me/plans/{alice.memberships[PLAN]}/statement")
     assert page.status_code == 200
     text = text_of(page)
