@@ -112,10 +112,9 @@ def refund_members(
     if uow.ledger.find(refund_key(plan_id)) is not None:
         return Refunds(0, 0, 0, already_done=True)
     plan = uow.plans.get(plan_id)
-    balances: dict[int, Fen] = {}
-    if plan.collection.mode is CollectionMode.PREPAID:
-        balances = repo.balances(plan_id)
-    shares = repo.paid_shares(plan_id) if closure.refund_past_shares else {}
+    prepaid = plan.collection.mode is CollectionMode.PREPAID
+    balances = repo.balances(plan_id) if prepaid else {}
+    shares = repo.paid_shares(plan_id, prepaid=prepaid) if closure.refund_past_shares else {}
     members = sorted(set(balances) | set(shares))
     total_balances, total_shares = sum(balances.values()), sum(shares.values())
     if members:

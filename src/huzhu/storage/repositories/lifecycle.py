@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, and_, func, insert, or_, select
+from sqlalchemy import Connection, and_, exists, func, insert, or_, select
 
 from huzhu.domain.money import Fen
 from huzhu.storage.repositories.rounds import charges_of_members
 from huzhu.storage.tables import member_charges, member_credits, memberships, rounds
 from huzhu.storage.tables_lifecycle import operator_paid_periods, plan_closures
+from huzhu.storage.tables_money import collection_batches as batches
 from huzhu.storage.tables_money import collection_failures
 
 
@@ -130,20 +131,33 @@ class LifecycleRepository:
         )
         return {int(m): int(b) for m, b in rows}
 
-    def paid_shares(self, plan_id: str) -> dict[int, Fen]:
+    def paid_shares(self, plan_id: str, *, prepaid: bool) -> dict[int, Fen]:
         """What each member of the plan paid over every round: {membership id: total > 0}.
 
-        Every charge, less the ones a debit never collected (a failure still open, written off
-        or waived). A prepaid charge is always paid: it is taken from the balance when charged.
+        A prepaid charge is paid when it is charged (taken from the balance). A post-paid one
+        once a settled debit batch of its round covers the member, less what that debit failed
+        to collect (a failure not since collected): as the audit counts them.
         """
-        total = func.sum(member_charges.c.amount)
-        rows = self.conn.execute(
+        c = member_charges
+        total = func.sum(c.c.amount)
+        q = (
             select(memberships.c.id, total)
             .select_from(charges_of_members())
             .where(rounds.c.plan_id == plan_id)
             .group_by(memberships.c.id)
         )
-        paid = {int(m): int(t) for m, t in rows}
+        if not prepaid:
+            q = q.where(
+                exists().where(
+                    batches.c.round_id == c.c.round_id,
+                    batches.c.kind == "debit",
+                    batches.c.status == "settled",
+                    c.c.membership_id.between(
+                        batches.c.first_membership_id, batches.c.last_membership_id
+                    ),
+                )
+            )
+        paid = {int(m): int(t) for m, t in self.conn.execute(q)}
         f = collection_failures
         unpaid = self.conn.execute(
             select(f.c.membership_id, func.sum(f.c.amount))
