@@ -143,6 +143,8 @@ def test_from_the_notice_no_one_joins_and_the_operator_pays_every_round(engine: 
     with UnitOfWork(engine) as uow:
         s = statement(uow, members[1], at("2026-01-22"))
     assert [line.amount for line in s.lines] == [SHARE]  # nothing charged after the notice
+    assert not any("top up" in n for n in s.notices)
+    assert any("claimed until 2026-07-30" in n for n in s.notices)
     assert [(p.announce_date, p.reason) for p in s.operator_paid] == [
         (date(2026, 1, 21), "shutdown")
     ]

@@ -18,6 +18,7 @@ from huzhu.domain.money import Fen, format_yuan
 from huzhu.domain.plans import CollectionMode, Plan, local_date
 from huzhu.services.collection import charge_status
 from huzhu.services.promotions import PaidRound, paid_rounds
+from huzhu.services.shutdown import closing_of
 from huzhu.storage.repositories.archive import ArchiveRepository
 from huzhu.storage.repositories.rounds import StatementLine
 from huzhu.storage.uow import UnitOfWork
@@ -93,7 +94,15 @@ def _notices(
                 f"will be debited on {record.collect_date}. You may leave the plan before then "
                 "and it will not be taken."
             )
-    if rules.mode is CollectionMode.PREPAID and membership.left_at is None:
+    closing = closing_of(uow, plan.id)
+    if closing is not None:
+        # From the notice nobody is asked to top up: balances are refunded (README, Shutdown).
+        notices.append(
+            f"This plan is closing: members share nothing from {closing.notice_date}, cover ends "
+            f"on {closing.end_date}, and an illness diagnosed before then may be claimed until "
+            f"{closing.last_claim_day}. Prepaid balances are refunded by {closing.refund_due}."
+        )
+    elif rules.mode is CollectionMode.PREPAID and membership.left_at is None:
         floor = rules.reminder_balance or rules.minimum_balance
         if floor is not None and balance < floor:
             notices.append(
