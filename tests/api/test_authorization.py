@@ -152,6 +152,9 @@ ROUTES: list[Route] = [
     Route("POST", "/v1/claims/{claim_id}/withdraw", SIGNED_IN),
     # payment gateways call back with a signed body
     Route("POST", "/v1/gateway/{name}/callbacks", GATEWAY, lambda w: {"event_id": "e1", "type": "payout.paid", "ref": "p1", "amount": 1}),  # noqa: E501
+    # a plan's lifecycle (issue 9): after the rest, as closing the plan stops its joins
+    Route("POST", "/v1/plans/{plan_id}/operator-paid", roles("operator"), lambda w: {"first_date": "2026-04-07", "last_date": "2026-04-07"}, key=True),  # noqa: E501
+    Route("POST", "/v1/plans/{plan_id}/close", roles("operator"), lambda w: {"notice_date": "2026-03-10", "end_date": "2026-03-31"}, key=True),  # noqa: E501
     # last: it ends the caller's session
     Route("POST", "/v1/auth/logout", SIGNED_IN),
 ]  # fmt: skip

@@ -32,6 +32,7 @@ from huzhu.api.routes import (
     inbox,
     juries,
     ledger,
+    lifecycle,
     me,
     memberships,
     objections,
@@ -154,7 +155,8 @@ def create_app(
     for router in (auth.router, me.router, plans.router, memberships.router, claims.router,
                    rounds.router, ledger.router, admin.router, gateway_routes.router,
                    claim_steps.router, evidence.router, objections.router, juries.router,
-                   inbox.router, forecasts.router, identity_checks.router):  # fmt: skip
+                   inbox.router, forecasts.router, identity_checks.router,
+                   lifecycle.router):  # fmt: skip
         app.include_router(router)
     app.include_router(health.router)
     install_web(app)

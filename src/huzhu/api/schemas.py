@@ -293,6 +293,14 @@ class StatementLineOut(BaseModel):
     cases: int
 
 
+class OperatorPaidRoundOut(BaseModel):
+    round_id: int
+    announce_date: date
+    cases: int
+    share: Money  # what each member would have paid
+    reason: Literal["promotion", "shutdown"]
+
+
 class StatementOut(BaseModel):
     membership_id: int
     plan_id: str
@@ -303,6 +311,8 @@ class StatementOut(BaseModel):
     people_helped: int
     charges: list[StatementLineOut]
     summary: str
+    # Rounds the operator paid for the member: a promotion, or after a plan's notice of closing.
+    operator_paid: list[OperatorPaidRoundOut] = []
 
 
 # --- claims -----------------------------------------------------------------------------

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
+from huzhu import gateways
 from huzhu.cli.context import STATE, out, print_json, report_errors
+from huzhu.domain import lifecycle
+from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan
 from huzhu.domain.plans import Plan, local_date
 from huzhu.plans.loader import load_plan_file
+from huzhu.services.plans import promotions, shutdown
 from huzhu.services.plans.service import publish as publish_plan
 
 app = typer.Typer(help="Plans and their rules.", no_args_is_help=True)
@@ -135,3 +140,80 @@ def publish_cmd(
         )
         uow.commit()
     out.print(f"published {plan.id} version {plan.version}, effective {plan.effective_from}")
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{option} must be a date like 2022-01-28", field=option) from None
+
+
+@app.command("close")
+@report_errors
+def close_cmd(
+    plan_id: str,
+    notice_date: str = typer.Option(..., "--notice-date", help="No joins and no sharing from."),
+    end_date: str = typer.Option(
+        ..., "--end-date", help="The last day of cover is the day before."
+    ),
+    refund_past_shares: bool = typer.Option(
+        False, "--refund-past-shares", help="The operator also pays back every share paid."
+    ),
+) -> None:
+    """Close a plan: members share nothing from the notice date (the operator pays the remaining
+    rounds), claims for illness diagnosed before the end date are taken for 180 days after it,
+    and prepaid balances are refunded through the gateway."""
+    notice, end = _day(notice_date, "--notice-date"), _day(end_date, "--end-date")
+    with STATE.uow() as uow:
+        gateway = gateways.factory()(uow.conn)
+        done = shutdown.close_plan(
+            uow, gateway, plan_id, notice, end, STATE.now(), refund_past_shares=refund_past_shares
+        )
+        uow.commit()
+    dates = lifecycle.ClosingDates(notice, end)
+    out.print(
+        f"{plan_id} closes: no joins and no shares from {notice}; cover ends {end}; claims "
+        f"until {dates.last_claim_day}"
+    )
+    _print_refunds(plan_id, done.refunds, dates.refund_due)
+
+
+def _print_refunds(plan_id: str, refunds: shutdown.Refunds | None, due: date) -> None:
+    if refunds is None:
+        out.print(f"refunds are due by {due}: run `huzhu plans refund {plan_id}` from the notice")
+    elif refunds.already_done:
+        out.print("refunds were already sent")
+    else:
+        out.print(
+            f"refunds sent to {refunds.members:,} member(s): balances "
+            f"{format_yuan(refunds.balances)} yuan, past shares {format_yuan(refunds.past_shares)} "
+            "yuan (paid by the operator)"
+        )
+
+
+@app.command("refund")
+@report_errors
+def refund_cmd(plan_id: str) -> None:
+    """Send a closed plan's refunds through the gateway (once; from its notice date)."""
+    with STATE.uow() as uow:
+        gateway = gateways.factory()(uow.conn)
+        refunds = shutdown.refund_members(uow, gateway, plan_id, STATE.now())
+        uow.commit()
+    _print_refunds(plan_id, refunds, STATE.now().date())
+
+
+@app.command("promote")
+@report_errors
+def promote_cmd(
+    plan_id: str,
+    first: str = typer.Option(..., "--from", help="The first announcement date it pays."),
+    last: str = typer.Option(..., "--to", help="The last announcement date it pays."),
+    note: str = typer.Option("", help="Why (shown in the public log)."),
+) -> None:
+    """Mark the rounds announced in a period as paid by the operator: members are charged 0."""
+    start, end = _day(first, "--from"), _day(last, "--to")
+    with STATE.uow() as uow:
+        promotions.mark_operator_paid(uow, plan_id, start, end, STATE.now(), note=note)
+        uow.commit()
+    out.print(f"{plan_id}: rounds announced {start} to {end} are paid by the operator")

@@ -131,3 +131,22 @@ def operator_funding_transaction(plan_id: str, key: str, amount: Fen, memo: str)
         (AccountKind.CASH, amount),
         (AccountKind.OPERATOR_FUNDING, -amount),
     )
+
+
+def refund_transaction(plan_id: str, key: str, balances: Fen, shares: Fen) -> Transaction:
+    """A closing plan's refunds leave through the gateway: what members held (from member-funds)
+    and, when the plan refunds past shares, what the operator pays in (cash from
+    operator-funding) and the plan pays back (the operator's expense, booked as backstop)."""
+    if balances < 0 or shares < 0 or balances + shares == 0:
+        raise InvalidInput("a refund must be positive", code="amount-not-positive", field="amount")
+    return _txn(
+        key,
+        "refund",
+        plan_id,
+        "closing refunds: balances held for members, and shares the operator pays back",
+        (AccountKind.MEMBER_FUNDS, balances),
+        (AccountKind.BACKSTOP, shares),
+        (AccountKind.CASH, shares),
+        (AccountKind.OPERATOR_FUNDING, -shares),
+        (AccountKind.GATEWAY_CLEARING, -(balances + shares)),
+    )

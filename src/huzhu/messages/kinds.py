@@ -49,6 +49,7 @@ KINDS: dict[str, Kind] = {
     "identity.given": Kind(N_("Your ID number was given by another account"), N_("Someone gave an ID number on file for you (or your dependant) to another account. Nothing changes until the operator has checked the identity; if it was not you, tell the operator.")),  # noqa: E501
     "identity.confirmed": Kind(N_("Your identity was confirmed"), N_("The operator confirmed the identity you gave; it is now on your account.")),  # noqa: E501
     "identity.refused": Kind(N_("Your identity was not confirmed"), N_("The operator could not confirm the identity you gave; contact the operator.")),  # noqa: E501
+    "plan.closing": Kind(N_("{plan_id} is closing"), N_("From {notice_date} nobody joins and members share nothing more: the operator pays the remaining cases. Cover ends on {end_date}; an illness diagnosed before then may be claimed until {last_claim_date}. Any balance is refunded by {refund_due_date}.")),  # noqa: E501
     "charge-taken": Kind(N_("{plan_id}: {amount_fen} yuan"), N_("{amount_fen} yuan was taken from your balance for the round of {round_date}.")),  # noqa: E501
 }
 

@@ -18,6 +18,7 @@ from huzhu.api.schemas import (
     JoinIn,
     JoinOut,
     MembershipOut,
+    OperatorPaidRoundOut,
     StatementLineOut,
     StatementOut,
     TopUpIn,
@@ -132,6 +133,16 @@ def my_statement(membership_id: PathId, principal: Caller, uow: Uow, now: Now) -
         summary=(
             f"paid {format_yuan(s.total_paid)} yuan in total, helped {s.people_helped:,} people"
         ),
+        operator_paid=[
+            OperatorPaidRoundOut(
+                round_id=p.round_id,
+                announce_date=p.announce_date,
+                cases=p.cases,
+                share=money(p.share),
+                reason=p.reason,
+            )
+            for p in s.operator_paid
+        ],
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from huzhu.domain import lifecycle
 from huzhu.domain.claims import (
     OPEN_STATES,
     Claim,
@@ -30,6 +31,7 @@ from huzhu.services.claims.cards import publish_card
 from huzhu.services.claims.payout import PayoutOverride, set_payout
 from huzhu.services.messaging.notify import tell
 from huzhu.services.plans import activation
+from huzhu.services.plans.shutdown import closing_of
 from huzhu.storage.repositories.claims.review import ObjectionStatus
 from huzhu.storage.uow import UnitOfWork
 
@@ -131,6 +133,8 @@ def submit(uow: UnitOfWork, req: ClaimRequest, now: datetime) -> Claim:
                 )
             ]
         )
+    closing = closing_of(uow, plan.id)
+    lifecycle.check_claim_window(plan.id, closing, local_date(now))
     person = uow.people.get(membership.person_id)
     assessment = assess_claim(
         plan,
@@ -145,6 +149,12 @@ def submit(uow: UnitOfWork, req: ClaimRequest, now: datetime) -> Claim:
         ),
         has_payout_already=uow.claims.has_payout(req.membership_id),
     )
+    if lifecycle.cover_ended(closing, req.diagnosis_date):
+        assessment.report.fail(
+            "cover-ended",
+            f"{plan.id} closed: cover ended on {closing.end_date if closing else ''}",
+            "diagnosis_date",
+        )
     if suspended_on(uow.memberships.events(req.membership_id), req.diagnosis_date):
         assessment.report.fail(
             "cover-suspended",

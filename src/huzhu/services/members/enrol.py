@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from huzhu.domain import lifecycle
 from huzhu.domain.eligibility import Applicant, check_eligibility
 from huzhu.domain.errors import HuzhuError
 from huzhu.domain.identity import parse_document
@@ -19,6 +20,7 @@ from huzhu.domain.plans import Plan, local_date
 from huzhu.services.members.deposit import await_deposits
 from huzhu.services.members.service import PersonDetails
 from huzhu.services.plans import activation
+from huzhu.services.plans.shutdown import closing_of
 from huzhu.storage.uow import UnitOfWork
 
 
@@ -43,6 +45,7 @@ def enrol_batch(
     uow: UnitOfWork, plan_id: str, batch: Sequence[Candidate], now: datetime
 ) -> list[RowResult]:
     plan = uow.plans.get(plan_id, local_date(now))
+    lifecycle.check_join(plan.id, closing_of(uow, plan.id), local_date(now))
     results: dict[int, RowResult] = {}
     ready: list[tuple[Candidate, Person]] = []
     seen: set[tuple[str, str]] = set()

@@ -13,12 +13,15 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from huzhu.domain import lifecycle
 from huzhu.domain.errors import Conflict, InvalidInput
 from huzhu.domain.members import Lifecycle, MembershipEvent
 from huzhu.domain.money import Fen, check_amount
 from huzhu.domain.plans import CollectionMode, local_date
 from huzhu.gateways.base import DebitItem, PaymentGateway
 from huzhu.services.money.collection import refuse, round_of
+from huzhu.services.plans import promotions
+from huzhu.services.plans.shutdown import closing_of
 from huzhu.storage.repositories.members.family import FamilyRepository
 from huzhu.storage.repositories.money.collection import NewBatch
 from huzhu.storage.uow import UnitOfWork
@@ -47,9 +50,12 @@ def after_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetim
     if done is not None:
         return BalanceCheck(record.id, done.items, done.failed_items, True)
     reminder = rules.reminder_balance or rules.minimum_balance or 0
-    reminded = uow.payments.remind_low(record.id, reminder, now)
+    # A round the operator paid took nothing from anyone: no one is reminded or suspended for it
+    # (after a plan's notice of closing, balances are refunded and cover runs to the end date).
+    operator_paid = promotions.paying(uow, plan_id, announce_date) is not None
+    reminded = 0 if operator_paid else uow.payments.remind_low(record.id, reminder, now)
     suspended = 0
-    if rules.minimum_balance is not None:
+    if rules.minimum_balance is not None and not operator_paid:
         suspended = uow.payments.suspend_low(record.id, rules.minimum_balance, now)
     batch = NewBatch(record.id, plan_id, 0, "prepaid", 0, 0, reminded, 0, marker)
     uow.collection.add_batch(batch, now, status="settled", failed_items=suspended)
@@ -111,6 +117,7 @@ def request_top_up(
     membership = uow.memberships.get(membership_id)
     if membership.lifecycle is Lifecycle.LEFT:
         raise InvalidInput("this membership has ended", code="membership-left", field="membership")
+    lifecycle.check_top_up(membership.plan_id, closing_of(uow, membership.plan_id), local_date(now))
     ref = top_up_ref(membership.plan_id, key)
     existing = uow.collection.batch_by_ref(ref)
     if existing is not None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from huzhu.domain import lifecycle
 from huzhu.domain.eligibility import Applicant, check_eligibility
 from huzhu.domain.errors import Conflict, Forbidden, NotFound, RuleViolation, Violation
 from huzhu.domain.identity import IdentityDocument, Sex, age_on, parse_document
@@ -15,6 +16,7 @@ from huzhu.gateways.base import PaymentGateway
 from huzhu.services.members.credit import CreditProvider, ImportedScore
 from huzhu.services.members.deposit import await_deposit, check_deposit, needs_deposit
 from huzhu.services.plans import activation
+from huzhu.services.plans.shutdown import closing_of
 from huzhu.storage.uow import UnitOfWork
 
 
@@ -119,6 +121,7 @@ def join(
     gateway: PaymentGateway | None = None,
 ) -> JoinResult:
     plan = uow.plans.get(req.plan_id, local_date(now))
+    lifecycle.check_join(plan.id, closing_of(uow, plan.id), local_date(now))
     check_deposit(plan, gateway, req.deposit_key)
     person = find_or_register(uow, req.person, now)
     guardian = _guardian(uow, req, now)

@@ -17,6 +17,8 @@ from huzhu.domain.members import Membership, Status
 from huzhu.domain.money import Fen, format_yuan
 from huzhu.domain.plans import CollectionMode, Plan, local_date
 from huzhu.services.money.collection import charge_status
+from huzhu.services.plans.promotions import PaidRound, paid_rounds
+from huzhu.services.plans.shutdown import closing_of
 from huzhu.storage.repositories.members.family import FamilyRepository
 from huzhu.storage.repositories.record.archive import ArchiveRepository
 from huzhu.storage.repositories.rounds.repository import StatementLine
@@ -35,6 +37,8 @@ class Statement:
     # Round id -> where that charge stands ("due on 2026-01-14", "collected", ...).
     collection: dict[int, str] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
+    # Rounds the operator paid for the member (a promotion, or after a plan's notice of closing).
+    operator_paid: list[PaidRound] = field(default_factory=list)
 
     @property
     def total_paid(self) -> Fen:
@@ -96,7 +100,15 @@ def _notices(
                 f"will be debited on {record.collect_date}. You may leave the plan before then "
                 "and it will not be taken."
             )
-    if rules.mode is CollectionMode.PREPAID and membership.left_at is None:
+    closing = closing_of(uow, plan.id)
+    if closing is not None:
+        # From the notice nobody is asked to top up: balances are refunded (README, Shutdown).
+        notices.append(
+            f"This plan is closing: members share nothing from {closing.notice_date}, cover ends "
+            f"on {closing.end_date}, and an illness diagnosed before then may be claimed until "
+            f"{closing.last_claim_day}. Prepaid balances are refunded by {closing.refund_due}."
+        )
+    elif rules.mode is CollectionMode.PREPAID and membership.left_at is None:
         floor = rules.reminder_balance or rules.minimum_balance
         if floor is not None and balance < floor:
             notices.append(
@@ -131,6 +143,7 @@ def statement(uow: UnitOfWork, membership_id: int, now: datetime) -> Statement:
         lines=lines,
         collection=collection,
         notices=notices,
+        operator_paid=paid_rounds(uow, membership),
     )
 
 

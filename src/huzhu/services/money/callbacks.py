@@ -192,9 +192,29 @@ def _apply_debit(
         reactivate_if_funded(uow, batch.first_membership_id, now)
 
 
+def _refund(uow: UnitOfWork, batch: Row[Any], event: dict[str, Any], amount: int,
+            now: datetime) -> str:  # fmt: skip
+    """A closing plan's refund (services.shutdown): booked when sent; the answer settles it."""
+    if amount != batch.amount:
+        raise Refused(
+            409, "amount-mismatch", f"amount {amount}, instructed {batch.amount}", issue=True,
+            expected=batch.amount, actual=amount,
+        )  # fmt: skip
+    if event["type"] != PAYOUT_PAID:
+        # The money was taken from the member's balance when sent: the operator must pay it
+        # another way, so it stays in clearing, flagged, until it does.
+        raise Refused(409, "refund-failed", f"refund {batch.gateway_ref} failed", issue=True)
+    if not uow.collection.settle_batch(batch.id, now, collected=amount):
+        return "already-settled"
+    return "applied"
+
+
 def _payout(uow: UnitOfWork, event: dict[str, Any], now: datetime) -> str:
     ref, amount = event["ref"], _fen(event, "amount")
     payout = uow.payments.payout_by(ref=ref)
+    refund = uow.collection.batch_by_ref(ref) if payout is None else None
+    if refund is not None and refund.kind == "refund":
+        return _refund(uow, refund, event, amount, now)
     if payout is None:
         stale = STALE_PAYOUT.search(ref)
         current = uow.payments.payout_by(claim_id=int(stale["claim"])) if stale else None

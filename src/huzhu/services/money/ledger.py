@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from huzhu.domain import lifecycle
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.ledger import (
     AccountKind,
@@ -21,7 +22,9 @@ from huzhu.domain.ledger import (
 )
 from huzhu.domain.members import Lifecycle
 from huzhu.domain.money import Fen, check_amount
+from huzhu.domain.plans import local_date
 from huzhu.services.members.prepaid import reactivate_if_funded
+from huzhu.services.plans.shutdown import closing_of
 from huzhu.storage.uow import UnitOfWork
 
 
@@ -38,6 +41,7 @@ def top_up(uow: UnitOfWork, membership_id: int, amount: Fen, key: str, now: date
     if membership.lifecycle is Lifecycle.LEFT:
         raise InvalidInput("this membership has ended", code="membership-left", field="membership")
     plan_id = membership.plan_id
+    lifecycle.check_top_up(plan_id, closing_of(uow, plan_id), local_date(now))
     full_key = f"top-up:{plan_id}:{key}"
     txn_id, created = uow.ledger.post_once(
         member_credit_transaction(plan_id, full_key, amount, memo=f"membership {membership_id}"),

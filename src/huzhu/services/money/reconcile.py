@@ -60,7 +60,12 @@ def _booked(uow: UnitOfWork, line: StatementLine) -> tuple[str | None, int | Non
         return batch.plan_id, int(batch.collected), ""
     payout = uow.payments.payout_by(ref=line.ref)
     if payout is None:
-        return None, None, "unknown-ref"
+        refund = uow.collection.batch_by_ref(line.ref)  # a closing plan's refund is a transfer
+        if refund is None or refund.kind != "refund":
+            return None, None, "unknown-ref"
+        if refund.status != "settled":
+            return refund.plan_id, None, "callback-missing"
+        return refund.plan_id, int(refund.amount), ""
     if payout.status != "paid":
         return (
             payout.plan_id,

@@ -17,7 +17,7 @@ from huzhu.domain.ledger import round_transaction
 from huzhu.domain.plans import CollectionMode, Plan, local_date
 from huzhu.services.claims.service import finalize_announced
 from huzhu.services.members import successor
-from huzhu.services.plans import activation
+from huzhu.services.plans import activation, promotions
 from huzhu.services.record import public_record
 from huzhu.storage.repositories.money.charges import ChargeOrder
 from huzhu.storage.repositories.rounds.repository import RoundRecord
@@ -159,6 +159,9 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
     share = apportionment.per_head_share(payouts + fee - carry_in, members)
     cap = apportionment.round_cap(plan.caps.per_case_per_member, cases)
     charge = apportionment.member_charge(share, cap, None)
+    operator_paid = promotions.paying(uow, plan_id, announce_date)
+    if operator_paid is not None:
+        charge = 0  # the operator pays this round: its whole need is backstop (README, Promotions)
     order = _charge_order(uow, plan, round_id, announce_date, lock_at, charge, members)
     if plan.collection.mode is CollectionMode.PREPAID:
         order = replace(order, prepaid=True)  # never below a balance: see README, prepaid
@@ -203,6 +206,8 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
     record = uow.rounds.get(round_id)
     assert record is not None
     public_record.record_round(uow, record, now)
+    if operator_paid is not None:
+        promotions.record_round(uow, record, operator_paid, now)
     if charged.rows and uow.webhooks.has_subscribers():
         # Host apps tell their users of the charge before it is collected. A prepaid balance is
         # debited at once, so there the charge is collected too.

@@ -3,7 +3,13 @@
 from alembic import context
 
 # Importing these registers their tables on the shared metadata.
-from huzhu.storage import tables_access, tables_claims, tables_money, tables_record  # noqa: F401
+from huzhu.storage import (  # noqa: F401
+    tables_access,
+    tables_claims,
+    tables_lifecycle,
+    tables_money,
+    tables_record,
+)
 from huzhu.storage.tables import metadata
 
 engine = context.config.attributes["engine"]

@@ -51,6 +51,9 @@ WITH input AS (
                                 WHERE v.plan_id = input.plan_id
                                   AND v.effective_from <= input.today
                                 ORDER BY v.version DESC LIMIT 1)
+      -- A closing plan takes no one from its notice date: the general path refuses it.
+      AND NOT EXISTS (SELECT 1 FROM plan_closures c
+                      WHERE c.plan_id = input.plan_id AND c.notice_date <= input.today)
 ), locked AS (
     -- Twins of one account wait here for each other; the later one then finds the identity
     -- linked and writes nothing. Locking in id order keeps concurrent batches from deadlocking.

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, exists, insert, literal, null, select, update
 
+from huzhu.domain.members import Lifecycle
 from huzhu.storage.tables import memberships
 from huzhu.storage.tables_claims import inbox_messages
 
@@ -78,6 +79,29 @@ class InboxRepository:
         cols = ["person_id", "claim_id", "kind", "params", "created_at"]
         result = self.conn.execute(insert(inbox_messages).from_select(cols, rows))
         return int(result.rowcount)
+
+    def add_for_plan(self, plan_id: str, kind: str, params: Mapping[str, Any], at: datetime) -> int:
+        """One message to each person with a live membership of the plan, in one statement (a
+        closing plan may have 100 million members); a person told this kind at `at` is not told
+        twice."""
+        already = exists().where(
+            inbox_messages.c.person_id == memberships.c.person_id,
+            inbox_messages.c.kind == kind,
+            inbox_messages.c.created_at == at,
+        )
+        rows = select(
+            memberships.c.person_id,
+            null(),
+            literal(kind),
+            literal(dict(params), inbox_messages.c.params.type),
+            literal(at, inbox_messages.c.created_at.type),
+        ).where(
+            memberships.c.plan_id == plan_id,
+            memberships.c.lifecycle != Lifecycle.LEFT.value,
+            ~already,
+        )
+        cols = ["person_id", "claim_id", "kind", "params", "created_at"]
+        return int(self.conn.execute(insert(inbox_messages).from_select(cols, rows)).rowcount)
 
     def page(
         self, person_ids: Sequence[int], *, after_id: int, limit: int, unread: bool = False

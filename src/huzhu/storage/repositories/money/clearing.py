@@ -43,7 +43,11 @@ class ClearingRepository:
         paid = select(
             p.c.plan_id, p.c.gateway_ref, literal("payout"), -p.c.amount, p.c.paid_at
         ).where(p.c.status == "paid", self._unsettled(p.c.gateway_ref))
-        rows = self.conn.execute(debits.union_all(paid))
+        # A closing plan's refund leaves clearing when it is sent (services.shutdown).
+        refunds = select(
+            b.c.plan_id, b.c.gateway_ref, literal("refund"), -b.c.amount, b.c.submitted_at
+        ).where(b.c.kind == "refund", self._unsettled(b.c.gateway_ref))
+        rows = self.conn.execute(debits.union_all(paid, refunds))
         return [
             InFlight(str(r[0]), str(r[1]), str(r[2]), int(r[3]), r[4])
             for r in sorted(rows, key=lambda r: (str(r[0]), r[4], str(r[1])))

@@ -211,5 +211,9 @@ class PaymentRepository:
         paid = select(p.c.gateway_ref, literal("payout"), p.c.amount).where(
             p.c.submitted_at >= start, p.c.submitted_at < end, p.c.status == "paid"
         )
-        rows = self.conn.execute(debits.union_all(paid))
+        refunds = select(b.c.gateway_ref, literal("payout"), b.c.amount).where(
+            b.c.submitted_at >= start, b.c.submitted_at < end,
+            b.c.kind == "refund", b.c.status == "settled",
+        )  # fmt: skip
+        rows = self.conn.execute(debits.union_all(paid, refunds))
         return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
