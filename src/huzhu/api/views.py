@@ -19,6 +19,7 @@ from huzhu.domain.identity import mask_name, province_name
 from huzhu.domain.members import Membership, Person
 from huzhu.domain.plans import Category, Plan, local_date
 from huzhu.plans.loader import load_catalogue
+from huzhu.services import activation
 from huzhu.services.statement import balance_of
 from huzhu.storage.repositories.rounds import RoundRecord
 from huzhu.storage.uow import UnitOfWork
@@ -39,7 +40,8 @@ def plan_summary(uow: UnitOfWork, plan: Plan) -> PlanSummary:
         max_payout=money(plan.payout.maximum),
         management_fee_bp=plan.management_fee_bp,
         members=members,
-        in_preparation=members < plan.activation_threshold,
+        # Activation latches (services.activation): members leaving later do not undo it.
+        in_preparation=activation.in_preparation(uow, plan),
         notice=NOTICE,
     )
 

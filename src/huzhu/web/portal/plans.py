@@ -11,6 +11,7 @@ from huzhu.domain.errors import NotFound
 from huzhu.domain.money import format_yuan
 from huzhu.domain.plans import Plan, local_date
 from huzhu.plans.loader import load_catalogue
+from huzhu.services import activation
 from huzhu.storage.repositories.rounds import RoundRecord
 from huzhu.storage.uow import UnitOfWork
 from huzhu.web.deps import PageVisit, Visit
@@ -46,7 +47,7 @@ def _cards(visit: Visit) -> list[dict[str, Any]]:
             {
                 "plan": plan,
                 "members": members,
-                "in_preparation": members < plan.activation_threshold,
+                "in_preparation": activation.in_preparation(uow, plan),
                 "last": last[0] if last else None,
             }
         )
@@ -76,7 +77,7 @@ def plan_page(plan_id: str, visit: PageVisit) -> HTMLResponse:
         history=list(reversed(uow.plans.history(plan.id))),
         rounds=rounds,
         members=members,
-        in_preparation=members < plan.activation_threshold,
+        in_preparation=activation.in_preparation(uow, plan),
         cases=sum(r.figures.cases for r in rounds),
         series=share_chart(rounds),
     )
