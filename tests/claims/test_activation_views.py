@@ -34,7 +34,9 @@ def shown(web: TestClient, path: str) -> str:
 def test_a_plan_whose_count_drops_after_activation_is_not_in_preparation(engine: Engine) -> None:
     install(engine, at("2025-01-01"))
     publish_text(engine, small_fosun(), at("2025-01-01"))
-    joined = [join_one(engine, PLAN, at("2025-10-01"), n=n).membership_id for n in range(1, THRESHOLD + 1)]
+    joined = [
+        join_one(engine, PLAN, at("2025-10-01"), n=n).membership_id for n in range(1, THRESHOLD + 1)
+    ]
     assert len(joined) == THRESHOLD  # the fifth join activated the plan
     with UnitOfWork(engine) as uow:
         leave(uow, joined[0], at("2025-10-02"))

@@ -20,7 +20,7 @@ from huzhu.domain.identity import DocumentType
 from huzhu.domain.members import Membership, Person
 from huzhu.services import claim_access as access
 from huzhu.services.events import record
-from huzhu.services.flags import claim_flags
+from huzhu.services.flags import claim_flags, flags_of
 from huzhu.services.rounds import run_round
 from huzhu.storage.repositories.console import ConsoleRepository
 from huzhu.storage.uow import UnitOfWork
@@ -41,7 +41,8 @@ def claim_queue(
 ) -> list[tuple[Claim, list[Flag]]]:
     """A page of claims in id order, each with its fraud flags (signals, never verdicts)."""
     found = uow.claims.list(state=state, after_id=after_id, limit=limit)
-    return [(c, claim_flags(uow, c.id)) for c in found if c.id is not None]
+    flags = flags_of(uow, found)
+    return [(c, flags[c.id]) for c in found if c.id is not None]
 
 
 @dataclass

@@ -177,6 +177,9 @@ claims = Table(
     Column("decided_by", String(100)),
     Column("round_id", BigId, ForeignKey("rounds.id")),
     Index("ix_claims_plan_id_state", "plan_id", "state"),
+    # Fraud signals: claims of a plan near a hospital and a diagnosis date (migration 0019).
+    Index("ix_claims_plan_id_hospital_diagnosis_date", "plan_id", "hospital", "diagnosis_date"),
+    Index("ix_claims_plan_id_diagnosis_date", "plan_id", "diagnosis_date"),
     # One payout per membership, whatever races past the services' row locks (migration 0008).
     Index(
         "uq_claims_one_payout",
