@@ -69,7 +69,7 @@ def install(app: FastAPI) -> None:
     """Add the pages to the API's app (after `problems.install`, whose answers stay the API's)."""
     for router in (*ROUTERS, *CONSOLE):
         app.include_router(router)
-    app.state.headcounts = Headcounts()
+    app.state.headcounts = Headcounts(app.state.engine)  # refreshed in the background
     for kind in (StarletteHTTPException, RequestValidationError):
         _for_pages(app, kind)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
