@@ -18,3 +18,9 @@ def test_fraud_signals_count_claims_through_indexes(engine: Engine) -> None:
     indexed = [i["column_names"] for i in inspect(engine).get_indexes("claims")]
     assert ["plan_id", "hospital", "diagnosis_date"] in indexed
     assert ["plan_id", "diagnosis_date"] in indexed
+
+
+def test_leaves_per_day_are_counted_through_an_index(engine: Engine) -> None:
+    """The dashboard counts the leaves of the last 90 days (migration 0019, partial)."""
+    indexed = [i["column_names"] for i in inspect(engine).get_indexes("memberships")]
+    assert ["left_at"] in indexed

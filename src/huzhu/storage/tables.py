@@ -139,6 +139,13 @@ memberships = Table(
     Index("ix_memberships_person_id", "person_id"),
     Index("ix_memberships_plan_id_joined_at", "plan_id", "joined_at"),
     Index("ix_memberships_plan_id_exit_on", "plan_id", "exit_on"),
+    # The dashboard's leaves per day; only ended memberships are in it (migration 0019).
+    Index(
+        "ix_memberships_left_at",
+        "left_at",
+        sqlite_where=text("left_at IS NOT NULL"),
+        postgresql_where=text("left_at IS NOT NULL"),
+    ),
 )
 
 membership_events = Table(

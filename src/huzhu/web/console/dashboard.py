@@ -18,7 +18,10 @@ router = APIRouter(prefix="/console/dashboard", route_class=HtmlRoute, include_i
 def dashboard(visit: PageVisit) -> HTMLResponse:
     principal = staff(visit, *DASHBOARD)
     return visit.page(
-        "console/dashboard.html", nav=sections(principal), charts=svc.charts(visit.uow, visit.now)
+        "console/dashboard.html",
+        nav=sections(principal),
+        charts=svc.charts(visit.uow, visit.now, visit.headcounts),
+        max_age_minutes=int(visit.headcounts.max_age_s // 60),
     )
 
 
