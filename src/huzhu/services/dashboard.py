@@ -65,10 +65,9 @@ class Chart:
 
 
 def _recent(uow: UnitOfWork) -> dict[str, list[RoundRecord]]:
-    return {
-        plan_id: list(reversed(uow.rounds.recent(plan_id, limit=ROUNDS_SHOWN)))
-        for plan_id in uow.plans.ids()
-    }
+    """Every plan's latest rounds, oldest first (one query for all plans)."""
+    recent = repo(uow).recent_rounds(ROUNDS_SHOWN)
+    return {plan_id: list(reversed(recent.get(plan_id, []))) for plan_id in uow.plans.ids()}
 
 
 def _by_date(by_plan: dict[str, list[RoundRecord]], value: str, money: bool) -> Chart:

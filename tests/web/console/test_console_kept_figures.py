@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from consolekit import Browser, World
 
+from huzhu.storage.repositories.console import ConsoleRepository
+from huzhu.storage.uow import UnitOfWork
+
 
 def test_the_joins_chart_says_when_it_was_counted(world: World, operator: Browser) -> None:
     page = operator.get("/console/dashboard?lang=en")
@@ -14,3 +17,12 @@ def test_the_joins_chart_says_when_it_was_counted(world: World, operator: Browse
     assert "Counted at" in joins and "at most this many minutes old: 2" in joins
     members = page.text[page.text.index('id="t-members"') :]
     assert "Counted at" not in members[: members.index("</section>")]  # read live
+
+
+def test_every_plans_recent_rounds_in_one_query_are_each_plans_own(world: World) -> None:
+    with UnitOfWork(world.api.engine) as uow:
+        for limit in (1, 24):
+            together = ConsoleRepository(uow.conn).recent_rounds(limit)
+            one_by_one = {p: uow.rounds.recent(p, limit=limit) for p in uow.plans.ids()}
+            assert together == {p: rs for p, rs in one_by_one.items() if rs}
+            assert together  # the world has run a round
