@@ -4,7 +4,9 @@ counted, and the same count is served until it is refreshed."""
 from __future__ import annotations
 
 from consolekit import Browser, World
+from test_console_pages import NEXT_DAY
 
+from huzhu.domain.plans import local_date
 from huzhu.storage.repositories.console import ConsoleRepository
 from huzhu.storage.uow import UnitOfWork
 
@@ -26,3 +28,21 @@ def test_every_plans_recent_rounds_in_one_query_are_each_plans_own(world: World)
             one_by_one = {p: uow.rounds.recent(p, limit=limit) for p in uow.plans.ids()}
             assert together == {p: rs for p, rs in one_by_one.items() if rs}
             assert together  # the world has run a round
+
+
+def test_a_round_run_from_the_console_drops_the_kept_home_cards(
+    world: World, operator: Browser
+) -> None:
+    """The home page's cards (each plan's last share) are kept; a round run in this process
+    shows there at once, not when the cards are next refreshed."""
+    kept = operator.client.app.state.headcounts
+    world.api.clock.now = world.api.clock.now.replace(month=3, day=25)  # past NEXT_DAY's lock
+    home = f"home:{local_date(world.api.clock.now)}"
+    assert operator.get("/").status_code == 200
+    assert kept.counted_at(home) is not None
+    ran = operator.post(
+        "/console/rounds/run", {"plan_id": "xiang-hu-bao", "announce_date": NEXT_DAY}
+    )
+    assert ran.status_code == 303, ran.text
+    assert kept.counted_at(home) is None
+    assert kept.counted_at("members:xiang-hu-bao") is not None  # the counts themselves stay
