@@ -10,3 +10,17 @@ def test_dependants_are_found_through_an_index(engine: Engine) -> None:
     without this index each read scanned the whole `people` table."""
     indexed = [i["column_names"] for i in inspect(engine).get_indexes("people")]
     assert ["guardian_id"] in indexed
+
+
+def test_fraud_signals_count_claims_through_indexes(engine: Engine) -> None:
+    """The claim queue counts a plan's claims by hospital and diagnosis date for every claim on
+    the page (migration 0017)."""
+    indexed = [i["column_names"] for i in inspect(engine).get_indexes("claims")]
+    assert ["plan_id", "hospital", "diagnosis_date"] in indexed
+    assert ["plan_id", "diagnosis_date"] in indexed
+
+
+def test_leaves_per_day_are_counted_through_an_index(engine: Engine) -> None:
+    """The dashboard counts the leaves of the last 90 days (migration 0017, partial)."""
+    indexed = [i["column_names"] for i in inspect(engine).get_indexes("memberships")]
+    assert ["left_at"] in indexed

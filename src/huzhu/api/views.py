@@ -22,6 +22,7 @@ from huzhu.domain.plans import Category, Plan, local_date
 from huzhu.plans.loader import load_catalogue
 from huzhu.services.members import successor
 from huzhu.services.members.statement import balance_of
+from huzhu.services.plans import activation
 from huzhu.storage.repositories.rounds.repository import RoundRecord
 from huzhu.storage.uow import UnitOfWork
 
@@ -41,7 +42,8 @@ def plan_summary(uow: UnitOfWork, plan: Plan) -> PlanSummary:
         max_payout=money(plan.payout.maximum),
         management_fee_bp=plan.management_fee_bp,
         members=members,
-        in_preparation=members < plan.activation_threshold,
+        # Activation latches (services.activation): members leaving later do not undo it.
+        in_preparation=activation.in_preparation(uow, plan),
         notice=NOTICE,
     )
 

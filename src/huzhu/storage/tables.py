@@ -140,6 +140,13 @@ memberships = Table(
     Index("ix_memberships_person_id", "person_id"),
     Index("ix_memberships_plan_id_joined_at", "plan_id", "joined_at"),
     Index("ix_memberships_plan_id_exit_on", "plan_id", "exit_on"),
+    # The dashboard's leaves per day; only ended memberships are in it (migration 0017).
+    Index(
+        "ix_memberships_left_at",
+        "left_at",
+        sqlite_where=text("left_at IS NOT NULL"),
+        postgresql_where=text("left_at IS NOT NULL"),
+    ),
 )
 
 membership_events = Table(
@@ -178,6 +185,9 @@ claims = Table(
     Column("decided_by", String(100)),
     Column("round_id", BigId, ForeignKey("rounds.id")),
     Index("ix_claims_plan_id_state", "plan_id", "state"),
+    # Fraud signals: claims of a plan near a hospital and a diagnosis date (migration 0017).
+    Index("ix_claims_plan_id_hospital_diagnosis_date", "plan_id", "hospital", "diagnosis_date"),
+    Index("ix_claims_plan_id_diagnosis_date", "plan_id", "diagnosis_date"),
     # One payout per membership, whatever races past the services' row locks (migration 0008).
     Index(
         "uq_claims_one_payout",

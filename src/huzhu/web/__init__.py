@@ -70,7 +70,7 @@ def install(app: FastAPI) -> None:
     """Add the pages to the API's app (after `problems.install`, whose answers stay the API's)."""
     for router in (*ROUTERS, *CONSOLE):
         app.include_router(router)
-    app.state.headcounts = Headcounts()
+    app.state.headcounts = Headcounts(app.state.engine)  # refreshed in the background
     app.state.console_jobs = Jobs()
     for kind in (StarletteHTTPException, RequestValidationError):
         _for_pages(app, kind)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from huzhu.domain.money import format_yuan
+from huzhu.domain.plans import local_date
 from huzhu.services.console.service import repo
+from huzhu.services.plans.figures import Headcounts
 from huzhu.storage.repositories.rounds.repository import RoundRecord
 from huzhu.storage.uow import UnitOfWork
 
@@ -41,6 +43,7 @@ class Chart:
     labels: list[str]
     series: list[Series]
     unit: str = ""
+    counted_at: datetime | None = None  # a kept figure: when it was counted
 
     def rows(self) -> list[list[str]]:
         return [[label, *(s.shown(i) for s in self.series)] for i, label in enumerate(self.labels)]
@@ -62,10 +65,9 @@ class Chart:
 
 
 def _recent(uow: UnitOfWork) -> dict[str, list[RoundRecord]]:
-    return {
-        plan_id: list(reversed(uow.rounds.recent(plan_id, limit=ROUNDS_SHOWN)))
-        for plan_id in uow.plans.ids()
-    }
+    """Every plan's latest rounds, oldest first (one query for all plans)."""
+    recent = repo(uow).recent_rounds(ROUNDS_SHOWN)
+    return {plan_id: list(reversed(recent.get(plan_id, []))) for plan_id in uow.plans.ids()}
 
 
 def _by_date(by_plan: dict[str, list[RoundRecord]], value: str, money: bool) -> Chart:
@@ -78,14 +80,16 @@ def _by_date(by_plan: dict[str, list[RoundRecord]], value: str, money: bool) -> 
     return Chart("", "", "line", [d.isoformat() for d in days], series)
 
 
-def charts(uow: UnitOfWork, now: datetime) -> list[Chart]:
+def charts(uow: UnitOfWork, now: datetime, kept: Headcounts | None = None) -> list[Chart]:
+    """Every chart; with `kept`, the joins and leaves per day (a count over every membership
+    that joined or left in 90 days) come from the kept figures, at most `max_age_s` old."""
     by_plan = _recent(uow)
     members = _by_date(by_plan, "members", False)
     backstop = _by_date(by_plan, "backstop", True)
     out = [
         Chart("members", "Members at each round, by plan", "line", members.labels,
               members.series, "members"),
-        _joins(uow, now),
+        _joins(uow, now, kept),
     ]  # fmt: skip
     out += [_share(uow, plan_id, rs) for plan_id, rs in by_plan.items() if rs]
     out += [
@@ -99,12 +103,16 @@ def charts(uow: UnitOfWork, now: datetime) -> list[Chart]:
     return out
 
 
-def _joins(uow: UnitOfWork, now: datetime) -> Chart:
-    days = repo(uow).joins_and_leaves(now - timedelta(days=DAYS_SHOWN))
+def _joins(uow: UnitOfWork, now: datetime, kept: Headcounts | None) -> Chart:
+    def count(u: UnitOfWork) -> list[tuple[date, int, int]]:
+        return repo(u).joins_and_leaves(now - timedelta(days=DAYS_SHOWN))
+
+    key = f"joins:{local_date(now)}"
+    days = count(uow) if kept is None else kept.remember(key, count, uow, now)
     return Chart(
         "joins", "Joins and leaves per day", "bar", [d.isoformat() for d, _, _ in days],
         [Series("joined", [j for _, j, _ in days]), Series("left", [x for _, _, x in days])],
-        "members",
+        "members", kept.counted_at(key) if kept is not None else None,
     )  # fmt: skip
 
 

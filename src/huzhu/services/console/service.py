@@ -19,7 +19,7 @@ from huzhu.domain.fraud import Flag
 from huzhu.domain.identity import DocumentType
 from huzhu.domain.members import Membership, Person
 from huzhu.services.claims import access
-from huzhu.services.claims.flags import claim_flags
+from huzhu.services.claims.flags import claim_flags, flags_of
 from huzhu.services.events import record
 from huzhu.services.rounds.service import run_round
 from huzhu.storage.repositories.console.repository import ConsoleRepository
@@ -41,7 +41,8 @@ def claim_queue(
 ) -> list[tuple[Claim, list[Flag]]]:
     """A page of claims in id order, each with its fraud flags (signals, never verdicts)."""
     found = uow.claims.list(state=state, after_id=after_id, limit=limit)
-    return [(c, claim_flags(uow, c.id)) for c in found if c.id is not None]
+    flags = flags_of(uow, found)
+    return [(c, flags[c.id]) for c in found if c.id is not None]
 
 
 @dataclass

@@ -12,6 +12,7 @@ from huzhu.domain.errors import NotFound
 from huzhu.forecast.report import EarlyWarning
 from huzhu.services.console import dashboard as svc
 from huzhu.services.console import outlook
+from huzhu.services.plans.figures import Headcounts
 from huzhu.storage.uow import UnitOfWork
 from huzhu.web.console.guard import DASHBOARD, sections, staff
 from huzhu.web.deps import PageVisit
@@ -21,8 +22,8 @@ router = APIRouter(prefix="/console/dashboard", route_class=HtmlRoute, include_i
 FORECAST = "forecast-"
 
 
-def _charts(uow: UnitOfWork, now: datetime) -> list[svc.Chart]:
-    return [*svc.charts(uow, now), outlook.pipeline(uow, now)]
+def _charts(uow: UnitOfWork, now: datetime, headcounts: Headcounts) -> list[svc.Chart]:
+    return [*svc.charts(uow, now, headcounts), outlook.pipeline(uow, now)]
 
 
 def _forecast(uow: UnitOfWork, plan_id: str, now: datetime) -> tuple[svc.Chart, list[EarlyWarning]]:
@@ -34,7 +35,7 @@ def _forecast(uow: UnitOfWork, plan_id: str, now: datetime) -> tuple[svc.Chart, 
 @router.get("", response_class=HTMLResponse)
 def dashboard(visit: PageVisit, forecast: str = "") -> HTMLResponse:
     principal = staff(visit, *DASHBOARD)
-    charts = _charts(visit.uow, visit.now)
+    charts = _charts(visit.uow, visit.now, visit.headcounts)
     warnings: list[EarlyWarning] | None = None
     if forecast:
         chart, warnings = _forecast(visit.uow, forecast, visit.now)
@@ -42,6 +43,7 @@ def dashboard(visit: PageVisit, forecast: str = "") -> HTMLResponse:
     return visit.page(
         "console/dashboard.html", nav=sections(principal), charts=charts,
         plans=visit.uow.plans.ids(), forecast=forecast, warnings=warnings,
+        max_age_minutes=int(visit.headcounts.max_age_s // 60),
     )  # fmt: skip
 
 
@@ -51,7 +53,7 @@ def chart_csv(chart_id: str, visit: PageVisit) -> Response:
     if chart_id.startswith(FORECAST):
         found = [_forecast(visit.uow, chart_id[len(FORECAST) :], visit.now)[0]]
     else:
-        found = [c for c in _charts(visit.uow, visit.now) if c.id == chart_id]
+        found = [c for c in _charts(visit.uow, visit.now, visit.headcounts) if c.id == chart_id]
     for chart in found:
         return Response(
             svc.csv_text(chart),

@@ -83,4 +83,5 @@ def run(visit: FormVisit, form: Form) -> Response:
         details = {"plan_id": plan_id, "announce_date": day.isoformat(), "round_id": r.id}
         record(visit.uow, principal.account_id, "round.run", f"round:{r.id}", details, visit.now)
     visit.uow.commit()
+    visit.headcounts.forget("home:")  # the home page's cards show each plan's last round
     return visit.redirect(f"/console/rounds?ran={r.id}")

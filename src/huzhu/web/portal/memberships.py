@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from huzhu.domain.errors import HuzhuError, NotFound
 from huzhu.domain.members import Membership
+from huzhu.domain.money import Fen
 from huzhu.domain.plans import Category, CollectionMode, local_date
 from huzhu.services.accounts.ownership import membership as own_membership
 from huzhu.services.accounts.ownership import own_person_ids
@@ -30,7 +31,9 @@ def mine(visit: Visit, membership_id: int, *, write: bool = False) -> Membership
     return own_membership(visit.uow, visit.member, membership_id, write=write)
 
 
-def view(visit: Visit, m: Membership) -> dict[str, Any]:
+def view(visit: Visit, m: Membership, balance: Fen | None = None) -> dict[str, Any]:
+    """What a membership's pages show; `balance` when the caller has computed it already (the
+    statement does: computing it reads every charge of the member)."""
     assert m.id is not None
     today = local_date(visit.now)
     plan = visit.uow.plans.get(m.plan_id, today)
@@ -45,7 +48,7 @@ def view(visit: Visit, m: Membership) -> dict[str, Any]:
         "illness_from": illness,
         "accident_from": m.cover_starts(plan, Category.ACCIDENT),
         "days_left": max(0, (illness - today).days),
-        "balance": balance_of(visit.uow, m.id),
+        "balance": balance_of(visit.uow, m.id) if balance is None else balance,
         "prepaid": plan.collection.mode is CollectionMode.PREPAID,
         "next": next_charge(visit.uow, plan, today) if m.left_at is None else None,
     }

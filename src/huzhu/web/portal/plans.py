@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -11,9 +12,11 @@ from huzhu.domain.errors import NotFound
 from huzhu.domain.money import format_yuan
 from huzhu.domain.plans import Plan, local_date
 from huzhu.plans.loader import load_catalogue
+from huzhu.services.plans import activation
+from huzhu.services.plans.figures import Headcounts
 from huzhu.storage.repositories.rounds.repository import RoundRecord
 from huzhu.storage.uow import UnitOfWork
-from huzhu.web.deps import PageVisit, Visit
+from huzhu.web.deps import PageVisit
 from huzhu.web.errors import HtmlRoute
 
 router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
@@ -35,18 +38,16 @@ def share_chart(rounds: list[RoundRecord]) -> dict[str, Any]:
     }
 
 
-def _cards(visit: Visit) -> list[dict[str, Any]]:
-    uow, today = visit.uow, local_date(visit.now)
+def _cards(uow: UnitOfWork, today: date, counts: Headcounts, now: datetime) -> list[dict[str, Any]]:
     cards = []
     for plan_id in uow.plans.ids():
         plan = uow.plans.get(plan_id, today)
         last = uow.rounds.recent(plan_id, limit=1)
-        members = visit.headcounts.of(uow, plan_id)
         cards.append(
             {
                 "plan": plan,
-                "members": members,
-                "in_preparation": members < plan.activation_threshold,
+                "members": counts.of(uow, plan_id, now),
+                "in_preparation": activation.in_preparation(uow, plan),
                 "last": last[0] if last else None,
             }
         )
@@ -56,8 +57,10 @@ def _cards(visit: Visit) -> list[dict[str, Any]]:
 @router.get("/", response_class=HTMLResponse)
 def home(visit: PageVisit) -> HTMLResponse:
     """The same for every visitor: the cards are kept as long as the headcounts."""
-    today = local_date(visit.now)
-    cards = visit.headcounts.remember(f"home:{today}", lambda: _cards(visit))
+    today, counts = local_date(visit.now), visit.headcounts
+    cards = counts.remember(
+        f"home:{today}", lambda uow: _cards(uow, today, counts, visit.now), visit.uow, visit.now
+    )
     return visit.page("portal/public/home.html", cards=cards)
 
 
@@ -68,7 +71,7 @@ def plan_page(plan_id: str, visit: PageVisit) -> HTMLResponse:
     catalogue = load_catalogue()
     covered = [c for c in catalogue.conditions.values() if plan.cover.covers(c)]
     rounds = uow.rounds.recent(plan.id, limit=RECENT_ROUNDS)
-    members = visit.headcounts.of(uow, plan.id)
+    members = visit.headcounts.of(uow, plan.id, visit.now)
     return visit.page(
         "portal/public/plan.html",
         plan=plan,
@@ -76,7 +79,9 @@ def plan_page(plan_id: str, visit: PageVisit) -> HTMLResponse:
         history=list(reversed(uow.plans.history(plan.id))),
         rounds=rounds,
         members=members,
-        in_preparation=members < plan.activation_threshold,
+        counted_at=visit.headcounts.counted_at(f"members:{plan.id}"),
+        max_age_minutes=int(visit.headcounts.max_age_s // 60),
+        in_preparation=activation.in_preparation(uow, plan),
         cases=sum(r.figures.cases for r in rounds),
         series=share_chart(rounds),
     )

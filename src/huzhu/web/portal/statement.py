@@ -29,7 +29,7 @@ def my_statement(membership_id: int, visit: PageVisit) -> HTMLResponse:
         "values": [format_yuan(line.amount, grouping=False) for line in recent],
     }
     return visit.page(
-        "portal/me/statement.html", item=view(visit, m), s=s,
+        "portal/me/statement.html", item=view(visit, m, s.balance), s=s,
         lines=list(reversed(s.lines)), series=series,
     )  # fmt: skip
 

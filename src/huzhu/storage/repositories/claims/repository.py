@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, func, insert, select, update
@@ -167,33 +166,3 @@ class ClaimRepository:
             )
         ).one()
         return int(row[0]), int(row[1])
-
-    # --- what fraud signals look at -------------------------------------------------------
-
-    def other_plan_claims(self, person_id: int, plan_id: str) -> builtins.list[tuple[int, str]]:
-        """(claim id, plan) of the same person's claims in other plans."""
-        rows = self.conn.execute(
-            select(claims.c.id, claims.c.plan_id)
-            .join(memberships, memberships.c.id == claims.c.membership_id)
-            .where(memberships.c.person_id == person_id, claims.c.plan_id != plan_id)
-            .order_by(claims.c.id)
-        )
-        return [(int(r.id), str(r.plan_id)) for r in rows]
-
-    def nearby(self, c: Claim, days: int) -> tuple[int, int]:
-        """Other claims of the plan (same hospital within `days` of the diagnosis, same
-        diagnosis date)."""
-        others = (claims.c.plan_id == c.plan_id) & (claims.c.id != c.id)
-        lo: date = c.diagnosis_date - timedelta(days=days)
-        hi: date = c.diagnosis_date + timedelta(days=days)
-        hospital = self.conn.scalar(
-            select(func.count()).where(
-                others,
-                claims.c.hospital == c.hospital,
-                claims.c.diagnosis_date.between(lo, hi),
-            )
-        )
-        same_day = self.conn.scalar(
-            select(func.count()).where(others, claims.c.diagnosis_date == c.diagnosis_date)
-        )
-        return int(hospital or 0), int(same_day or 0)

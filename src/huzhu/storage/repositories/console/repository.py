@@ -13,7 +13,8 @@ from sqlalchemy import Connection, Row, case, func, select
 
 from huzhu.domain.members import Person
 from huzhu.storage.repositories.members.people import _person
-from huzhu.storage.tables import claims, memberships, people
+from huzhu.storage.repositories.rounds.repository import RoundRecord, _record
+from huzhu.storage.tables import claims, memberships, people, rounds
 from huzhu.storage.tables_money import collection_batches as batches
 from huzhu.storage.tables_money import gateway_events, reconciliation_issues
 
@@ -28,6 +29,25 @@ class ConsoleRepository:
             select(people).where(people.c.name == name).order_by(people.c.id).limit(limit)
         )
         return [_person(r) for r in rows]
+
+    def recent_rounds(self, limit: int) -> dict[str, list[RoundRecord]]:
+        """Each plan's latest `limit` rounds, newest first, every plan in one query (a plan
+        without rounds is absent)."""
+        newest = (
+            func.row_number()
+            .over(partition_by=rounds.c.plan_id, order_by=rounds.c.announce_date.desc())
+            .label("newest")
+        )
+        ranked = select(rounds, newest).subquery()
+        rows = self.conn.execute(
+            select(ranked)
+            .where(ranked.c.newest <= limit)
+            .order_by(ranked.c.plan_id, ranked.c.announce_date.desc())
+        )
+        out: dict[str, list[RoundRecord]] = {}
+        for r in rows:
+            out.setdefault(r.plan_id, []).append(_record(r))
+        return out
 
     def claims_by_state(self) -> dict[str, int]:
         rows = self.conn.execute(select(claims.c.state, func.count()).group_by(claims.c.state))

@@ -72,6 +72,13 @@ class MembershipRepository:
             )
         return _membership(row)
 
+    def many(self, membership_ids: Sequence[int]) -> dict[int, Membership]:
+        """Memberships by id, in one query (a page of claims' memberships)."""
+        if not membership_ids:
+            return {}
+        rows = self.conn.execute(select(memberships).where(memberships.c.id.in_(membership_ids)))
+        return {int(r.id): _membership(r) for r in rows}
+
     def live(self, plan_id: str, person_id: int) -> Membership | None:
         row = self.conn.execute(
             select(memberships).where(
