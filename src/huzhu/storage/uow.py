@@ -36,6 +36,7 @@ from huzhu.storage.repositories.records import (
     WebhookRepository,
 )
 from huzhu.storage.repositories.rounds import RoundRepository
+from huzhu.storage.repositories.timestamps import TimestampRepository
 
 
 class UnitOfWork:
@@ -62,6 +63,7 @@ class UnitOfWork:
     archive: ArchiveRepository
     forecasts: ForecastRepository
     outbox: OutboxRepository
+    timestamps: TimestampRepository
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         """`read_only`: the work only reads (a GET), so on SQLite it need not take the write lock
@@ -98,6 +100,7 @@ class UnitOfWork:
         self.forecasts = ForecastRepository(self.conn)
         self.archive = ArchiveRepository(self.conn)
         self.outbox = OutboxRepository(self.conn)
+        self.timestamps = TimestampRepository(self.conn)
         self._after_commit: list[Callable[[], None]] = []
         return self
 
