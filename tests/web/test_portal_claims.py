@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from webkit import PDF, Web, World, text_of
 
-from api.apikit import User
+from api.apikit import DRAWN_JURY, User, claim_rules
 from huzhu.domain.jury import QUESTIONS
 from huzhu.storage.evidence import LocalEvidenceStore
 
@@ -108,6 +108,7 @@ def _jurors(w: World) -> list[User]:
 def test_appeal_then_a_juror_votes_sealed_without_seeing_who(web: Web, w: World) -> None:
     api = w.api
     people = _jurors(w)
+    claim_rules(api, DRAWN_JURY)
     rejection = {"reason_code": "no-evidence", "explanation": "no hospital report"}
     assert api.post(f"/v1/claims/{w.claim_b}/reject", w.reviewer, json=rejection).status_code == 200
     claimant = web.signed_in(w.b, "en")
