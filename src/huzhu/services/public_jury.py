@@ -92,3 +92,12 @@ def count(uow: UnitOfWork, jury: Jury, now: datetime) -> rules.Tally:
         )
     overturn, uphold = uow.juries.unseal_ballots(jury.id)
     return rules.count(overturn, uphold, jury.quorum, jury.threshold_percent)
+
+
+def open_to(uow: UnitOfWork, person_id: int, now: datetime) -> list[tuple[Jury, bool]]:
+    """The open public votes this member may vote in, each with whether they already have."""
+    found = []
+    for jury in uow.juries.open_public():
+        if now <= jury.deadline and may_vote(uow, uow.claims.get(jury.claim_id), person_id, now):
+            found.append((jury, uow.juries.has_ballot(jury.id, person_id)))
+    return found

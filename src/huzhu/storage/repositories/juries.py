@@ -218,6 +218,16 @@ class JuryRepository:
         counts = {Vote(v): int(n) for v, n in rows}
         return counts.get(Vote.OVERTURN, 0), counts.get(Vote.UPHOLD, 0)
 
+    def open_public(self, limit: int = 100) -> list[Jury]:
+        """Public votes still open, soonest deadline first."""
+        rows = self.conn.execute(
+            select(juries)
+            .where(juries.c.mode == JuryMode.PUBLIC.value, juries.c.status == OPEN)
+            .order_by(juries.c.deadline, juries.c.id)
+            .limit(limit)
+        )
+        return [_jury(r) for r in rows]
+
     def duties(self, person_ids: Sequence[int]) -> list[tuple[Jury, Juror]]:
         if not person_ids:
             return []
