@@ -5,14 +5,17 @@ tally goes in the public log, where `huzhu verify` recomputes the result."""
 from __future__ import annotations
 
 from datetime import timedelta
+from fractions import Fraction
 
 import pytest
 from claimkit import Kit, build
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from helpers import at
 from huzhu.domain.errors import Conflict, Forbidden, HuzhuError
-from huzhu.domain.jury import JuryMode, Vote
+from huzhu.domain.jury import JuryMode, JuryResult, Vote, decide
 from huzhu.services import claims as claim_svc
 from huzhu.services import jury as jury_svc
 from huzhu.services import public_record
@@ -55,6 +58,33 @@ def votes(kit: Kit, jury: Jury, overturn: int, uphold: int) -> None:
 def verify_problems(kit: Kit) -> list[str]:
     report = kit.read(lambda uow: verify(uow, merkle=False))
     return [p for c in report.checks for p in c.problems]
+
+
+@given(
+    st.integers(0, 5000),
+    st.integers(0, 5000),
+    st.integers(1, 3000),
+    st.none() | st.integers(1, 100),
+)
+def test_the_rule_against_a_fraction_oracle(
+    overturn: int, uphold: int, quorum: int, threshold: int | None
+) -> None:
+    cast = overturn + uphold
+    if cast < quorum:
+        expected = JuryResult.NO_QUORUM
+    elif threshold is None:
+        expected = JuryResult.OVERTURNED if overturn > uphold else JuryResult.UPHELD
+    else:
+        pays = Fraction(overturn, cast) >= Fraction(threshold, 100)
+        expected = JuryResult.OVERTURNED if pays else JuryResult.UPHELD
+    assert decide(overturn, uphold, quorum, threshold) is expected
+
+
+def test_xiang_hu_bao_numbers() -> None:
+    assert decide(500, 501, 1001, 50) is JuryResult.UPHELD  # 49.95%
+    assert decide(501, 500, 1001, 50) is JuryResult.OVERTURNED
+    assert decide(500, 500, 1001, 50) is JuryResult.NO_QUORUM  # 1,000 votes: not more than 1,000
+    assert decide(550, 550, 1001, 50) is JuryResult.OVERTURNED  # exactly 50% pays
 
 
 def test_a_public_vote_draws_nobody_and_has_no_seed(kit: Kit) -> None:

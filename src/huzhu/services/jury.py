@@ -207,7 +207,8 @@ def close_jury(uow: UnitOfWork, jury_id: int, by: str, now: datetime) -> Jury:
         "seed": jury.seed or None,
         "eligible_count": jury.eligible_count,
         "eligible_digest": jury.eligible_digest,
-        "jurors": sum(s.status is not JurorStatus.DECLINED for s in seats),
+        # A public vote seats nobody: its jurors are the members who voted.
+        "jurors": sum(s.status is not JurorStatus.DECLINED for s in seats) or t.cast,
         "declined": sum(s.status is JurorStatus.DECLINED for s in seats),
         "votes_cast": t.cast,
         "overturn": t.overturn,
