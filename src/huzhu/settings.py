@@ -131,6 +131,19 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
     smtp_timeout_s: float = Field(10.0, gt=0, description="Seconds to wait for the SMTP server.")
 
+    # --- notarisation ---
+    tsa_url: str | None = Field(
+        None,
+        description="An RFC 3161 time-stamping authority: `huzhu record timestamp` asks it to "
+        "sign the chain head.",
+    )
+    tsa_ca_file: Path | None = Field(
+        None,
+        description="PEM file of the CA certificate(s) the TSA's certificate chains to; "
+        "`huzhu verify` checks every stored time-stamp token against it.",
+    )
+    tsa_timeout_s: float = Field(10.0, gt=0, description="Seconds to wait for the TSA.")
+
     # --- the demo ---
     demo_password: str | None = Field(
         None, description="`huzhu demo`: the demo accounts' password; unset: new random ones."
@@ -197,6 +210,8 @@ class Settings(BaseSettings):
         "smtp_password",
         "sandbox_gateway_secret",
         "demo_password",
+        "tsa_url",
+        "tsa_ca_file",
         mode="before",
     )
     @classmethod

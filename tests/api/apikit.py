@@ -22,11 +22,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from helpers import at, healthy, id_number, install
+from helpers import at, healthy, id_number, install, publish_text
 from huzhu.api.app import create_app
 from huzhu.api.settings import Settings
 from huzhu.domain.access import Role
 from huzhu.domain.plans import CHINA_TZ
+from huzhu.plans.loader import template_text
 from huzhu.services.accounts.service import HASHER, open_session
 from huzhu.storage.uow import UnitOfWork
 
@@ -396,3 +397,18 @@ def build_world(api: Api) -> World:
         claim_c=claim_c,
         round_id=int(r.json()["id"]),
     )
+
+
+# Xiang Hu Bao votes in public (1,001 votes a case): tests of a small drawn jury switch its rules.
+DRAWN_JURY = 'jury_mode = "drawn"\njury_size = 7\njury_quorum = 5\n'
+
+
+def claim_rules(api: Api, rules: str) -> None:
+    """Version 2 of the world's plan (Xiang Hu Bao) with these `[claims]` rules, from now."""
+    text = template_text(PLAN)
+    text = text[: text.index("\n[claims]")] + "\n[claims]\n" + rules
+    text = text.replace("\nversion = 1", "\nversion = 2").replace(
+        "effective_from = 2018-10-16", f"effective_from = {api.clock.now.date()}"
+    )
+    text = text.replace("\n[names]", '\nchanges = "How appeals are decided."\n\n[names]', 1)
+    publish_text(api.engine, text, api.clock.now)

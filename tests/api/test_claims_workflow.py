@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from apikit import PLAN, Api, User, World, problem
+from apikit import DRAWN_JURY, PLAN, Api, User, World, claim_rules, problem
 
 from huzhu.domain.jury import QUESTIONS
 from huzhu.services.claims.evidence import MAX_BYTES
@@ -214,6 +214,7 @@ def jurors(w: World) -> list[User]:
 def test_appeal_to_a_jury_that_overturns_the_rejection(w: World) -> None:
     api, b = w.api, w.b
     people = jurors(w)
+    claim_rules(api, DRAWN_JURY)
     rejection = {"reason_code": "no-evidence", "explanation": "no hospital report"}
     ok(api.post(f"/v1/claims/{w.claim_b}/reject", w.reviewer, json=rejection))
     problem(api.post(f"/v1/claims/{w.claim_b}/appeal", w.a, json={"statement": "x"}), 404)
@@ -247,6 +248,40 @@ def test_appeal_to_a_jury_that_overturns_the_rejection(w: World) -> None:
     assert (closed["result"], closed["overturn"], closed["uphold"]) == ("overturned", 4, 1)
     assert ok(api.get(f"/v1/claims/{w.claim_b}", b))["state"] == "announced"
     problem(api.post(f"{url}/close", w.operator), 409, "jury-closed")
+
+
+def test_a_public_vote_through_the_api_shows_no_count_until_the_close(w: World) -> None:
+    api, b = w.api, w.b
+    people = jurors(w)
+    claim_rules(api, 'jury_mode = "public"\njury_quorum = 3\njury_threshold_percent = 50\n')
+    rejection = {"reason_code": "no-evidence", "explanation": "no hospital report"}
+    ok(api.post(f"/v1/claims/{w.claim_b}/reject", w.reviewer, json=rejection))
+    ok(api.post(f"/v1/claims/{w.claim_b}/appeal", b, json={"statement": "见附件"}))
+    vote = ok(api.post(f"/v1/claims/{w.claim_b}/jury", w.operator, json={}), 201)
+    assert (vote["mode"], vote["seed"], vote["quorum"], vote["threshold_percent"]) == (
+        "public",
+        "",
+        3,
+        50,
+    )
+    url = f"/v1/juries/{vote['id']}"
+    for user, choice in zip(people[:4], ("overturn", "uphold", "overturn", "uphold"), strict=True):
+        assert api.post(f"{url}/vote", user, json={"vote": choice}).status_code == 204
+    problem(api.post(f"{url}/vote", people[0], json={"vote": "uphold"}), 409, "already-voted")
+    problem(api.post(f"{url}/vote", b, json={"vote": "overturn"}), 403, "not-a-juror")
+    for viewer in (w.a, w.operator, w.auditor):
+        seen = ok(api.get(url, viewer))
+        assert (seen["result"], seen["overturn"], seen["uphold"], seen["jurors"]) == (
+            None,
+            None,
+            None,
+            0,
+        )
+    problem(api.post(f"{url}/close", w.operator), 409, "jury-still-voting")
+    api.clock.now += timedelta(days=8)
+    closed = ok(api.post(f"{url}/close", w.operator))
+    assert (closed["result"], closed["overturn"], closed["uphold"]) == ("overturned", 2, 2)
+    assert ok(api.get(f"/v1/claims/{w.claim_b}", b))["state"] == "announced"
 
 
 def test_an_appeal_after_the_deadline_is_refused(w: World) -> None:

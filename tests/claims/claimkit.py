@@ -35,14 +35,14 @@ juror_min_member_days = 30
 T = TypeVar("T")
 
 
-def plan_text(plan_id: str = PLAN, payout: str = "1000") -> str:
+def plan_text(plan_id: str = PLAN, payout: str = "1000", rules: str = RULES) -> str:
     """The Meituan template (rounds on the 1st, 11th and 21st) with one flat payout."""
     text = kit_rounds(template_text("meituan-huzhu"))
     text = text.replace('id = "meituan-huzhu"', f'id = "{plan_id}"')
     start, end = text.index("[payout]"), text.index("[waiting]")
     band = f'{{ min_age_years = 0, max_age_years = 120, amount = "{payout}" }}'
     text = text[:start] + f'[payout]\nmaximum = "{payout}"\nbands = [{band}]\n\n' + text[end:]
-    return text + RULES
+    return text + rules
 
 
 @dataclass
@@ -105,11 +105,11 @@ class Kit:
         return self.read(entries)
 
 
-def build(engine: Engine) -> Kit:
+def build(engine: Engine, rules: str = RULES) -> Kit:
     notifier = MemoryNotifier()
     set_notifier(notifier)
     install(engine, at("2025-08-01"))
-    publish_text(engine, plan_text(), at("2025-08-01"))
+    publish_text(engine, plan_text(rules=rules), at("2025-08-01"))
     claimant = join_one(engine, PLAN, at("2025-09-01"), n=7, birth=date(1985, 1, 1))
     assert join_many(engine, PLAN, CROWD, at("2025-09-01")) == CROWD
     with UnitOfWork(engine) as uow:

@@ -236,7 +236,7 @@ def test_concurrent_appends_form_one_unbroken_chain(engine: Engine) -> None:
                 with UnitOfWork(engine) as uow:
                     append(
                         uow,
-                        "jury-result",
+                        "note",  # not a jury result: verify recomputes those from a tally
                         f"claim:{n * 100 + k}",
                         {"n": n, "k": k},
                         at("2025-01-02"),

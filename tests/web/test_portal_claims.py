@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from webkit import PDF, Web, World, text_of
 
-from api.apikit import User
+from api.apikit import DRAWN_JURY, User, claim_rules
 from huzhu.domain.jury import QUESTIONS
 from huzhu.storage.evidence import LocalEvidenceStore
 
@@ -108,6 +108,7 @@ def _jurors(w: World) -> list[User]:
 def test_appeal_then_a_juror_votes_sealed_without_seeing_who(web: Web, w: World) -> None:
     api = w.api
     people = _jurors(w)
+    claim_rules(api, DRAWN_JURY)
     rejection = {"reason_code": "no-evidence", "explanation": "no hospital report"}
     assert api.post(f"/v1/claims/{w.claim_b}/reject", w.reviewer, json=rejection).status_code == 200
     claimant = web.signed_in(w.b, "en")
@@ -134,3 +135,25 @@ def test_appeal_then_a_juror_votes_sealed_without_seeing_who(web: Web, w: World)
     outsider = web.post(web.signed_in(w.b), f"/me/jury/{jury['id']}/vote", {"vote": "uphold"})
     assert outsider.status_code == 403
     assert api.get(f"/v1/juries/{jury['id']}", w.a).json()["overturn"] is None  # still sealed
+
+
+def test_a_public_vote_is_open_to_every_member_who_may_sit(web: Web, w: World) -> None:
+    api = w.api
+    people = _jurors(w)
+    claim_rules(api, 'jury_mode = "public"\njury_quorum = 3\njury_threshold_percent = 50\n')
+    rejection = {"reason_code": "no-evidence", "explanation": "no hospital report"}
+    assert api.post(f"/v1/claims/{w.claim_b}/reject", w.reviewer, json=rejection).status_code == 200
+    assert api.post(f"/v1/claims/{w.claim_b}/appeal", w.b, json={"statement": "见附件"}).is_success
+    opened = api.post(f"/v1/claims/{w.claim_b}/jury", w.operator, json={})
+    assert opened.status_code == 201, opened.text
+    jury_id = opened.json()["id"]
+    voter = web.signed_in(people[2])  # nobody was drawn: any member who passed the test
+    page = text_of(voter.get("/me/jury"))
+    assert "公开投票" in page and "见附件" in page and "王" not in page
+    r = web.post(voter, f"/me/jury/{jury_id}/vote", {"vote": "overturn"})
+    assert r.status_code == 303
+    assert "您已投票" in text_of(voter.get("/me/jury"))
+    again = web.post(voter, f"/me/jury/{jury_id}/vote", {"vote": "uphold"})
+    assert again.status_code == 409 and "您已经投过票" in text_of(again)
+    claimant = text_of(web.signed_in(w.b).get("/me/jury"))
+    assert "公开投票" not in claimant  # the claimant does not judge their own case

@@ -154,6 +154,8 @@ class JuryOut(BaseModel):
     status: str
     jurors: int
     declined: int
+    mode: str = "drawn"  # "public": any member who may sit votes; no seed, no seats
+    threshold_percent: int | None = None  # unset: a strict majority overturns
     # Sealed until the close:
     closed_at: datetime | None = None
     result: str | None = None

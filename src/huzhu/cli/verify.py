@@ -13,6 +13,8 @@ from huzhu.cli.ledger import show_report
 from huzhu.cli.progress import progress_bars
 from huzhu.domain.errors import InvalidInput, NotFound
 from huzhu.domain.merkle import Proof, check_proof
+from huzhu.gateways.tsa import request_token
+from huzhu.services.record import notary
 from huzhu.services.record.public_record import (
     chain_head,
     prove,
@@ -23,7 +25,8 @@ from huzhu.services.record.verify import verify as verify_record
 from huzhu.storage.uow import UnitOfWork
 
 record_app = typer.Typer(
-    help="The public record: Merkle roots of rounds, inclusion proofs, the chain head.",
+    help="The public record: Merkle roots of rounds, inclusion proofs, the chain head and its "
+    "time-stamps.",
     no_args_is_help=True,
 )
 
@@ -92,8 +95,9 @@ def register(root: typer.Typer) -> None:
         if proof is not None:
             _check_proof_file(proof)
             return
+        roots = notary.load_roots(STATE.settings.tsa_ca_file)
         with UnitOfWork(snapshot_engine(STATE.engine())) as uow:
-            report = verify_record(uow, merkle=merkle)
+            report = verify_record(uow, merkle=merkle, tsa_roots=roots)
         show_report(report, note_prefix="note: ")
         seq, digest = report.head
         out.print(f"{report.entries} log entries; chain head: seq {seq} digest {digest}")
@@ -141,6 +145,23 @@ def prove_charge(
         return
     output.write_text(json.dumps(proof.to_dict(), ensure_ascii=False, indent=2) + "\n", "utf-8")
     out.print(f"proof written to {output}", highlight=False)
+
+
+@record_app.command("timestamp")
+@report_errors
+def timestamp() -> None:
+    """Have the time-stamping authority (HUZHU_TSA_URL) sign the chain head; keep its token."""
+    settings = STATE.settings
+    with STATE.uow() as uow:
+        stamped = notary.timestamp(
+            uow, settings.tsa_url, request_token, STATE.now(), settings.tsa_timeout_s
+        )
+        uow.commit()
+    out.print(
+        f"chain head seq {stamped.seq} digest {stamped.digest} time-stamped at "
+        f"{stamped.gen_time.isoformat()} (token {stamped.id})",
+        highlight=False,
+    )
 
 
 @record_app.command("head")

@@ -3,6 +3,10 @@
 The draw is reproducible by anyone who holds the seed and the eligible list: every eligible person
 gets the rank sha256("<seed>:<person id>"), and jurors are taken in rank order. A juror who declines
 is replaced by the next person in the same order, so replacements come from the same sequence.
+
+A public vote (Xiang Hu Bao) draws nobody: every member who may sit may vote once, until the
+deadline. A vote, public or drawn, that has not reached its quorum by the deadline closes as
+"no-quorum": the rejection neither stands nor falls, and a new jury is opened for the case.
 """
 
 from __future__ import annotations
@@ -24,6 +28,11 @@ class JuryResult(StrEnum):
     OVERTURNED = "overturned"
     UPHELD = "upheld"
     NO_QUORUM = "no-quorum"
+
+
+class JuryMode(StrEnum):
+    DRAWN = "drawn"  # a small jury drawn from a published seed
+    PUBLIC = "public"  # any member who may sit votes (Xiang Hu Bao)
 
 
 class JurorStatus(StrEnum):
@@ -89,24 +98,36 @@ class Tally:
     uphold: int
     quorum: int
     result: JuryResult
+    threshold_percent: int | None = None
 
     @property
     def cast(self) -> int:
         return self.overturn + self.uphold
 
 
-def tally(votes: Sequence[Vote], quorum: int) -> Tally:
-    """A quorum of votes must be cast; then a strict majority to overturn, else the rejection
-    stands (a tie upholds it)."""
+def decide(overturn: int, uphold: int, quorum: int, threshold_percent: int | None) -> JuryResult:
+    """A quorum of votes must be cast. Then, with a threshold, overturn when at least that
+    percentage of the votes cast say so (Xiang Hu Bao: 50% or more pays the case); without one, a
+    strict majority overturns (a tie upholds the rejection). Integer arithmetic: no rounding."""
+    cast = overturn + uphold
+    if cast < quorum:
+        return JuryResult.NO_QUORUM
+    if threshold_percent is None:
+        return JuryResult.OVERTURNED if overturn > uphold else JuryResult.UPHELD
+    if overturn * 100 >= threshold_percent * cast:
+        return JuryResult.OVERTURNED
+    return JuryResult.UPHELD
+
+
+def count(overturn: int, uphold: int, quorum: int, threshold_percent: int | None = None) -> Tally:
+    result = decide(overturn, uphold, quorum, threshold_percent)
+    return Tally(overturn, uphold, quorum, result, threshold_percent)
+
+
+def tally(votes: Sequence[Vote], quorum: int, threshold_percent: int | None = None) -> Tally:
     overturn = sum(v is Vote.OVERTURN for v in votes)
     uphold = sum(v is Vote.UPHOLD for v in votes)
-    if overturn + uphold < quorum:
-        result = JuryResult.NO_QUORUM
-    elif overturn > uphold:
-        result = JuryResult.OVERTURNED
-    else:
-        result = JuryResult.UPHELD
-    return Tally(overturn, uphold, quorum, result)
+    return count(overturn, uphold, quorum, threshold_percent)
 
 
 # --- the juror test -------------------------------------------------------------------------

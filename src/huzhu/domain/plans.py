@@ -328,8 +328,13 @@ class ClaimRules(_Model):
     objection_window_days: int = Field(default=3, ge=0, le=60)
     appeal_days: int = Field(default=30, ge=1, le=365)
     documents_days: int = Field(default=14, ge=1, le=180)
+    # "drawn": a small jury drawn from a published seed. "public": any member who may sit votes
+    # (Xiang Hu Bao); `jury_size` is then unused and the quorum is the votes a case needs.
+    jury_mode: Literal["drawn", "public"] = "drawn"
     jury_size: int = Field(default=7, ge=1, le=101)
-    jury_quorum: int = Field(default=5, ge=1, le=101)
+    jury_quorum: int = Field(default=5, ge=1, le=30000)
+    # Overturn when at least this percentage of the votes cast say so; unset: a strict majority.
+    jury_threshold_percent: int | None = Field(default=None, ge=1, le=100)
     jury_days: int = Field(default=7, ge=1, le=60)
     juror_min_member_days: int = Field(default=30, ge=0, le=3650)
     # Fraud signal: a claim diagnosed this soon after the waiting period ended is flagged.
@@ -337,7 +342,7 @@ class ClaimRules(_Model):
 
     @model_validator(mode="after")
     def _quorum_fits(self) -> ClaimRules:
-        if self.jury_quorum > self.jury_size:
+        if self.jury_mode == "drawn" and self.jury_quorum > self.jury_size:
             raise ValueError("jury_quorum cannot be above jury_size")
         return self
 

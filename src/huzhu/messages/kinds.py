@@ -39,6 +39,7 @@ KINDS: dict[str, Kind] = {
     "claim.objection": Kind(N_("Claim {claim_id}: an objection"), N_("A member objected: {reason}")),  # noqa: E501
     "claim.appealed": Kind(N_("Claim {claim_id}: appeal received"), N_("A jury of members will decide it.")),  # noqa: E501
     "claim.jury-drawn": Kind(N_("Claim {claim_id}: jury drawn"), N_("{jurors} jurors were drawn (seed {seed}); they vote until {deadline_at}.")),  # noqa: E501
+    "claim.public-vote-opened": Kind(N_("Claim {claim_id}: public vote opened"), N_("Members may vote until {deadline_at}; the votes stay sealed until then.")),  # noqa: E501
     "claim.jury-no-quorum": Kind(N_("Claim {claim_id}: no quorum"), N_("{overturn} to overturn, {uphold} to uphold, quorum {quorum}. A new jury will be drawn.")),  # noqa: E501
     "claim.jury-overturned": Kind(N_("Claim {claim_id}: the jury overturned the rejection"), N_("A payout is being set.")),  # noqa: E501
     "objection.reviewed": Kind(N_("Your objection to case {claim_id}: {outcome_code}"), N_("The reviewer's note: {note}")),  # noqa: E501

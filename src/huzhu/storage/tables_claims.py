@@ -99,6 +99,20 @@ juries = Table(
     Column("result", String(12)),
     Column("overturn", Integer),
     Column("uphold", Integer),
+    # "drawn" or "public" (migration 0018); a public vote has no seed (stored as "").
+    Column("mode", String(10), nullable=False, server_default="drawn"),
+    Column("threshold_percent", SmallInteger),
+)
+
+# A public vote's ballots: one per member per jury, by the primary key (concurrent votes by one
+# member: one is counted, the other violates it). Sealed like jurors.vote until the close.
+jury_votes = Table(
+    "jury_votes",
+    metadata,
+    Column("jury_id", BigId, ForeignKey("juries.id"), primary_key=True),
+    Column("person_id", BigId, ForeignKey("people.id"), primary_key=True),
+    Column("vote", String(10), nullable=False),
+    Column("cast_at", UTCDateTime(), nullable=False),
 )
 
 # Votes are sealed: nothing reads `vote` before the jury closes.

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Table,
@@ -46,6 +47,20 @@ public_log_head = Table(
     Column("id", SmallInteger, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("digest", String(64), nullable=False),
+)
+
+# RFC 3161 time-stamp tokens over chain heads: a time-stamping authority's signed word that the
+# chain stood at (seq, digest) no later than gen_time. `huzhu verify` re-checks each token.
+timestamp_tokens = Table(
+    "timestamp_tokens",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("tsa_url", String(500), nullable=False),
+    Column("token", LargeBinary, nullable=False),
+    Column("gen_time", UTCDateTime(), nullable=False),
+    Column("requested_at", UTCDateTime(), nullable=False),
 )
 
 # A round's published Merkle root over its members' charges.

@@ -36,6 +36,7 @@ from huzhu.storage.repositories.record.records import (
     IdempotencyRepository,
     WebhookRepository,
 )
+from huzhu.storage.repositories.record.timestamps import TimestampRepository
 from huzhu.storage.repositories.rounds.repository import RoundRepository
 
 
@@ -64,6 +65,8 @@ class UnitOfWork:
     forecasts: ForecastRepository
     outbox: OutboxRepository
     identity_checks: IdentityCheckRepository
+
+    timestamps: TimestampRepository
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         """`read_only`: the work only reads (a GET), so on SQLite it need not take the write lock
@@ -101,6 +104,8 @@ class UnitOfWork:
         self.archive = ArchiveRepository(self.conn)
         self.outbox = OutboxRepository(self.conn)
         self.identity_checks = IdentityCheckRepository(self.conn)
+
+        self.timestamps = TimestampRepository(self.conn)
         self._after_commit: list[Callable[[], None]] = []
         return self
 

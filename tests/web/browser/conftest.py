@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from api.apikit import NOW, Api, Clock, User, World, build_world
+from api.apikit import DRAWN_JURY, NOW, Api, Clock, User, World, build_world, claim_rules
 from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE
 from huzhu.domain.jury import QUESTIONS
 from huzhu.services.accounts.service import open_session
@@ -66,6 +66,7 @@ def _seed(api: Api) -> tuple[World, User, int, int]:
     api.clock.now += timedelta(days=31)
     for user in (w.a, w.reviewer, *more):
         assert api.post("/v1/juror-test", user, json=ANSWERS).status_code == 200
+    claim_rules(api, DRAWN_JURY)
     rejection = {"reason_code": "no-evidence", "explanation": "no hospital report"}
     assert api.post(f"/v1/claims/{w.claim_b}/reject", w.reviewer, json=rejection).status_code == 200
     assert api.post(f"/v1/claims/{w.claim_b}/appeal", w.b, json={"statement": "见附件"}).is_success

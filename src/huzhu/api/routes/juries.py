@@ -50,6 +50,8 @@ def jury_out(uow: UnitOfWork, jury: Jury) -> JuryOut:
         status=jury.status,
         jurors=len(seats) - declined,
         declined=declined,
+        mode=jury.mode.value,
+        threshold_percent=jury.threshold_percent,
     )
     if not jury.is_open:
         out.closed_at = jury.closed_at
@@ -103,7 +105,8 @@ def one_jury(jury_id: ItemId, principal: Caller, uow: Uow) -> JuryOut:
 
 @router.post("/v1/juries/{jury_id}/vote", status_code=204)
 def vote(jury_id: ItemId, body: VoteIn, principal: Caller, uow: Uow, now: Now) -> None:
-    """Vote once, before the deadline (drawn jurors only): overturn the rejection or uphold it."""
+    """Vote once, before the deadline (a drawn juror; in a public vote, any member who passed the
+    juror test and has been a member long enough): overturn the rejection or uphold it."""
     _jury(uow, jury_id)
     svc.vote(uow, jury_id, _juror_person(principal), Vote(body.vote), now)
     uow.commit()

@@ -56,6 +56,9 @@ def announced_cards(
 def publish_card(uow: UnitOfWork, claim: Claim, now: datetime, window_end: datetime) -> None:
     assert claim.id is not None
     payload = case_card(uow, claim.id) | {"window_end": window_end}
+    # Notarisation: each evidence file's SHA-256 (never the file), so a file shown later can be
+    # matched to what the case was announced on, and cannot have been swapped since.
+    payload["evidence_sha256"] = [e.sha256 for e in uow.evidence.for_claim(claim.id)]
     override = override_details(uow, claim.id)
     if override is not None and override.get("payout") == claim.payout:
         # The public sees that the payout is not the plan's rule, by how much, and why.

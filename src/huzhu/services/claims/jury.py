@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from huzhu.domain import jury as rules
 from huzhu.domain.claims import Claim, ClaimState, check_appeal_open, deadline
 from huzhu.domain.errors import Conflict, Forbidden, InvalidInput, RuleViolation, Violation
-from huzhu.domain.jury import JurorStatus, JuryResult, Vote
+from huzhu.domain.jury import JurorStatus, JuryMode, JuryResult, Vote
+from huzhu.services.claims import public_jury
 from huzhu.services.claims.service import (
     announce_case,
     check_no_other_payout,
@@ -89,6 +90,11 @@ def draw_jury(
         raise InvalidInput("the seed must be 8 to 128 characters", field="seed")
     plan = current_plan(uow, claim, now)
     pool = eligible(uow, claim, now)
+    if plan.claims.jury_mode == JuryMode.PUBLIC.value:
+        jury = public_jury.open_vote(uow, claim, pool, by, now)
+        opened = ("claim.public-vote-opened", {"deadline_at": jury.deadline.isoformat()})
+        step(uow, claim, claim.state, "jury-drawn", by, now, opened, jury_id=jury.id)
+        return jury
     if len(pool) < plan.claims.jury_quorum:
         raise RuleViolation(
             [
@@ -109,6 +115,7 @@ def draw_jury(
         drawn_by=by,
         drawn_at=now,
         deadline=deadline(now, plan.claims.jury_days),
+        threshold_percent=plan.claims.jury_threshold_percent,
     )
     for seq, person_id in enumerate(chosen, start=1):
         uow.juries.seat(jury.id, person_id, seq, now)
@@ -138,7 +145,11 @@ def _open_jury(uow: UnitOfWork, jury_id: int, person_id: int, now: datetime) -> 
 
 
 def vote(uow: UnitOfWork, jury_id: int, person_id: int, choice: Vote, now: datetime) -> None:
-    """A drawn juror votes once, before the deadline. The vote stays sealed until the close."""
+    """A drawn juror votes once, before the deadline (in a public vote, any member who may sit).
+    The vote stays sealed until the close."""
+    if uow.juries.get(jury_id).mode is JuryMode.PUBLIC:
+        public_jury.cast(uow, jury_id, person_id, choice, now)
+        return
     _open_jury(uow, jury_id, person_id, now)
     if not uow.juries.respond(jury_id, person_id, JurorStatus.VOTED, choice, now):
         raise Conflict("you have already voted", code="already-voted")
@@ -147,6 +158,10 @@ def vote(uow: UnitOfWork, jury_id: int, person_id: int, choice: Vote, now: datet
 def decline(uow: UnitOfWork, jury_id: int, person_id: int, now: datetime) -> int | None:
     """A juror declines; the next eligible person in the seed's order replaces them (from the
     eligible list as of the draw, still eligible now). Returns the replacement, if any."""
+    if uow.juries.get(jury_id).mode is JuryMode.PUBLIC:
+        raise Forbidden(
+            "nobody is drawn for a public vote: there is no seat to decline", code="not-a-juror"
+        )
     jury = _open_jury(uow, jury_id, person_id, now)
     if not uow.juries.respond(jury_id, person_id, JurorStatus.DECLINED, None, now):
         raise Conflict("you have already answered", code="already-voted")
@@ -171,25 +186,31 @@ def close_jury(uow: UnitOfWork, jury_id: int, by: str, now: datetime) -> Jury:
         raise Conflict("this jury has closed", code="jury-closed")
     seats = uow.juries.seats(jury_id)
     waiting = sum(s.status is JurorStatus.DRAWN for s in seats)
-    if waiting and now < jury.deadline:
+    if jury.mode is JuryMode.PUBLIC:
+        t = public_jury.count(uow, jury, now)
+    elif waiting and now < jury.deadline:
         raise Conflict(
             f"{waiting} juror(s) may still vote until {jury.deadline.isoformat()}",
             code="jury-still-voting",
         )
-    t = rules.tally(uow.juries.unseal(jury_id), jury.quorum)
+    else:
+        t = rules.tally(uow.juries.unseal(jury_id), jury.quorum, jury.threshold_percent)
     uow.juries.close(jury_id, now, t.result, t.overturn, t.uphold)
     payload = {
         "claim_id": jury.claim_id,
         "jury_id": jury_id,
-        "seed": jury.seed,
+        "mode": jury.mode.value,
+        "seed": jury.seed or None,
         "eligible_count": jury.eligible_count,
         "eligible_digest": jury.eligible_digest,
-        "jurors": sum(s.status is not JurorStatus.DECLINED for s in seats),
+        # A public vote seats nobody: its jurors are the members who voted.
+        "jurors": sum(s.status is not JurorStatus.DECLINED for s in seats) or t.cast,
         "declined": sum(s.status is JurorStatus.DECLINED for s in seats),
         "votes_cast": t.cast,
         "overturn": t.overturn,
         "uphold": t.uphold,
         "quorum": t.quorum,
+        "threshold_percent": t.threshold_percent,
         "result": t.result.value,
     }
     public_record.append(uow, public_record.JURY_RESULT, f"claim:{jury.claim_id}", payload, now)

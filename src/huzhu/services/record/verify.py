@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.x509 import Certificate
+
 from huzhu.domain.chain import GENESIS
+from huzhu.services.record.notary import TOKENS_CHECK, token_problems
 from huzhu.services.record.public_record import (
     CASE_ANNOUNCED,
     JURY_RESULT,
@@ -20,6 +23,7 @@ from huzhu.services.record.public_record import (
     entry_digest,
     stamp,
 )
+from huzhu.services.record.verify_juries import JURIES_CHECK, jury_problems
 from huzhu.services.record.verify_merkle import entry_name as _name
 from huzhu.services.record.verify_merkle import merkle_problems
 from huzhu.storage.repositories.record.public_record import LogEntry
@@ -93,6 +97,7 @@ class _Seen:
     plans: dict[tuple[str, int], LogEntry] = field(default_factory=dict)
     announced: set[int] = field(default_factory=set)
     case_fields: dict[int, dict[str, tuple[Any, LogEntry]]] = field(default_factory=dict)
+    juries: list[LogEntry] = field(default_factory=list)
 
     def take(self, entry: LogEntry, check: Check) -> None:
         if entry.kind == ROUND_RESULT:
@@ -120,6 +125,8 @@ class _Seen:
                 return
             if entry.kind == CASE_ANNOUNCED:
                 self.announced.add(cid)
+            else:
+                self.juries.append(entry)
             known = self.case_fields.setdefault(cid, {})
             for column, keys in CASE_FIELDS.items():
                 for key in keys:
@@ -281,9 +288,12 @@ def _check_merkle(uow: UnitOfWork, seen: _Seen) -> Check:
     return check
 
 
-def verify(uow: UnitOfWork, *, merkle: bool = True) -> VerifyReport:
+def verify(
+    uow: UnitOfWork, *, merkle: bool = True, tsa_roots: list[Certificate] | None = None
+) -> VerifyReport:
     """Check the whole chain, that what the log says still matches the live rows, and (unless
-    `merkle` is False) every published Merkle root against a recomputation.
+    `merkle` is False) every published Merkle root against a recomputation, and every stored
+    time-stamp token (its signature against the TSA CA certificates `tsa_roots`).
 
     Give it a unit of work on one snapshot (REPEATABLE READ on PostgreSQL, see `snapshot_engine`),
     or a round committed while it reads may look like a round missing from the log."""
@@ -294,6 +304,8 @@ def verify(uow: UnitOfWork, *, merkle: bool = True) -> VerifyReport:
         _check_rounds(uow, seen),
         _check_cases(uow, seen),
         _check_plans(uow, seen),
+        Check(JURIES_CHECK, jury_problems(uow, seen.juries)),
+        Check(TOKENS_CHECK, token_problems(uow, tsa_roots)),
     ]
     if merkle:
         checks.append(_check_merkle(uow, seen))

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from huzhu.services.audit.service import audit
+from huzhu.services.record.notary import load_roots
 from huzhu.services.record.verify import verify
 from huzhu.web.console.guard import CHECKS, sections, staff
 from huzhu.web.deps import PageVisit
@@ -19,7 +20,8 @@ PAGE = 100
 def checks(visit: PageVisit, run: str = "") -> HTMLResponse:
     principal = staff(visit, *CHECKS)
     books = audit(visit.uow) if run in ("audit", "all") else None
-    record = verify(visit.uow) if run in ("verify", "all") else None
+    roots = load_roots(visit.settings.tsa_ca_file) if run in ("verify", "all") else []
+    record = verify(visit.uow, tsa_roots=roots) if run in ("verify", "all") else None
     return visit.page("console/checks/checks.html", nav=sections(principal), books=books,
                       record=record)  # fmt: skip
 

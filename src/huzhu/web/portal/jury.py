@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from huzhu.domain.errors import Forbidden, HuzhuError, InvalidInput, NotFound
 from huzhu.domain.jury import Vote
 from huzhu.services.claims import jury as svc
+from huzhu.services.claims import public_jury
 from huzhu.services.claims.cards import case_card
 from huzhu.web.deps import Form, FormVisit, PageVisit, Visit, text
 from huzhu.web.errors import HtmlRoute
@@ -25,7 +26,12 @@ def _duties(visit: Visit) -> list[dict[str, Any]]:
         return []
     uow = visit.uow
     found = []
-    for jury, seat in uow.juries.duties([person_id]):
+    public = [
+        (jury, "voted" if voted else "drawn")
+        for jury, voted in public_jury.open_to(uow, person_id, visit.now)
+    ]
+    drawn = [(jury, seat.status.value) for jury, seat in uow.juries.duties([person_id])]
+    for jury, seat in [*public, *drawn]:
         claim = uow.claims.get(jury.claim_id)
         statements = [
             e.details.get("statement")
@@ -37,7 +43,7 @@ def _duties(visit: Visit) -> list[dict[str, Any]]:
         found.append(
             {
                 "jury": jury,
-                "seat": seat.status.value,
+                "seat": seat,
                 "card": card,
                 "reason_code": claim.reason_code,
                 "reason_text": claim.reason_text,

@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from huzhu.domain.errors import NotFound
-from huzhu.domain.jury import Candidate, JurorStatus, JuryResult, Vote
+from huzhu.domain.jury import Candidate, JurorStatus, JuryMode, JuryResult, Vote
 from huzhu.domain.members import Lifecycle
 from huzhu.storage.tables import memberships, people
-from huzhu.storage.tables_claims import juries, juror_tests, jurors
+from huzhu.storage.tables_claims import juries, juror_tests, jurors, jury_votes
 
 OPEN = "open"
 CLOSED = "closed"
@@ -36,6 +37,8 @@ class Jury:
     result: JuryResult | None
     overturn: int | None
     uphold: int | None
+    mode: JuryMode = JuryMode.DRAWN
+    threshold_percent: int | None = None
 
     @property
     def is_open(self) -> bool:
@@ -71,6 +74,8 @@ def _jury(r: Row[Any]) -> Jury:
         JuryResult(r.result) if r.result else None,
         r.overturn,
         r.uphold,
+        JuryMode(r.mode),
+        r.threshold_percent,
     )
 
 
@@ -96,11 +101,14 @@ class JuryRepository:
         result = self.conn.execute(insert(juries).values(status=OPEN, **values))
         return self.get(int(result.inserted_primary_key[0]))  # type: ignore[index]
 
-    def get(self, jury_id: int, *, lock: bool = False) -> Jury:
-        """The jury; `lock` holds its row, so that votes, declines and the close take turns."""
+    def get(self, jury_id: int, *, lock: bool = False, share: bool = False) -> Jury:
+        """The jury; `lock` holds its row, so that votes, declines and the close take turns.
+        `share` holds it against the close only: public ballots go in side by side."""
         q = select(juries).where(juries.c.id == jury_id)
         if lock:
             q = q.with_for_update(key_share=True)
+        elif share:
+            q = q.with_for_update(read=True)
         row = self.conn.execute(q).first()
         if row is None:
             raise NotFound(f"no jury {jury_id}", code="unknown-jury", field="jury")
@@ -178,6 +186,48 @@ class JuryRepository:
         )
         return [Vote(v) for v in rows]
 
+    # --- a public vote's ballots ----------------------------------------------------------
+
+    def has_ballot(self, jury_id: int, person_id: int) -> bool:
+        q = select(jury_votes.c.person_id).where(
+            jury_votes.c.jury_id == jury_id, jury_votes.c.person_id == person_id
+        )
+        return self.conn.execute(q).first() is not None
+
+    def cast(self, jury_id: int, person_id: int, vote: Vote, at: datetime) -> bool:
+        """Put a member's ballot in; False if they already have one (the primary key decides,
+        also between two of their votes at the same moment)."""
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    insert(jury_votes).values(
+                        jury_id=jury_id, person_id=person_id, vote=vote.value, cast_at=at
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def unseal_ballots(self, jury_id: int) -> tuple[int, int]:
+        """(overturn, uphold) of a public vote: read only to close it."""
+        rows = self.conn.execute(
+            select(jury_votes.c.vote, func.count())
+            .where(jury_votes.c.jury_id == jury_id)
+            .group_by(jury_votes.c.vote)
+        )
+        counts = {Vote(v): int(n) for v, n in rows}
+        return counts.get(Vote.OVERTURN, 0), counts.get(Vote.UPHOLD, 0)
+
+    def open_public(self, limit: int = 100) -> list[Jury]:
+        """Public votes still open, soonest deadline first."""
+        rows = self.conn.execute(
+            select(juries)
+            .where(juries.c.mode == JuryMode.PUBLIC.value, juries.c.status == OPEN)
+            .order_by(juries.c.deadline, juries.c.id)
+            .limit(limit)
+        )
+        return [_jury(r) for r in rows]
+
     def duties(self, person_ids: Sequence[int]) -> list[tuple[Jury, Juror]]:
         if not person_ids:
             return []
@@ -188,9 +238,13 @@ class JuryRepository:
 
     # --- who may sit ----------------------------------------------------------------------
 
-    def candidates(self, plan_id: str, joined_by: datetime, passed_by: datetime) -> list[Candidate]:
-        """Active members of the plan since `joined_by` who passed the juror test by `passed_by`."""
+    def candidates(
+        self, plan_id: str, joined_by: datetime, passed_by: datetime, person_id: int | None = None
+    ) -> list[Candidate]:
+        """Active members of the plan since `joined_by` who passed the juror test by `passed_by`
+        (only `person_id`, if given)."""
         joined = func.min(memberships.c.joined_at)
+        only = [] if person_id is None else [people.c.id == person_id]
         rows = self.conn.execute(
             select(people.c.id, people.c.guardian_id, joined.label("joined_at"))
             .join(memberships, memberships.c.person_id == people.c.id)
@@ -200,6 +254,7 @@ class JuryRepository:
                 memberships.c.lifecycle == Lifecycle.ACTIVE.value,
                 memberships.c.joined_at <= joined_by,
                 juror_tests.c.passed_at <= passed_by,
+                *only,
             )
             .group_by(people.c.id, people.c.guardian_id)
             .order_by(people.c.id)
