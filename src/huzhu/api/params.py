@@ -37,6 +37,8 @@ def _digits(value: object) -> object:
 
 
 PathId = Annotated[int, Path(ge=1, le=MAX_ID), BeforeValidator(_digits)]
+ClaimId = PathId  # names the claim routes' path parameters
+ItemId = PathId
 QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID), BeforeValidator(_digits)]
 PathVersion = Annotated[int, Path(ge=1, le=MAX_VERSION), BeforeValidator(_digits)]
 PlanId = Annotated[str, Path(min_length=1, max_length=64), AfterValidator(no_nul)]

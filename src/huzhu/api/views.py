@@ -18,7 +18,7 @@ from huzhu.api.schemas import (
 from huzhu.domain.claims import Claim
 from huzhu.domain.identity import mask_name, province_name
 from huzhu.domain.members import LeaveReason, Membership, Person
-from huzhu.domain.plans import Category, Plan, local_date
+from huzhu.domain.plans import NOT_INSURANCE_EN, NOT_INSURANCE_ZH, Category, Plan, local_date
 from huzhu.plans.loader import load_catalogue
 from huzhu.services.members import successor
 from huzhu.services.members.statement import balance_of
@@ -26,9 +26,7 @@ from huzhu.services.plans import activation
 from huzhu.storage.repositories.rounds.repository import RoundRecord
 from huzhu.storage.uow import UnitOfWork
 
-NOTICE = (
-    "This plan is not insurance; the payout is not guaranteed. 本计划不是保险，互助金不保证给付。"
-)
+NOTICE = f"{NOT_INSURANCE_EN} {NOT_INSURANCE_ZH}"
 
 
 def plan_summary(uow: UnitOfWork, plan: Plan) -> PlanSummary:

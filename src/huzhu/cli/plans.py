@@ -14,13 +14,13 @@ from huzhu.cli.context import STATE, out, print_json, report_errors
 from huzhu.domain import lifecycle
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan
-from huzhu.domain.plans import Plan, local_date
+from huzhu.domain.plans import NOT_INSURANCE_EN, Plan, local_date
 from huzhu.plans.loader import load_plan_file
 from huzhu.services.plans import promotions, shutdown
 from huzhu.services.plans.service import publish as publish_plan
 
 app = typer.Typer(help="Plans and their rules.", no_args_is_help=True)
-NOTICE = "A mutual aid plan is not insurance. The payout is not guaranteed."
+NOTICE = NOT_INSURANCE_EN
 NOTICE_SENTENCE = re.compile(r"[^.]*\bnot insurance\b[^.]*\.")
 
 

@@ -25,6 +25,11 @@ from pydantic import (
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import Fen, format_yuan, parse_yuan
 
+# Shown with every plan, by every adapter (API, pages, CLI, reports): the promise is the members',
+# not the operator's, and nothing guarantees it.
+NOT_INSURANCE_EN = "A mutual aid plan is not insurance; the payout is not guaranteed."
+NOT_INSURANCE_ZH = "互助计划不是保险，互助金不保证给付。"
+
 # Every plan in the domain brief runs on Beijing time; China has no daylight saving time.
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from huzhu.api.audit import record
 from huzhu.api.deps import Now, Uow, role
 from huzhu.api.pagination import Cursor, Limit, Page, decode, page
 from huzhu.api.params import PathId, QueryId
@@ -17,6 +16,7 @@ from huzhu.api.schemas_books import WebhookEventOut
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.errors import Conflict
 from huzhu.services.accounts.service import create_host_app, rotate_webhook_secret
+from huzhu.services.events import record
 from huzhu.services.messaging.webhooks import ROTATION_OVERLAP
 
 router = APIRouter(prefix="/v1", tags=["administration"], responses=ERROR_RESPONSES)

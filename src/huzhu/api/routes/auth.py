@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from huzhu.api.audit import record
 from huzhu.api.client_address import client_address
 from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE, Caller, Config, Now, Uow
 from huzhu.api.problems import ERROR_RESPONSES
@@ -20,6 +19,7 @@ from huzhu.api.settings import Settings
 from huzhu.api.sign_in_guard import SignInGuard
 from huzhu.domain.errors import Unauthenticated
 from huzhu.services.accounts import service as svc
+from huzhu.services.events import record
 from huzhu.storage.repositories.accounts.repository import Account
 
 router = APIRouter(prefix="/v1", tags=["accounts"], responses=ERROR_RESPONSES)

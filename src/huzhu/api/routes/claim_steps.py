@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from huzhu.api import claim_access as access
-from huzhu.api.claim_access import ClaimId
 from huzhu.api.deps import Caller, Now, Uow
+from huzhu.api.params import ClaimId
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import ClaimOut
 from huzhu.api.schemas_claims import (
@@ -24,6 +23,7 @@ from huzhu.api.schemas_claims import (
 )
 from huzhu.api.views import claim_out
 from huzhu.domain.access import Role
+from huzhu.services.claims import access
 from huzhu.services.claims import investigation as inv
 from huzhu.services.claims import service as svc
 from huzhu.services.claims.flags import claim_flags

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from huzhu.api import guards
-from huzhu.api.audit import notify_person, record
 from huzhu.api.deps import Caller, Now, Uow
 from huzhu.api.pagination import Cursor, Limit, Page, decode, page
 from huzhu.api.params import PathId, PlanFilter
@@ -14,7 +12,9 @@ from huzhu.api.schemas import ClaimIn, ClaimOut, RejectIn
 from huzhu.api.views import claim_out
 from huzhu.domain.access import Principal, Role, check_may_decide
 from huzhu.domain.claims import Claim, ClaimState
+from huzhu.services.accounts import ownership
 from huzhu.services.claims import service as svc
+from huzhu.services.events import notify_person, record
 from huzhu.storage.uow import UnitOfWork
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"], responses=ERROR_RESPONSES)
@@ -30,7 +30,7 @@ def _announce(uow: UnitOfWork, principal: Principal, claim: Claim, action: str, 
 @router.post("", status_code=201)
 def submit(body: ClaimIn, principal: Caller, uow: Uow, now: Now) -> ClaimOut:
     """Submit a claim for your own or a dependant's membership. Plan rules are checked at once."""
-    m = guards.membership(uow, principal, body.membership_id, write=True)
+    m = ownership.membership(uow, principal, body.membership_id, write=True)
     assert m.id is not None
     claim = svc.submit(
         uow,
@@ -63,7 +63,7 @@ def list_claims(
     """Members see their own and their dependants' claims; reviewers see the whole queue."""
     membership_ids = None
     if not (principal.sees_everything or principal.has(Role.REVIEWER)):
-        person_ids = guards.own_person_ids(uow, principal)
+        person_ids = ownership.own_person_ids(uow, principal)
         membership_ids = uow.memberships.ids_of_people(person_ids)
     found = uow.claims.list(
         plan_id=plan_id,
@@ -77,12 +77,12 @@ def list_claims(
 
 @router.get("/{claim_id}")
 def one_claim(claim_id: PathId, principal: Caller, uow: Uow) -> ClaimOut:
-    return claim_out(guards.claim(uow, principal, claim_id))
+    return claim_out(ownership.claim(uow, principal, claim_id))
 
 
 def _decidable(uow: UnitOfWork, principal: Principal, claim_id: int) -> Claim:
     principal.require(Role.REVIEWER)
-    claim = guards.claim(uow, principal, claim_id)
+    claim = ownership.claim(uow, principal, claim_id)
     person = uow.people.get(uow.memberships.get(claim.membership_id).person_id)
     assert person.id is not None
     check_may_decide(principal, person.id, person.guardian_id)

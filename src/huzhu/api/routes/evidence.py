@@ -11,13 +11,13 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 from pydantic import AfterValidator
 
-from huzhu.api import claim_access as access
-from huzhu.api.claim_access import ClaimId, ItemId
 from huzhu.api.deps import Caller, Now, Uow
+from huzhu.api.params import ClaimId, ItemId
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import no_nul
 from huzhu.api.schemas_claims import EvidenceOut
 from huzhu.domain.errors import NotFound
+from huzhu.services.claims import access
 from huzhu.services.claims import evidence as svc
 from huzhu.storage.evidence import EvidenceStore, local_store
 from huzhu.storage.repositories.claims.review import Evidence

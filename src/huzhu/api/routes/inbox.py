@@ -6,14 +6,15 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from huzhu.api import guards
-from huzhu.api.claim_access import ItemId, hidden
 from huzhu.api.deps import Caller, Now, Uow
 from huzhu.api.pagination import Cursor, Limit, Page, decode, page
+from huzhu.api.params import ItemId
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas_claims import InboxMessageOut, LanguageIn
 from huzhu.domain.errors import NotFound
 from huzhu.messages import locale_or_default, render
+from huzhu.services.accounts import ownership
+from huzhu.services.claims.access import hidden
 from huzhu.storage.repositories.messaging.inbox import Message
 
 Lang = Literal["zh", "en"]
@@ -47,7 +48,7 @@ def inbox(
     lang: Annotated[Lang | None, Query(description="Worded in (default: yours, else zh)")] = None,
 ) -> Page[InboxMessageOut]:
     """Your messages and your dependants', oldest first, worded in your language."""
-    people = guards.own_person_ids(uow, principal)
+    people = ownership.own_person_ids(uow, principal)
     found = uow.inbox.page(people, after_id=decode(cursor), limit=limit, unread=unread)
     mine = uow.people.locale(principal.person_id) if principal.person_id is not None else None
     locale = locale_or_default(lang or mine)
@@ -66,6 +67,6 @@ def set_language(body: LanguageIn, principal: Caller, uow: Uow) -> None:
 
 @router.post("/{message_id}/read", status_code=204)
 def mark_read(message_id: ItemId, principal: Caller, uow: Uow, now: Now) -> None:
-    if not uow.inbox.mark_read(message_id, guards.own_person_ids(uow, principal), now):
+    if not uow.inbox.mark_read(message_id, ownership.own_person_ids(uow, principal), now):
         raise hidden("message", message_id)
     uow.commit()

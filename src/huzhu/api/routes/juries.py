@@ -6,9 +6,8 @@ from datetime import datetime
 
 from fastapi import APIRouter
 
-from huzhu.api import claim_access as access
-from huzhu.api.claim_access import ClaimId, ItemId
 from huzhu.api.deps import Caller, Now, Uow
+from huzhu.api.params import ClaimId, ItemId
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import ClaimOut
 from huzhu.api.schemas_claims import (
@@ -26,6 +25,7 @@ from huzhu.api.views import claim_out
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.errors import Forbidden, NotFound
 from huzhu.domain.jury import QUESTIONS, JurorStatus, Vote
+from huzhu.services.claims import access
 from huzhu.services.claims import jury as svc
 from huzhu.services.claims.cards import case_card
 from huzhu.storage.repositories.claims.juries import Jury

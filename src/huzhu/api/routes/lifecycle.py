@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from huzhu import gateways
-from huzhu.api.audit import record
 from huzhu.api.deps import Now, Uow, role
 from huzhu.api.idempotency import run_once
 from huzhu.api.params import PlanId
@@ -17,6 +16,7 @@ from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import DayIn, In, Money, money
 from huzhu.domain import lifecycle
 from huzhu.domain.access import Principal, Role
+from huzhu.services.events import record
 from huzhu.services.plans import promotions, shutdown
 
 router = APIRouter(prefix="/v1", tags=["plans"], responses=ERROR_RESPONSES)

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
-from huzhu.api import guards
 from huzhu.api import join as joining
 from huzhu.api.deps import Caller, Now, Uow
 from huzhu.api.idempotency import run_once
@@ -29,6 +28,7 @@ from huzhu.api.schemas_record import ChargeProofOut, proof_out
 from huzhu.api.views import membership_out
 from huzhu.domain.money import format_yuan
 from huzhu.domain.plans import local_date
+from huzhu.services.accounts import ownership
 from huzhu.services.members import joining as enrolment
 from huzhu.services.members.statement import balance_of, statement
 from huzhu.services.record import public_record
@@ -56,7 +56,7 @@ def my_memberships(
     limit: Limit = 50,
 ) -> Page[MembershipOut]:
     """Your memberships and your dependants'; operators and auditors see everyone's."""
-    person_ids = None if principal.sees_everything else guards.own_person_ids(uow, principal)
+    person_ids = None if principal.sees_everything else ownership.own_person_ids(uow, principal)
     found = uow.memberships.page(
         person_ids=person_ids, plan_id=plan_id, after_id=decode(cursor), limit=limit
     )
@@ -66,7 +66,7 @@ def my_memberships(
 
 @router.get("/{membership_id}")
 def one_membership(membership_id: PathId, principal: Caller, uow: Uow, now: Now) -> MembershipOut:
-    return membership_out(uow, guards.membership(uow, principal, membership_id), local_date(now))
+    return membership_out(uow, ownership.membership(uow, principal, membership_id), local_date(now))
 
 
 @router.post("/{membership_id}/leave")
@@ -88,7 +88,7 @@ def add_top_up(
     idempotency_key: IdemKey = None,
 ) -> JSONResponse:
     """Add money to a prepaid balance through the (sandbox) payment gateway."""
-    m = guards.membership(uow, principal, membership_id, write=True)
+    m = ownership.membership(uow, principal, membership_id, write=True)
     assert m.id is not None
     membership_id_ = m.id
 
@@ -109,7 +109,7 @@ def add_top_up(
 @router.get("/{membership_id}/statement")
 def my_statement(membership_id: PathId, principal: Caller, uow: Uow, now: Now) -> StatementOut:
     """Every charge, the total paid and how many people the member helped."""
-    m = guards.membership(uow, principal, membership_id)
+    m = ownership.membership(uow, principal, membership_id)
     assert m.id is not None
     s = statement(uow, m.id, now)
     return StatementOut(
@@ -155,6 +155,6 @@ def charge_proof(
     Check it offline with `huzhu verify --proof FILE.json`: it needs nothing but the proof and
     the root printed in the round's public report.
     """
-    m = guards.membership(uow, principal, membership_id)
+    m = ownership.membership(uow, principal, membership_id)
     assert m.id is not None
     return proof_out(public_record.prove(uow, round_id, m.id))

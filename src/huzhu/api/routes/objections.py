@@ -6,11 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from huzhu.api import claim_access as access
-from huzhu.api.claim_access import ClaimId, ItemId
 from huzhu.api.deps import Caller, Now, Uow
 from huzhu.api.pagination import Cursor, Limit, Page, decode, page
-from huzhu.api.params import PlanFilter
+from huzhu.api.params import ClaimId, ItemId, PlanFilter
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import money
 from huzhu.api.schemas_claims import (
@@ -25,6 +23,7 @@ from huzhu.domain.errors import NotFound
 from huzhu.domain.identity import mask_name, province_name
 from huzhu.domain.plans import local_date
 from huzhu.plans.loader import load_catalogue
+from huzhu.services.claims import access
 from huzhu.services.claims import objections as svc
 from huzhu.services.claims.payout import override_details
 from huzhu.storage.repositories.claims.review import Objection

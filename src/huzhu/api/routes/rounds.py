@@ -7,8 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
 
-from huzhu.api import guards
-from huzhu.api.audit import record
 from huzhu.api.deps import Caller, Now, Uow, role
 from huzhu.api.idempotency import run_once
 from huzhu.api.params import PathId, PlanId
@@ -17,6 +15,8 @@ from huzhu.api.schemas import ChainHead, MyChargeOut, RoundDetail, RoundOut, Rou
 from huzhu.api.views import case_cards, round_out
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.errors import NotFound
+from huzhu.services.accounts import ownership
+from huzhu.services.events import record
 from huzhu.services.record import public_record
 from huzhu.services.rounds.service import run_round
 
@@ -46,7 +46,7 @@ def my_charges(round_id: PathId, principal: Caller, uow: Uow) -> list[MyChargeOu
     if uow.rounds.get(round_id) is None:
         raise NotFound(f"no round {round_id}", code="unknown-round", field="round")
     out = []
-    for membership_id in uow.memberships.ids_of_people(guards.own_person_ids(uow, principal)):
+    for membership_id in uow.memberships.ids_of_people(ownership.own_person_ids(uow, principal)):
         charged = uow.archive.charge_of(round_id, membership_id)
         if charged is not None:
             out.append(
