@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, exists, func, literal, select
+from sqlalchemy import Connection, and_, case, exists, func, literal, or_, select
 
 from huzhu.domain.members import Lifecycle
 from huzhu.domain.money import Fen
@@ -97,32 +97,50 @@ class FamilyRepository:
         )
         return list(self.conn.execute(q.order_by(accounts.c.payer)))
 
+    def _account(self, membership_id: int) -> list[Any]:
+        """Every membership of this membership's account (left ones too), in family order:
+        (id, left_at). Read through the payer's own row and the guardian index, never through
+        the plan's other accounts, so a statement or a top-up costs the same at any plan size."""
+        mine = (
+            select(memberships.c.plan_id, payer_of().label("payer"))
+            .join(people, people.c.id == memberships.c.person_id)
+            .where(memberships.c.id == membership_id)
+        )
+        found = self.conn.execute(mine).one_or_none()
+        if found is None:
+            return []
+        plan_id, payer = found
+        family = select(people.c.id).where(or_(people.c.id == payer, people.c.guardian_id == payer))
+        q = (
+            select(memberships.c.id, memberships.c.left_at)
+            .join(people, people.c.id == memberships.c.person_id)
+            .where(memberships.c.plan_id == plan_id, memberships.c.person_id.in_(family))
+            .where(payer_of() == payer)
+            .order_by(*family_order())
+        )
+        return list(self.conn.execute(q))
+
+    def _held(self, membership_ids: list[int]) -> Fen:
+        credited = select(func.coalesce(func.sum(member_credits.c.amount), 0)).where(
+            member_credits.c.membership_id.in_(membership_ids)
+        )
+        charged = select(func.coalesce(func.sum(member_charges.c.amount), 0)).where(
+            member_charges.c.membership_id.in_(membership_ids)
+        )
+        return int(self.conn.scalar(credited) or 0) - int(self.conn.scalar(charged) or 0)
+
     def place_and_balance(self, membership_id: int) -> tuple[int, Fen]:
         """A membership's place in its account's family order (0 once it has left), and the
         account's balance."""
-        plan_id = str(
-            self.conn.scalar(select(memberships.c.plan_id).where(memberships.c.id == membership_id))
-        )
-        payer = (
-            select(payer_of())
-            .join(memberships, memberships.c.person_id == people.c.id)
-            .where(memberships.c.id == membership_id)
-            .scalar_subquery()
-        )
-        accounts, pos = account_balances(plan_id), positions(plan_id)
-        held = self.conn.scalar(select(accounts.c.held).where(accounts.c.payer == payer))
-        place = self.conn.scalar(select(pos.c.place).where(pos.c.id == membership_id))
-        return int(place or 0), int(held or 0)
+        account = self._account(membership_id)
+        staying = [r.id for r in account if r.left_at is None]
+        place = staying.index(membership_id) + 1 if membership_id in staying else 0
+        return place, self._held([r.id for r in account])
 
     def account_of(self, membership_id: int) -> list[int]:
         """The memberships of this membership's account that have not left, in family order."""
-        plan_id = str(
-            self.conn.scalar(select(memberships.c.plan_id).where(memberships.c.id == membership_id))
-        )
-        pos = positions(plan_id)
-        payer = select(pos.c.payer).where(pos.c.id == membership_id).scalar_subquery()
-        q = select(pos.c.id).where(pos.c.payer == payer).order_by(pos.c.place)
-        return [int(m) for m in self.conn.scalars(q)] or [membership_id]
+        staying = [int(r.id) for r in self._account(membership_id) if r.left_at is None]
+        return staying or [membership_id]
 
     def dormant(self, plan_id: str) -> list[Any]:
         """Accounts that hold money and have no active membership: (payer, held, first), first
