@@ -13,6 +13,8 @@ from pydantic import BaseModel
 
 from huzhu.api import schemas as s
 from huzhu.api import schemas_claims as c
+from huzhu.api import schemas_identity as i
+from huzhu.api import schemas_lifecycle as lc
 
 _PERSON = {
     "id_type": "resident-id",
@@ -59,6 +61,17 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     c.JurorTestIn: {"answers": {"not-insurance": "no", "secret": "no"}},
     c.SweepIn: {"plan_id": "xiang-hu-bao"},
     c.LanguageIn: {"locale": "en"},
+    i.DecisionIn: {"confirm": True},
+    lc.CloseIn: {
+        "notice_date": "2026-03-10",
+        "end_date": "2026-04-30",
+        "refund_past_shares": False,
+    },
+    lc.OperatorPaidIn: {
+        "first_date": "2026-03-01",
+        "last_date": "2026-03-31",
+        "note": "the first month is free for members who joined in February",
+    },
 }
 
 

@@ -6,15 +6,14 @@ check outside huzhu (services.identity).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict
 
 from huzhu.api.deps import Now, Uow, role
 from huzhu.api.params import PathId
 from huzhu.api.problems import ERROR_RESPONSES
+from huzhu.api.schemas_identity import DecisionIn, IdentityCheckOut
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.identity import mask_id_number
 from huzhu.services.members import identity
@@ -25,23 +24,6 @@ router = APIRouter(
 )
 Operator = Annotated[Principal, Depends(role(Role.OPERATOR))]
 Reader = Annotated[Principal, Depends(role(Role.OPERATOR, Role.REVIEWER, Role.AUDITOR))]
-
-
-class IdentityCheckOut(BaseModel):
-    id: int
-    account_id: int
-    kind: str
-    state: str
-    name_given: str
-    person_id: int
-    person_name: str
-    person_id_number: str  # masked
-    created_at: datetime
-
-
-class DecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    confirm: bool
 
 
 def check_out(uow: Uow, c: IdentityCheck) -> IdentityCheckOut:

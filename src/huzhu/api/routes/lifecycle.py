@@ -6,14 +6,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
 from huzhu import gateways
 from huzhu.api.deps import Now, Uow, role
 from huzhu.api.idempotency import run_once
 from huzhu.api.params import PlanId
 from huzhu.api.problems import ERROR_RESPONSES
-from huzhu.api.schemas import DayIn, In, Money, money
+from huzhu.api.schemas import money
+from huzhu.api.schemas_lifecycle import (
+    CloseIn,
+    ClosingOut,
+    OperatorPaidIn,
+    OperatorPaidOut,
+    RefundsOut,
+)
 from huzhu.domain import lifecycle
 from huzhu.domain.access import Principal, Role
 from huzhu.services.events import record
@@ -22,44 +28,6 @@ from huzhu.services.plans import promotions, shutdown
 router = APIRouter(prefix="/v1", tags=["plans"], responses=ERROR_RESPONSES)
 Operator = Annotated[Principal, Depends(role(Role.OPERATOR))]
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
-
-
-class CloseIn(In):
-    notice_date: DayIn
-    end_date: DayIn
-    refund_past_shares: bool = False
-
-
-class RefundsOut(BaseModel):
-    members: int
-    balances: Money
-    past_shares: Money
-
-
-class ClosingOut(BaseModel):
-    plan_id: str
-    notice_date: str
-    end_date: str
-    last_claim_day: str
-    refund_due: str
-    refund_past_shares: bool
-    refunds: RefundsOut | None = Field(
-        description="Sent at once when the notice date has come; else null"
-    )
-
-
-class OperatorPaidIn(In):
-    first_date: DayIn
-    last_date: DayIn
-    note: str = Field("", max_length=500)
-
-
-class OperatorPaidOut(BaseModel):
-    id: int
-    plan_id: str
-    first_date: str
-    last_date: str | None
-    reason: str
 
 
 @router.post("/plans/{plan_id}/close", status_code=201, response_model=ClosingOut)
