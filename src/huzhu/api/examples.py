@@ -13,6 +13,8 @@ from pydantic import BaseModel
 
 from huzhu.api import schemas as s
 from huzhu.api import schemas_claims as c
+from huzhu.api.routes import identity_checks as ic
+from huzhu.api.routes import lifecycle as lc
 
 _PERSON = {
     "id_type": "resident-id",
@@ -32,6 +34,7 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     s.PersonIn: _PERSON,
     s.JoinIn: {"plan_id": "xiang-hu-bao", "health_answers": _ANSWERS, "person": _PERSON},
     s.TopUpIn: {"amount_fen": 5000},
+    s.SuccessorOfferIn: {"health_answers": _ANSWERS},
     s.ClaimIn: {
         "membership_id": 42,
         "condition_code": "CA-01",
@@ -59,6 +62,13 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     c.JurorTestIn: {"answers": {"not-insurance": "no", "secret": "no"}},
     c.SweepIn: {"plan_id": "xiang-hu-bao"},
     c.LanguageIn: {"locale": "en"},
+    ic.DecisionIn: {"confirm": True},
+    lc.CloseIn: {
+        "notice_date": "2026-03-10",
+        "end_date": "2026-03-31",
+        "refund_past_shares": False,
+    },
+    lc.OperatorPaidIn: {"first_date": "2026-03-07", "last_date": "2026-04-04", "note": "首月免费"},
 }
 
 

@@ -169,8 +169,8 @@ class SandboxGateway:
                     "copies": self._copies(i.ref),
                     "event_id": self._event_id(i.ref),
                 }
-                rows.append({"ref": i.ref, "kind": "payout", "payload": payload,
-                             "amount": i.amount, "submitted_at": now, "callbacks_sent": 0})  # fmt: skip
+                row = {"ref": i.ref, "kind": "payout", "payload": payload, "amount": i.amount}
+                rows.append(row | {"submitted_at": now, "callbacks_sent": 0})
             if rows:
                 conn.execute(insert(sandbox_requests), rows)
 

@@ -79,7 +79,8 @@ def refund_members(
             refund_transaction(plan_id, refund_key(plan_id), balances, shares), now
         )
         items = [
-            (d.membership_id, d.balance, d.balance + d.shares, refund_ref(plan_id, d.membership_id), 1)
+            (d.membership_id, d.balance, d.balance + d.shares, refund_ref(plan_id, d.membership_id),
+             1)
             for d in due
         ]  # fmt: skip
         repo.book(plan_id, txn_id, items, now)
