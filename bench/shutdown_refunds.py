@@ -50,9 +50,7 @@ def fresh_engine() -> Engine:
 def seed_balances(engine: Engine, now: datetime) -> int:
     """Every member tops up BALANCE: one ledger transaction and one INSERT ... SELECT."""
     with UnitOfWork(engine) as uow:
-        count = int(
-            uow.conn.scalar(select(func.count()).where(memberships.c.plan_id == PLAN)) or 0
-        )
+        count = int(uow.conn.scalar(select(func.count()).where(memberships.c.plan_id == PLAN)) or 0)
         uow.ledger.open_plan_accounts(PLAN)
         txn = member_credit_transaction(PLAN, "bench-top-ups", BALANCE * count, memo="bench")
         txn_id = uow.ledger.post(txn, now)
@@ -91,9 +89,7 @@ def main() -> None:
     notice = date(2026, 7, 10)
     given = datetime(2026, 7, 9, 12, tzinfo=CHINA_TZ)
     with UnitOfWork(engine) as uow:
-        shutdown.close_plan(
-            uow, SandboxGateway(uow.conn), PLAN, notice, date(2026, 7, 31), given
-        )
+        shutdown.close_plan(uow, SandboxGateway(uow.conn), PLAN, notice, date(2026, 7, 31), given)
         uow.commit()
     with engine.connect() as conn:
         conn.execute(text("ANALYZE"))
