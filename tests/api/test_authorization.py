@@ -35,6 +35,7 @@ MEMBERSHIP_ROUTES = [
     ("GET", "/v1/memberships/{id}", None),
     ("POST", "/v1/memberships/{id}/leave", None),
     ("POST", "/v1/memberships/{id}/top-ups", {"amount_fen": 1000}),
+    ("POST", "/v1/memberships/{id}/successor-offer", {"health_answers": {}}),
     ("GET", "/v1/memberships/{id}/statement", None),
     ("GET", "/v1/memberships/{id}/rounds/1/proof", None),
 ]
@@ -97,6 +98,7 @@ ROUTES: list[Route] = [
     Route("GET", "/v1/memberships", SIGNED_IN),
     Route("GET", "/v1/memberships/{membership_id}", SIGNED_IN),
     Route("POST", "/v1/memberships/{membership_id}/top-ups", SIGNED_IN, lambda w: {"amount_fen": 500}, key=True),  # noqa: E501
+    Route("POST", "/v1/memberships/{membership_id}/successor-offer", SIGNED_IN, lambda w: {"health_answers": {}}, key=True),  # noqa: E501
     Route("GET", "/v1/memberships/{membership_id}/statement", SIGNED_IN),
     Route("GET", "/v1/memberships/{membership_id}/rounds/{round_id}/proof", SIGNED_IN),
     Route("POST", "/v1/claims", SIGNED_IN, _claim),

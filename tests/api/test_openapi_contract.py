@@ -66,6 +66,7 @@ def test_idempotency_key_is_required_where_the_server_requires_it(doc: dict[str,
     for method, path in [
         ("post", "/v1/memberships"),
         ("post", "/v1/memberships/{membership_id}/top-ups"),
+        ("post", "/v1/memberships/{membership_id}/successor-offer"),
         ("post", "/v1/plans/{plan_id}/rounds"),
     ]:
         (key,) = [
@@ -144,3 +145,14 @@ def test_the_proof_and_the_findings_answers_are_typed(doc: dict[str, Any]) -> No
                 if path.startswith("/v1/") and status.startswith("2"):
                     assert schema.get("additionalProperties") is not True, (method, path)
                     assert schema != {} or status == "204", (method, path, status)
+
+
+def test_accepting_a_successor_offer_is_documented(doc: dict[str, Any]) -> None:
+    op = doc["paths"]["/v1/memberships/{membership_id}/successor-offer"]["post"]
+    assert (op["operationId"], op["tags"]) == ("accept_successor_offer", ["memberships"])
+    assert {"400", "401", "404", "409", "422"} <= set(op["responses"])
+    ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert doc["components"]["schemas"][ref.rsplit("/", 1)[-1]]["examples"]
+    assert op["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/JoinOut"
+    }

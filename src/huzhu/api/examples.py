@@ -34,6 +34,7 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     s.PersonIn: _PERSON,
     s.JoinIn: {"plan_id": "xiang-hu-bao", "health_answers": _ANSWERS, "person": _PERSON},
     s.TopUpIn: {"amount_fen": 5000},
+    s.SuccessorOfferIn: {"health_answers": _ANSWERS},
     s.ClaimIn: {
         "membership_id": 42,
         "condition_code": "CA-01",

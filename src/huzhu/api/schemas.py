@@ -239,6 +239,14 @@ class JoinIn(In):
     person: PersonIn | None = None
 
 
+class SuccessorOfferIn(In):
+    """Accepting the plan offered at the exit age: the successor's health declaration."""
+
+    health_answers: Annotated[
+        dict[Annotated[str, Field(max_length=64)], bool], Field(max_length=20)
+    ]
+
+
 class SuccessorOfferOut(BaseModel):
     """The plan offered to a member who reached the exit age; they join it only by accepting."""
 

@@ -183,7 +183,7 @@ def _print_refunds(plan_id: str, refunds: shutdown.Refunds | None, due: date) ->
     if refunds is None:
         out.print(f"refunds are due by {due}: run `huzhu plans refund {plan_id}` from the notice")
     elif refunds.already_done:
-        out.print("refunds were already sent")
+        out.print(f"refunds were already sent; {refunds.resent:,} failed transfer(s) sent again")
     else:
         out.print(
             f"refunds sent to {refunds.members:,} member(s): balances "

@@ -41,6 +41,15 @@ class DebitItem:
 
 
 @dataclass(frozen=True)
+class PayoutItem:
+    """One transfer of a payout batch: answered on its own (`payout.paid` / `payout.failed`)."""
+
+    ref: str
+    membership_id: int
+    amount: Fen
+
+
+@dataclass(frozen=True)
 class StatementLine:
     """Money the gateway actually moved: `debit` into the plan, `payout` out of it."""
 
@@ -60,6 +69,11 @@ class PaymentGateway(Protocol):
 
     def submit_payout(self, ref: str, membership_id: int, amount: Fen, now: datetime) -> None:
         """Ask to pay a claimant; a ref already submitted is ignored."""
+        ...
+
+    def submit_payouts(self, items: Sequence[PayoutItem], now: datetime) -> None:
+        """Ask for many transfers in one instruction (a bank's batch transfer); each item is
+        answered by its own callback, and an item whose ref was already submitted is ignored."""
         ...
 
     def verify(self, body: bytes, signature: str) -> bool:

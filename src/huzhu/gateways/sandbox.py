@@ -36,6 +36,7 @@ from huzhu.gateways.base import (
     PAYOUT_FAILED,
     PAYOUT_PAID,
     DebitItem,
+    PayoutItem,
     StatementLine,
 )
 from huzhu.gateways.sandbox_config import SandboxConfig, check_secret
@@ -88,12 +89,8 @@ class SandboxGateway:
         payload: dict[str, Any],
         now: datetime,
     ) -> None:
-        payload["copies"] = (
-            2 if _bucket(self.config.seed, ref, "dup") < self.config.duplicate_bp else 1
-        )
-        payload["event_id"] = (
-            "sbx-" + hashlib.sha256(f"{self.config.seed}|{ref}".encode()).hexdigest()[:24]
-        )
+        payload["copies"] = self._copies(ref)
+        payload["event_id"] = self._event_id(ref)
         conn.execute(
             insert(sandbox_requests).values(
                 ref=ref,
@@ -150,6 +147,38 @@ class SandboxGateway:
                 "reason": None if paid else "account-invalid",
             }
             self._store(conn, ref, "payout", amount, payload, now)
+
+    def submit_payouts(self, items: Sequence[PayoutItem], now: datetime) -> None:
+        with self._conn() as conn:
+            refs = [i.ref for i in items]
+            known: set[str] = set()
+            for start in range(0, len(refs), 5000):
+                chunk = refs[start : start + 5000]
+                q = select(sandbox_requests.c.ref).where(sandbox_requests.c.ref.in_(chunk))
+                known.update(conn.scalars(q))
+            rows = []
+            for i in items:
+                if i.ref in known:
+                    continue
+                known.add(i.ref)
+                paid = _bucket(self.config.seed, i.ref, "payout") >= self.config.payout_failure_bp
+                payload = {
+                    "membership_id": i.membership_id,
+                    "paid": paid,
+                    "reason": None if paid else "account-invalid",
+                    "copies": self._copies(i.ref),
+                    "event_id": self._event_id(i.ref),
+                }
+                row = {"ref": i.ref, "kind": "payout", "payload": payload, "amount": i.amount}
+                rows.append(row | {"submitted_at": now, "callbacks_sent": 0})
+            if rows:
+                conn.execute(insert(sandbox_requests), rows)
+
+    def _copies(self, ref: str) -> int:
+        return 2 if _bucket(self.config.seed, ref, "dup") < self.config.duplicate_bp else 1
+
+    def _event_id(self, ref: str) -> str:
+        return "sbx-" + hashlib.sha256(f"{self.config.seed}|{ref}".encode()).hexdigest()[:24]
 
     # -- callbacks ----------------------------------------------------------------------------
 

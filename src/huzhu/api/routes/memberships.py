@@ -7,19 +7,22 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
+from huzhu import gateways
 from huzhu.api import join as joining
-from huzhu.api.deps import Caller, Now, Uow
+from huzhu.api.deps import Caller, Config, Now, Uow
 from huzhu.api.idempotency import run_once
 from huzhu.api.pagination import Cursor, Limit, Page, decode, page
 from huzhu.api.params import PathId, PlanFilter
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import (
+    EligibilityOut,
     JoinIn,
     JoinOut,
     MembershipOut,
     OperatorPaidRoundOut,
     StatementLineOut,
     StatementOut,
+    SuccessorOfferIn,
     TopUpIn,
     TopUpOut,
     money,
@@ -30,6 +33,8 @@ from huzhu.domain.money import format_yuan
 from huzhu.domain.plans import local_date
 from huzhu.services.accounts import ownership
 from huzhu.services.members import joining as enrolment
+from huzhu.services.members import successor
+from huzhu.services.members.joining import SandboxCredit
 from huzhu.services.members.statement import balance_of, statement
 from huzhu.services.record import public_record
 
@@ -104,6 +109,40 @@ def add_top_up(
         return 201, out.model_dump(mode="json")
 
     return run_once(uow, principal, idempotency_key, f"top-up:{membership_id_}", body, now, work)
+
+
+@router.post("/{membership_id}/successor-offer", status_code=201, response_model=JoinOut)
+def accept_successor_offer(
+    membership_id: PathId,
+    body: SuccessorOfferIn,
+    principal: Caller,
+    uow: Uow,
+    now: Now,
+    settings: Config,
+    idempotency_key: IdemKey = None,
+) -> JSONResponse:
+    """Accept the plan offered when this membership reached the exit age (yours or a
+    dependant's): a join of the successor plan under its own rules and health declaration.
+
+    Needs an Idempotency-Key, like a join. 404 for a membership that is not yours; 409
+    `successor-offer-accepted` once accepted; 422 `no-successor-offer`, or every rule that failed.
+    """
+    scope = f"successor-offer:{membership_id}"
+
+    def work() -> tuple[int, object]:
+        m = successor.accept_as(
+            uow, principal, membership_id, body.health_answers, now,
+            gateway=gateways.factory()(uow.conn),
+            deposit_key=f"api:{principal.account_id}:{idempotency_key}",
+            credit=SandboxCredit(settings.sandbox_credit_score),
+        )  # fmt: skip
+        out = JoinOut(
+            membership=membership_out(uow, m, local_date(now)),
+            eligibility=EligibilityOut(eligible=True, failed_rules=[]),
+        )
+        return 201, out.model_dump(mode="json")
+
+    return run_once(uow, principal, idempotency_key, scope, body, now, work)
 
 
 @router.get("/{membership_id}/statement")

@@ -15,9 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from huzhu.domain.access import Principal
 from huzhu.domain.errors import Conflict, Forbidden, RuleViolation, Violation
-from huzhu.domain.members import LeaveReason, Lifecycle
+from huzhu.domain.members import LeaveReason, Lifecycle, Membership
 from huzhu.gateways.base import PaymentGateway
+from huzhu.services.accounts import ownership as access
+from huzhu.services.events import notify_person, record
+from huzhu.services.members.credit import CreditProvider
 from huzhu.services.members.service import JoinRequest, JoinResult, PersonDetails, join
 from huzhu.storage.uow import UnitOfWork
 
@@ -81,6 +85,8 @@ def accept(
     *,
     person_id: int | None = None,
     gateway: PaymentGateway | None = None,
+    deposit_key: str | None = None,
+    credit: CreditProvider | None = None,
 ) -> JoinResult:
     """Join the successor plan offered to this aged-out membership, through the normal join path.
     `person_id`, when given, must own the membership. The aged-out membership's row is held
@@ -101,5 +107,37 @@ def accept(
         )
     person = uow.people.get(m.person_id)
     details = PersonDetails(id_number=person.id_number, name=person.name, id_type=person.id_type)
-    request = JoinRequest(found.successor_plan, details, health_answers)
-    return join(uow, request, now, gateway=gateway)
+    guardian = uow.people.get(person.guardian_id) if person.guardian_id else None
+    request = JoinRequest(
+        found.successor_plan, details, health_answers,
+        guardian_id_type=guardian.id_type if guardian else None,
+        guardian_id_number=guardian.id_number if guardian else None,
+        deposit_key=deposit_key,
+    )  # fmt: skip
+    return join(uow, request, now, credit=credit, gateway=gateway)
+
+
+def accept_as(
+    uow: UnitOfWork,
+    principal: Principal,
+    membership_id: int,
+    health_answers: Mapping[str, bool],
+    now: datetime,
+    *,
+    gateway: PaymentGateway | None = None,
+    deposit_key: str | None = None,
+    credit: CreditProvider | None = None,
+) -> Membership:
+    """Accept the offer for the member who owns the aged-out membership, or as their guardian.
+    Another member's membership answers like a missing one (404), so ids reveal nothing."""
+    owned = access.membership(uow, principal, membership_id, write=True)
+    assert owned.id is not None
+    joined = accept(
+        uow, owned.id, health_answers, now, person_id=owned.person_id, gateway=gateway,
+        deposit_key=deposit_key, credit=credit,
+    )  # fmt: skip
+    m = uow.memberships.get(joined.membership_id)
+    details = {"plan_id": joined.plan_id, "membership_id": m.id, "aged_out": owned.id}
+    record(uow, principal.account_id, "membership.joined", f"membership:{m.id}", details, now)
+    notify_person(uow, m.person_id, "member.joined", details, now)
+    return m

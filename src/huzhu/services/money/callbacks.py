@@ -26,6 +26,7 @@ from huzhu.domain.ledger import member_credit_transaction as credit_txn
 from huzhu.domain.plans import local_date
 from huzhu.gateways.base import DEBIT_SETTLED, EVENT_TYPES, PAYOUT_PAID, PaymentGateway
 from huzhu.services.members.prepaid import reactivate_if_funded
+from huzhu.storage.repositories.plans.refunds import RefundRepository
 from huzhu.storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -194,18 +195,35 @@ def _apply_debit(
 
 def _refund(uow: UnitOfWork, batch: Row[Any], event: dict[str, Any], amount: int,
             now: datetime) -> str:  # fmt: skip
-    """A closing plan's refund (services.shutdown): booked when sent; the answer settles it."""
+    """A closing plan's refund (services.plans.refunds): booked when sent; the answer settles it,
+    or, when it failed, a new transaction gives the money back to the member's funds (the next
+    `plans refund` run sends it again), as a failed payout waits for the next payout run."""
     if amount != batch.amount:
         raise Refused(
             409, "amount-mismatch", f"amount {amount}, instructed {batch.amount}", issue=True,
             expected=batch.amount, actual=amount,
         )  # fmt: skip
-    if event["type"] != PAYOUT_PAID:
-        # The money was taken from the member's balance when sent: the operator must pay it
-        # another way, so it stays in clearing, flagged, until it does.
-        raise Refused(409, "refund-failed", f"refund {batch.gateway_ref} failed", issue=True)
-    if not uow.collection.settle_batch(batch.id, now, collected=amount):
+    paid = event["type"] == PAYOUT_PAID
+    if batch.status != "submitted":
+        if paid and batch.status in ("failed", "resent"):
+            raise Refused(
+                409, "conflicting-settlement", f"{batch.gateway_ref} failed before, now paid",
+                issue=True,
+            )  # fmt: skip
         return "already-settled"
+    # Claim the transfer first: a concurrent copy of this callback waits here, then finds it done.
+    if paid:
+        settled = uow.collection.settle_batch(batch.id, now, collected=amount)
+    else:
+        settled = RefundRepository(uow.conn).mark(batch.id, "submitted", now, "failed")
+    if not settled:
+        raise Refused(200, "already-settled", "settled by another callback meanwhile")
+    if not paid:
+        memo = f"refund {batch.gateway_ref} failed: held for the member again"
+        key = f"refund-failed:{batch.gateway_ref}"
+        txn = credit_txn(batch.plan_id, key, amount, kind="refund-failed", memo=memo)
+        txn_id = uow.ledger.post(txn, now)
+        uow.ledger.credit_member(batch.first_membership_id, txn_id, amount, "refund-failed", now)
     return "applied"
 
 

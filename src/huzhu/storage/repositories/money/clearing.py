@@ -39,14 +39,21 @@ class ClearingRepository:
         b, p = batches, payouts
         debits = select(
             b.c.plan_id, b.c.gateway_ref, literal("debit"), b.c.collected, b.c.settled_at
-        ).where(b.c.status == "settled", b.c.collected > 0, self._unsettled(b.c.gateway_ref))
+        ).where(
+            b.c.status == "settled", b.c.kind != "refund", b.c.collected > 0,
+            self._unsettled(b.c.gateway_ref),
+        )  # fmt: skip
         paid = select(
             p.c.plan_id, p.c.gateway_ref, literal("payout"), -p.c.amount, p.c.paid_at
         ).where(p.c.status == "paid", self._unsettled(p.c.gateway_ref))
-        # A closing plan's refund leaves clearing when it is sent (services.shutdown).
+        # A closing plan's refund leaves clearing when it is sent (services.plans.refunds); one
+        # that failed came back with its reversal (`refund-failed:REF`), so nothing is in flight.
         refunds = select(
             b.c.plan_id, b.c.gateway_ref, literal("refund"), -b.c.amount, b.c.submitted_at
-        ).where(b.c.kind == "refund", self._unsettled(b.c.gateway_ref))
+        ).where(
+            b.c.kind == "refund", b.c.status.in_(("submitted", "settled")),
+            self._unsettled(b.c.gateway_ref),
+        )  # fmt: skip
         rows = self.conn.execute(debits.union_all(paid, refunds))
         return [
             InFlight(str(r[0]), str(r[1]), str(r[2]), int(r[3]), r[4])
