@@ -10,3 +10,9 @@ def test_dependants_are_found_through_an_index(engine: Engine) -> None:
     without this index each read scanned the whole `people` table."""
     indexed = [i["column_names"] for i in inspect(engine).get_indexes("people")]
     assert ["guardian_id"] in indexed
+
+
+def test_a_rounds_payouts_are_paged_through_an_index(engine: Engine) -> None:
+    """The console's round money page reads payouts by (round, id) a page at a time."""
+    indexed = [i["column_names"] for i in inspect(engine).get_indexes("payouts")]
+    assert ["round_id", "id"] in indexed
