@@ -45,7 +45,8 @@ STAGES = {  # the run's stages (services.rounds.service), worded for the page
 
 
 class _Run:
-    """What the request and its job tell each other: held (or refused), and the job's id."""
+    """What the request and its job tell each other: held (or refused), and the job's id. A
+    refusal after the plan is held (a round not due yet) is the job's, shown on its page."""
 
     def __init__(self) -> None:
         self.decided = threading.Event()
@@ -80,7 +81,8 @@ def _work(engine: Engine, run: _Run, actor: int, plan_id: str, day: date, now: d
                     record(uow, actor, "round.run", f"round:{r.id}", details, now)
                 uow.commit()
         except HuzhuError as e:
-            run.error = e
+            if not run.decided.is_set():  # refused before it held the plan: the start says so
+                run.error = e
             raise
         finally:
             run.decided.set()
