@@ -56,6 +56,8 @@ def test_a_run_reports_its_stages_and_ends_with_the_round(world: World, operator
     assert page.status_code == 200
     assert f'<dd id="r-members">{members}</dd>' in page.text
     assert f'href="/console/rounds/{rid}"' in page.text
+    money = operator.get(f"/console/rounds/{rid}/progress.json").json()
+    assert money["job"] is None  # the run is not the round's collection
     assert api.count("audit_log", "action = 'round.run'") == 2  # the world's round, and this one
     again = operator.post("/console/rounds/run", ASKED)  # run already: the same round, no entry
     assert _ended(operator, again.headers["location"])["round_id"] == rid

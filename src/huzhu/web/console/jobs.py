@@ -50,8 +50,9 @@ class Jobs:
             return self._jobs.get(job_id)
 
     def for_round(self, round_id: int) -> Job | None:
+        """The latest money job of the round (its run, keyed, is shown on its own page)."""
         with self._lock:
-            running = [j for j in self._jobs.values() if j.round_id == round_id]
+            running = [j for j in self._jobs.values() if j.round_id == round_id and not j.key]
         return running[-1] if running else None
 
     def for_key(self, key: str) -> Job | None:
