@@ -24,3 +24,9 @@ def test_leaves_per_day_are_counted_through_an_index(engine: Engine) -> None:
     """The dashboard counts the leaves of the last 90 days (migration 0017, partial)."""
     indexed = [i["column_names"] for i in inspect(engine).get_indexes("memberships")]
     assert ["left_at"] in indexed
+
+
+def test_a_rounds_payouts_are_paged_through_an_index(engine: Engine) -> None:
+    """The console's round money page reads payouts by (round, id) a page at a time."""
+    indexed = [i["column_names"] for i in inspect(engine).get_indexes("payouts")]
+    assert ["round_id", "id"] in indexed

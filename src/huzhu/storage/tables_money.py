@@ -87,6 +87,7 @@ payouts = Table(
     Column("paid_at", UTCDateTime()),
     Column("attempts", SmallInteger, nullable=False),
     Column("transaction_id", BigId, ForeignKey("ledger_transactions.id")),
+    Index("ix_payouts_round_id_id", "round_id", "id"),  # the round money page, by keyset
 )
 
 # Every callback the gateway sent, kept whatever happened to it: applied, a duplicate, or refused.

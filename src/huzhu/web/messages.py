@@ -85,6 +85,7 @@ BY_CODE = {
     "jury-still-voting": N_("Jurors may still vote: close the jury at its deadline."),
     "jury-closed": N_("This jury has already closed."),
     "not-enough-jurors": N_("Too few members may sit on this jury for a quorum."),
+    "round-running": N_("This round is running already: watch its progress below."),
     "collection-not-settled": N_(
         "Claimants are paid once every debit of the round has been sent and settled."
     ),

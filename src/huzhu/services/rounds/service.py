@@ -18,6 +18,7 @@ from huzhu.domain.plans import CollectionMode, Plan, local_date
 from huzhu.services.claims.service import finalize_announced
 from huzhu.services.members import successor
 from huzhu.services.plans import activation, promotions
+from huzhu.services.progress import Progress, silent
 from huzhu.services.record import public_record
 from huzhu.storage.repositories.money.charges import ChargeOrder
 from huzhu.storage.repositories.rounds.repository import RoundRecord
@@ -113,7 +114,16 @@ def _charge_order(
     )
 
 
-def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime) -> RoundOutcome:
+def run_round(
+    uow: UnitOfWork,
+    plan_id: str,
+    announce_date: date,
+    now: datetime,
+    progress: Progress = silent,
+) -> RoundOutcome:
+    """Run the plan's round of `announce_date` (or find it run). The stages `progress` hears are
+    those a console shows while it runs: the plan held, claims taken, charges written (of the
+    locked members), the transaction posted, the public record written."""
     started = time.perf_counter()
     plan = uow.plans.get(plan_id, announce_date)
     cal = plan.calendar
@@ -124,7 +134,9 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
             code="not-a-round-date",
             field="date",
         )
+    progress("plan held", 0, 1)
     uow.rounds.hold_plan(plan_id)  # a round started twice at once runs once; the other sees it
+    progress("plan held", 1, 1)
     existing = uow.rounds.for_period(plan_id, announce_date)
     if existing is not None:
         return RoundOutcome(existing, created=False, aged_out=0)
@@ -154,7 +166,9 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
     )
     finalize_announced(uow, plan_id, lock_at)
     cases, payouts = uow.claims.take_into_round(plan_id, lock_at, round_id)
+    progress("claims taken", cases, cases)
     members = uow.memberships.count_locked(plan_id, lock_at)
+    progress("charges written", 0, members)
     fee = apportionment.management_fee(payouts, plan.management_fee_bp)
     share = apportionment.per_head_share(payouts + fee - carry_in, members)
     cap = apportionment.round_cap(plan.caps.per_case_per_member, cases)
@@ -165,7 +179,8 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
     order = _charge_order(uow, plan, round_id, announce_date, lock_at, charge, members)
     if plan.collection.mode is CollectionMode.PREPAID:
         order = replace(order, prepaid=True)  # never below a balance: see README, prepaid
-    charged = uow.charges.charge(order)
+    charged = uow.charges.charge(order)  # one set-based statement: no counts from inside it
+    progress("charges written", charged.rows, charged.rows)  # members owing nothing write none
     year_max = None
     if plan.caps.per_year_per_member is not None:
         year_max = (
@@ -195,6 +210,7 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
         surplus=figures.surplus,
     )
     txn_id = uow.ledger.post(txn, now) if txn else None
+    progress("transaction posted", 1, 1)
     uow.rounds.finish(
         round_id,
         figures,
@@ -206,6 +222,7 @@ def run_round(uow: UnitOfWork, plan_id: str, announce_date: date, now: datetime)
     record = uow.rounds.get(round_id)
     assert record is not None
     public_record.record_round(uow, record, now)
+    progress("public record written", 1, 1)
     if operator_paid is not None:
         promotions.record_round(uow, record, operator_paid, now)
     if charged.rows and uow.webhooks.has_subscribers():

@@ -6,13 +6,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from huzhu.web.console import checks, claims, dashboard, home, members, money, plans, rounds
+from huzhu.web.console import (
+    checks,
+    claims,
+    dashboard,
+    home,
+    members,
+    money,
+    plans,
+    round_runs,
+    rounds,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     home.router,
     dashboard.router,
     claims.router,
     rounds.router,
+    round_runs.router,
     money.router,
     plans.router,
     members.router,

@@ -13,7 +13,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from huzhu.domain.errors import HuzhuError
@@ -26,13 +26,15 @@ KEEP = 50  # finished jobs remembered per process
 @dataclass
 class Job:
     id: str
-    round_id: int
+    round_id: int | None  # a round's run learns its round when it ends
     stage: str = "starting"
     done: int = 0
     total: int | None = None
     finished: bool = False
     error: str | None = None
     summary: str = ""
+    key: str = ""  # what a job without a round works on ("run:plan:date")
+    stages: list[str] = field(default_factory=list)  # the stages reported, in order
 
     def view(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,12 +50,18 @@ class Jobs:
             return self._jobs.get(job_id)
 
     def for_round(self, round_id: int) -> Job | None:
+        """The latest money job of the round (its run, keyed, is shown on its own page)."""
         with self._lock:
-            running = [j for j in self._jobs.values() if j.round_id == round_id]
+            running = [j for j in self._jobs.values() if j.round_id == round_id and not j.key]
         return running[-1] if running else None
 
-    def start(self, round_id: int, work: Callable[[Progress], str]) -> Job:
-        job = Job(secrets.token_urlsafe(12), round_id)
+    def for_key(self, key: str) -> Job | None:
+        with self._lock:
+            running = [j for j in self._jobs.values() if j.key == key]
+        return running[-1] if running else None
+
+    def start(self, round_id: int | None, work: Callable[[Progress], str], *, key: str = "") -> Job:
+        job = Job(secrets.token_urlsafe(12), round_id, key=key)
         with self._lock:
             finished = [k for k, j in self._jobs.items() if j.finished]
             for k in finished[: max(0, len(finished) - KEEP)]:
@@ -63,6 +71,8 @@ class Jobs:
         def report(stage: str, done: int, total: int | None) -> None:
             with self._lock:
                 job.stage, job.done, job.total = stage, done, total
+                if not job.stages or job.stages[-1] != stage:
+                    job.stages.append(stage)
 
         def run() -> None:
             try:

@@ -5,6 +5,7 @@ a note. Every action is the service `huzhu collect`, `huzhu payouts run` and the
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -18,6 +19,7 @@ from huzhu.services.events import record
 from huzhu.services.money import collection, payouts
 from huzhu.services.money import reconcile_issues as issues
 from huzhu.services.progress import Progress
+from huzhu.storage.repositories.money.round_pages import KeysetPage, RoundPagesRepository
 from huzhu.storage.repositories.rounds.repository import RoundRecord
 from huzhu.web.console.guard import ROUNDS, sections, staff
 from huzhu.web.console.jobs import Jobs
@@ -26,8 +28,9 @@ from huzhu.web.errors import HtmlRoute
 from huzhu.web.forms import refusal
 
 router = APIRouter(prefix="/console/rounds", route_class=HtmlRoute, include_in_schema=False)
-SHOWN = 50
+SHOWN = 50  # failed debits and payouts per page
 MAX_ID = 2**62
+Cursors = dict[str, int | None]  # the page's keyset cursors, by query parameter
 
 
 def _jobs(visit: Visit) -> Jobs:
@@ -56,20 +59,50 @@ def _progress(visit: Visit, r: RoundRecord) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _round_page(visit: Visit, round_id: int, status: int = 200, **extra: Any) -> HTMLResponse:
+def _cursor(value: int | None) -> int | None:
+    return value if value is not None and 0 <= value < MAX_ID else None
+
+
+def _links(r: RoundRecord, at: Cursors, fp: KeysetPage, pp: KeysetPage) -> dict[str, str | None]:
+    """Next and previous links of each table, each keeping the other table where it is."""
+
+    def link(**changed: int | None) -> str:
+        query = {k: v for k, v in {**at, **changed}.items() if v is not None}
+        return f"/console/rounds/{r.id}?{urlencode(query)}" if query else f"/console/rounds/{r.id}"
+
+    def moved(table: str, page: KeysetPage) -> tuple[str | None, str | None]:
+        cleared = {f"{table}_after": None, f"{table}_before": None}
+        after, before = page.next_after, page.previous_before
+        return (
+            link(**{**cleared, f"{table}_after": after}) if after is not None else None,
+            link(**{**cleared, f"{table}_before": before}) if before is not None else None,
+        )
+
+    f_next, f_previous = moved("failures", fp)
+    p_next, p_previous = moved("payouts", pp)
+    return {"failures_next": f_next, "failures_previous": f_previous,
+            "payouts_next": p_next, "payouts_previous": p_previous}  # fmt: skip
+
+
+def _round_page(
+    visit: Visit, round_id: int, status: int = 200, at: Cursors | None = None, **extra: Any
+) -> HTMLResponse:
     principal = staff(visit, *ROUNDS)
     r = _round(visit, round_id)
-    failures = visit.uow.collection.failures(r.id)
-    counts: dict[str, int] = {}
-    for f in failures:
-        counts[f.status] = counts.get(f.status, 0) + 1
+    at = {k: _cursor(v) for k, v in (at or {}).items()}
+    pages = RoundPagesRepository(visit.uow.conn)  # queries live in the repository
+    fp = pages.failures_page(r.id, SHOWN, after=at.get("failures_after"),
+                             before=at.get("failures_before"))  # fmt: skip
+    pp = pages.payouts_page(r.id, SHOWN, after=at.get("payouts_after"),
+                            before=at.get("payouts_before"))  # fmt: skip
+    counts = pages.counts(r.id)
     context: dict[str, Any] = {"errors": {}, "done": "", **extra}
     return visit.page(
         "console/rounds/round.html", status, nav=sections(principal), r=r,
         progress=_progress(visit, r), batches=visit.uow.collection.batches(r.id),
-        failures=failures[:SHOWN], failure_counts=counts,
-        payouts=visit.uow.payments.payouts(r.id), may_act=principal.has(Role.OPERATOR),
-        **context,
+        failures=fp.rows, failure_counts=counts.failures, payouts=pp.rows,
+        payout_counts=counts.payouts, links=_links(r, at, fp, pp),
+        may_act=principal.has(Role.OPERATOR), **context,
     )  # fmt: skip
 
 
@@ -101,8 +134,17 @@ def resolve(issue_id: int, visit: FormVisit, form: Form) -> Response:
 
 
 @router.get("/{round_id}", response_class=HTMLResponse)
-def one_round(round_id: int, visit: PageVisit) -> HTMLResponse:
-    return _round_page(visit, round_id)
+def one_round(
+    round_id: int,
+    visit: PageVisit,
+    failures_after: int | None = None,
+    failures_before: int | None = None,
+    payouts_after: int | None = None,
+    payouts_before: int | None = None,
+) -> HTMLResponse:
+    at = {"failures_after": failures_after, "failures_before": failures_before,
+          "payouts_after": payouts_after, "payouts_before": payouts_before}  # fmt: skip
+    return _round_page(visit, round_id, at=at)
 
 
 @router.get("/{round_id}/progress.json")

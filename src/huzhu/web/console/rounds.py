@@ -1,5 +1,5 @@
-"""Rounds: the runner (a preview from the same code, then the run), collection, payouts, the
-gateway log and reconciliation issues."""
+"""Rounds: the runner (a preview from the same code; the run itself is `round_runs`), collection,
+payouts, the gateway log and reconciliation issues."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from huzhu.domain.access import Role
 from huzhu.domain.errors import HuzhuError, InvalidInput
 from huzhu.domain.plans import local_date
 from huzhu.services.console import service as svc
-from huzhu.services.events import record
-from huzhu.services.rounds.service import due_dates, run_round
+from huzhu.services.rounds.service import due_dates
 from huzhu.web.console.guard import ROUNDS, sections, staff
 from huzhu.web.deps import Form, FormVisit, PageVisit, Visit, text
 from huzhu.web.errors import HtmlRoute
@@ -23,7 +22,7 @@ from huzhu.web.forms import refusal
 router = APIRouter(prefix="/console/rounds", route_class=HtmlRoute, include_in_schema=False)
 
 
-def _page(visit: Visit, status: int = 200, **extra: Any) -> HTMLResponse:
+def page(visit: Visit, status: int = 200, **extra: Any) -> HTMLResponse:
     principal = staff(visit, *ROUNDS)
     uow = visit.uow
     plans = uow.plans.ids()
@@ -47,10 +46,10 @@ def _page(visit: Visit, status: int = 200, **extra: Any) -> HTMLResponse:
 
 @router.get("", response_class=HTMLResponse)
 def runner(visit: PageVisit) -> HTMLResponse:
-    return _page(visit)
+    return page(visit)
 
 
-def _asked(form: Any) -> tuple[str, date]:
+def asked(form: Any) -> tuple[str, date]:
     plan_id = text(form, "plan_id")
     try:
         day = date.fromisoformat(text(form, "announce_date"))
@@ -63,25 +62,8 @@ def _asked(form: Any) -> tuple[str, date]:
 def preview(visit: FormVisit, form: Form) -> Response:
     staff(visit, Role.OPERATOR)
     try:
-        plan_id, day = _asked(form)
+        plan_id, day = asked(form)
         figures = svc.preview_round(visit.uow, plan_id, day, visit.now)
     except HuzhuError as e:
-        return _page(visit, e.status, errors=refusal(visit, e))
-    return _page(visit, preview=figures, asked=(plan_id, day))
-
-
-@router.post("/run")
-def run(visit: FormVisit, form: Form) -> Response:
-    principal = staff(visit, Role.OPERATOR)
-    try:
-        plan_id, day = _asked(form)
-        outcome = run_round(visit.uow, plan_id, day, visit.now)
-    except HuzhuError as e:
-        return _page(visit, e.status, errors=refusal(visit, e))
-    r = outcome.round
-    if outcome.created:  # the same audit entry as the API's run
-        details = {"plan_id": plan_id, "announce_date": day.isoformat(), "round_id": r.id}
-        record(visit.uow, principal.account_id, "round.run", f"round:{r.id}", details, visit.now)
-    visit.uow.commit()
-    visit.headcounts.forget("home:")  # the home page's cards show each plan's last round
-    return visit.redirect(f"/console/rounds?ran={r.id}")
+        return page(visit, e.status, errors=refusal(visit, e))
+    return page(visit, preview=figures, asked=(plan_id, day))

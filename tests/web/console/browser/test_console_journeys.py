@@ -13,8 +13,9 @@ import pytest
 import uvicorn
 from axe_playwright_python.sync_playwright import Axe
 from consolekit import NOW, Api, Clock, User, World, build_world
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
+from sqlalchemy import text as sql
 
 from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE
 from huzhu.services.accounts.service import open_session
@@ -113,7 +114,21 @@ def test_an_operator_previews_and_runs_a_round_then_downloads_a_csv(
     page.get_by_role("button", name="Preview").click()
     assert page.locator("#q-members").inner_text().strip() != ""
     no_serious_violation(page)
-    page.get_by_role("button", name="Run this round").click()
+    with world.api.engine.connect() as other:
+        # Rounds wait to be written while this is held: the run shows its stage meanwhile.
+        other.execute(sql("LOCK TABLE rounds IN SHARE MODE"))
+        page.get_by_role("button", name="Run this round").click()
+        status = page.get_by_role("status")
+        expect(status).to_contain_text("Running")
+        expect(status).to_contain_text("Plan held")
+        assert page.locator("#r-members").count() == 0
+        no_serious_violation(page)
+        other.commit()
+    expect(page.locator("#r-members")).to_be_visible(timeout=30_000)  # the page reloads itself
+    expect(status).to_contain_text("Finished")
+    no_serious_violation(page)
+    page.get_by_role("link", name="The round's collection and payouts").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(NEXT_DAY)
     page.goto(f"{server}/console/dashboard")
     assert page.locator("#t-members + figure + details tbody tr").count() == before + 1
     with page.expect_download() as download:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import OperationalError
 
 from huzhu.domain.apportionment import RoundFigures
 from huzhu.domain.money import Fen
@@ -106,6 +107,22 @@ class RoundRepository:
         self.conn.execute(
             select(plans.c.id).where(plans.c.id == plan_id).with_for_update(key_share=True)
         )
+
+    def try_hold_plan(self, plan_id: str) -> bool:
+        """Hold the plan's row as `hold_plan` does, or answer False at once if another
+        transaction holds it (a round of the plan is running). On False the transaction is spoilt
+        (PostgreSQL aborts it): roll back. SQLite has no row locks; its writers queue instead."""
+        try:
+            self.conn.execute(
+                select(plans.c.id)
+                .where(plans.c.id == plan_id)
+                .with_for_update(key_share=True, nowait=True)
+            )
+        except OperationalError as e:
+            if getattr(e.orig, "sqlstate", None) == "55P03":  # lock_not_available
+                return False
+            raise
+        return True
 
     def hold(self, round_id: int) -> None:
         """Hold the round's row until the transaction ends, so that runs of one round's money
