@@ -163,7 +163,8 @@ def test_an_operator_previews_a_plan_change_then_publishes_it(
     no_serious_violation(page)
     page.get_by_role("button", name="Publish this version").click()
     assert page.get_by_role("status").inner_text() == "Published."
-    assert "管理费降至 6%" in page.locator("ul.versions").all_inner_texts()[5]
+    row = page.locator('tr:has(code:text-is("xiang-hu-bao")) ul.versions')
+    assert "管理费降至 6%" in row.inner_text()
     versions = world.api.count("plan_versions", "plan_id = 'xiang-hu-bao'")
     assert versions == 2
 
