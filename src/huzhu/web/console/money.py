@@ -50,12 +50,15 @@ def _round(visit: Visit, round_id: int) -> RoundRecord:
 
 
 def _progress(visit: Visit, r: RoundRecord) -> dict[str, Any]:
-    sent, waived, unsettled = visit.uow.collection.round_progress(r.id)
+    # The job's state first, then the figures: a job seen finished has committed, so the figures
+    # read after it are its own (read before, they could predate its commit).
     job = _jobs(visit).for_round(r.id)
+    view = job.view() if job else None
+    sent, waived, unsettled = visit.uow.collection.round_progress(r.id)
     return {
         "to_collect": r.figures.collected, "sent": int(sent), "waived": int(waived),
         "unsettled_batches": int(unsettled), "complete": sent + waived == r.figures.collected,
-        "job": job.view() if job else None,
+        "job": view,
     }  # fmt: skip
 
 
