@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, exists, func, literal, select
+from sqlalchemy import Connection, and_, case, exists, func, literal, or_, select
 
 from huzhu.domain.members import Lifecycle
 from huzhu.domain.money import Fen
@@ -35,8 +35,15 @@ def family_order(member: Any = memberships, person: Any = people) -> list[Any]:
     return [own, member.c.joined_at, member.c.id]
 
 
-def _per_membership(t: Any, name: str, plan_id: str) -> Any:
+def _family(payer: int) -> Any:
+    """The people whose memberships belong to payer's accounts (by index, not by a scan)."""
+    return select(people.c.id).where(or_(people.c.id == payer, people.c.guardian_id == payer))
+
+
+def _per_membership(t: Any, name: str, plan_id: str, payer: int | None = None) -> Any:
     in_plan = select(memberships.c.id).where(memberships.c.plan_id == plan_id)
+    if payer is not None:
+        in_plan = in_plan.where(memberships.c.person_id.in_(_family(payer)))
     return (
         select(t.c.membership_id.label("mid"), func.sum(t.c.amount).label("amount"))
         .where(t.c.membership_id.in_(in_plan))
@@ -45,13 +52,14 @@ def _per_membership(t: Any, name: str, plan_id: str) -> Any:
     )
 
 
-def account_balances(plan_id: str) -> Any:
-    """Each account of the plan with its balance: a subquery of (payer, held)."""
-    credited = _per_membership(member_credits, "credited", plan_id)
-    charged = _per_membership(member_charges, "charged", plan_id)
+def account_balances(plan_id: str, payer: int | None = None) -> Any:
+    """Each account of the plan (or only payer's) with its balance: a subquery of (payer, held).
+    With `payer` it reads that family's rows only, so a top-up costs the same in any plan size."""
+    credited = _per_membership(member_credits, "credited", plan_id, payer)
+    charged = _per_membership(member_charges, "charged", plan_id, payer)
     m, p = memberships.alias("acct_m"), people.alias("acct_p")
     held = func.sum(func.coalesce(credited.c.amount, 0) - func.coalesce(charged.c.amount, 0))
-    return (
+    q = (
         select(payer_of(p).label("payer"), held.label("held"))
         .select_from(
             m.join(p, p.c.id == m.c.person_id)
@@ -59,22 +67,26 @@ def account_balances(plan_id: str) -> Any:
             .outerjoin(charged, charged.c.mid == m.c.id)
         )
         .where(m.c.plan_id == plan_id)
-        .group_by(payer_of(p))
-        .subquery("accounts")
     )
+    if payer is not None:
+        q = q.where(m.c.person_id.in_(_family(payer)))
+    return q.group_by(payer_of(p)).subquery("accounts")
 
 
-def positions(plan_id: str) -> Any:
-    """Each membership of the plan that has not left, with its payer and its 1-based place in
-    family order among the account's memberships that have not left: (id, payer, place)."""
+def positions(plan_id: str, payer: int | None = None) -> Any:
+    """Each membership of the plan (or of payer's account) that has not left, with its payer and
+    its 1-based place in family order among the account's memberships that have not left:
+    (id, payer, place)."""
     m, p = memberships.alias("pos_m"), people.alias("pos_p")
     place = func.row_number().over(partition_by=payer_of(p), order_by=family_order(m, p))
-    return (
+    q = (
         select(m.c.id.label("id"), payer_of(p).label("payer"), place.label("place"))
         .select_from(m.join(p, p.c.id == m.c.person_id))
         .where(m.c.plan_id == plan_id, m.c.left_at.is_(None))
-        .subquery("positions")
     )
+    if payer is not None:  # a whole account is kept, so the places are the same
+        q = q.where(m.c.person_id.in_(_family(payer)))
+    return q.subquery("positions")
 
 
 class FamilyRepository:
@@ -100,29 +112,31 @@ class FamilyRepository:
     def place_and_balance(self, membership_id: int) -> tuple[int, Fen]:
         """A membership's place in its account's family order (0 once it has left), and the
         account's balance."""
-        plan_id = str(
-            self.conn.scalar(select(memberships.c.plan_id).where(memberships.c.id == membership_id))
-        )
-        payer = (
-            select(payer_of())
-            .join(memberships, memberships.c.person_id == people.c.id)
-            .where(memberships.c.id == membership_id)
-            .scalar_subquery()
-        )
-        accounts, pos = account_balances(plan_id), positions(plan_id)
+        found = self._plan_and_payer(membership_id)
+        if found is None:
+            return 0, 0
+        plan_id, payer = found
+        accounts, pos = account_balances(plan_id, payer), positions(plan_id, payer)
         held = self.conn.scalar(select(accounts.c.held).where(accounts.c.payer == payer))
         place = self.conn.scalar(select(pos.c.place).where(pos.c.id == membership_id))
         return int(place or 0), int(held or 0)
 
+    def _plan_and_payer(self, membership_id: int) -> tuple[str, int] | None:
+        row = self.conn.execute(
+            select(memberships.c.plan_id, payer_of())
+            .join(people, people.c.id == memberships.c.person_id)
+            .where(memberships.c.id == membership_id)
+        ).first()
+        return None if row is None else (str(row[0]), int(row[1]))
+
     def account_of(self, membership_id: int) -> list[int]:
         """The memberships of this membership's account that have not left, in family order."""
-        plan_id = str(
-            self.conn.scalar(select(memberships.c.plan_id).where(memberships.c.id == membership_id))
-        )
-        pos = positions(plan_id)
-        payer = select(pos.c.payer).where(pos.c.id == membership_id).scalar_subquery()
-        q = select(pos.c.id).where(pos.c.payer == payer).order_by(pos.c.place)
-        return [int(m) for m in self.conn.scalars(q)] or [membership_id]
+        found = self._plan_and_payer(membership_id)
+        if found is None:
+            return [membership_id]
+        pos = positions(*found)
+        ids = [int(m) for m in self.conn.scalars(select(pos.c.id).order_by(pos.c.place))]
+        return ids if membership_id in ids else [membership_id]
 
     def dormant(self, plan_id: str) -> list[Any]:
         """Accounts that hold money and have no active membership: (payer, held, first), first
