@@ -26,7 +26,7 @@ from huzhu.simulation import enrolment, money
 from huzhu.simulation.world import World, beijing
 
 PLAN = "qingsong-huzhu"
-SHARE = 0.03  # of the demo's population, joining the prepaid plan besides the post-paid ones
+SHARE = 0.015  # of the demo's population, joining the prepaid plan besides the post-paid ones
 MIN_MEMBERS = 40
 TOP_UP_MULTIPLES = (0, 0, 1, 2, 2, 3, 3, 4, 5, 6)  # cases a joining member tops up for
 TOPS_UP_WHEN_LOW = 0.7  # of reminded members, who top up within days (the rest stay low)
@@ -86,16 +86,19 @@ def join_cohort(w: World, plan: Plan, n: int, seed: int, per_case: Fen, at: date
     settle(w, at)
 
 
-def top_up(w: World, membership_id: int, amount: Fen, at: datetime) -> None:
-    try:
-        with w.uow() as uow:
-            gateway = w.gateway_for(uow.conn)
-            key = f"demo-{membership_id}-{at:%Y%m%d%H%M}"
-            prepaid.request_top_up(uow, gateway, membership_id, amount, key, at)
-            uow.commit()
-    except HuzhuError:  # e.g. the member has left meanwhile
-        return
-    w.counts["top-ups"] += 1
+def top_up(w: World, amounts: list[tuple[int, Fen]], at: datetime) -> None:
+    """The day's top-ups (membership, amount), asked of the gateway together in the evening."""
+    with w.uow() as uow:
+        gateway = w.gateway_for(uow.conn)
+        for membership_id, amount in amounts:
+            key = f"demo-{membership_id}-{at:%Y%m%d}"
+            try:
+                with uow.conn.begin_nested():
+                    prepaid.request_top_up(uow, gateway, membership_id, amount, key, at)
+            except HuzhuError:  # e.g. the member has left meanwhile
+                continue
+            w.counts["top-ups"] += 1
+        uow.commit()
     settle(w, at)
 
 
@@ -127,11 +130,13 @@ def balances(w: World, plan: Plan, announced: date, family: list[int], at: datet
         uow.commit()
     w.counts["members reminded"] += check.reminded
     w.counts["members suspended"] += check.suspended
+    by_day: dict[int, list[tuple[int, Fen]]] = {}
     for membership_id in low:
         if membership_id in family[1:]:
             continue  # the family's payer tops up for the account
         if membership_id != family[0] and w.rng.random() >= TOPS_UP_WHEN_LOW:
             continue
-        when = at + timedelta(days=w.rng.randint(1, 4), hours=w.rng.randint(1, 10))
         amount = w.rng.randint(1, 3) * per_case
-        w.schedule.at(when, partial(top_up, w, membership_id, amount))
+        by_day.setdefault(w.rng.randint(1, 4), []).append((membership_id, amount))
+    for days, amounts in by_day.items():
+        w.schedule.at(beijing(at.date() + timedelta(days=days), 19), partial(top_up, w, amounts))

@@ -9,9 +9,10 @@ order"): the payer's own membership first, then the dependants' by joined_at, th
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Connection, and_, bindparam, case, exists, func, literal, or_, select
 
 from huzhu.domain.members import Lifecycle
 from huzhu.domain.money import Fen
@@ -35,12 +36,12 @@ def family_order(member: Any = memberships, person: Any = people) -> list[Any]:
     return [own, member.c.joined_at, member.c.id]
 
 
-def _family(payer: int) -> Any:
+def _family(payer: Any) -> Any:
     """The people whose memberships belong to payer's accounts (by index, not by a scan)."""
     return select(people.c.id).where(or_(people.c.id == payer, people.c.guardian_id == payer))
 
 
-def _per_membership(t: Any, name: str, plan_id: str, payer: int | None = None) -> Any:
+def _per_membership(t: Any, name: str, plan_id: Any, payer: Any = None) -> Any:
     in_plan = select(memberships.c.id).where(memberships.c.plan_id == plan_id)
     if payer is not None:
         in_plan = in_plan.where(memberships.c.person_id.in_(_family(payer)))
@@ -52,7 +53,7 @@ def _per_membership(t: Any, name: str, plan_id: str, payer: int | None = None) -
     )
 
 
-def account_balances(plan_id: str, payer: int | None = None) -> Any:
+def account_balances(plan_id: Any, payer: Any = None) -> Any:
     """Each account of the plan (or only payer's) with its balance: a subquery of (payer, held).
     With `payer` it reads that family's rows only, so a top-up costs the same in any plan size."""
     credited = _per_membership(member_credits, "credited", plan_id, payer)
@@ -73,7 +74,7 @@ def account_balances(plan_id: str, payer: int | None = None) -> Any:
     return q.group_by(payer_of(p)).subquery("accounts")
 
 
-def positions(plan_id: str, payer: int | None = None) -> Any:
+def positions(plan_id: Any, payer: Any = None) -> Any:
     """Each membership of the plan (or of payer's account) that has not left, with its payer and
     its 1-based place in family order among the account's memberships that have not left:
     (id, payer, place)."""
@@ -87,6 +88,27 @@ def positions(plan_id: str, payer: int | None = None) -> Any:
     if payer is not None:  # a whole account is kept, so the places are the same
         q = q.where(m.c.person_id.in_(_family(payer)))
     return q.subquery("positions")
+
+
+# One account's queries are built once, with the plan and payer as parameters: building them is
+# dearer than running them, and a top-up's callback runs them for each membership it reaches.
+@cache
+def _held() -> Any:
+    payer: Any = bindparam("payer")
+    accounts = account_balances(bindparam("plan_id"), payer)
+    return select(accounts.c.held).where(accounts.c.payer == payer)
+
+
+@cache
+def _place() -> Any:
+    pos = positions(bindparam("plan_id"), bindparam("payer"))
+    return select(pos.c.place).where(pos.c.id == bindparam("membership_id"))
+
+
+@cache
+def _account() -> Any:
+    pos = positions(bindparam("plan_id"), bindparam("payer"))
+    return select(pos.c.id).order_by(pos.c.place)
 
 
 class FamilyRepository:
@@ -116,9 +138,9 @@ class FamilyRepository:
         if found is None:
             return 0, 0
         plan_id, payer = found
-        accounts, pos = account_balances(plan_id, payer), positions(plan_id, payer)
-        held = self.conn.scalar(select(accounts.c.held).where(accounts.c.payer == payer))
-        place = self.conn.scalar(select(pos.c.place).where(pos.c.id == membership_id))
+        params = {"plan_id": plan_id, "payer": payer, "membership_id": membership_id}
+        held = self.conn.scalar(_held(), params)
+        place = self.conn.scalar(_place(), params)
         return int(place or 0), int(held or 0)
 
     def _plan_and_payer(self, membership_id: int) -> tuple[str, int] | None:
@@ -134,8 +156,8 @@ class FamilyRepository:
         found = self._plan_and_payer(membership_id)
         if found is None:
             return [membership_id]
-        pos = positions(*found)
-        ids = [int(m) for m in self.conn.scalars(select(pos.c.id).order_by(pos.c.place))]
+        plan_id, payer = found
+        ids = [int(m) for m in self.conn.scalars(_account(), {"plan_id": plan_id, "payer": payer})]
         return ids if membership_id in ids else [membership_id]
 
     def dormant(self, plan_id: str) -> list[Any]:
