@@ -15,6 +15,11 @@ from huzhu.services.members import prepaid
 from huzhu.services.members.service import JoinRequest, PersonDetails, find_or_register, join
 from huzhu.services.members.statement import statement
 from huzhu.services.money.ledger import top_up
+from huzhu.storage.repositories.members.family import (
+    FamilyRepository,
+    account_balances,
+    positions,
+)
 from huzhu.storage.tables import member_charges
 from huzhu.storage.uow import UnitOfWork
 
@@ -97,3 +102,30 @@ def test_the_balance_left_keeps_cover_in_family_order(engine: Engine) -> None:
         top_up(uow, payer, 1, "again", at("2026-01-08"))
         uow.commit()
         assert uow.memberships.get(second).lifecycle is Lifecycle.ACTIVE
+
+
+def test_one_account_is_read_alone_and_gives_the_places_and_balance_of_the_whole_plan(
+    engine: Engine,
+) -> None:
+    """A top-up's reactivation reads the payer's family only (its cost must not grow with the
+    plan: the demo's 1,000 prepaid members spent most of its time here), and what it reads is
+    what the whole plan's accounts give."""
+    payer, first, second = family(engine)
+    with UnitOfWork(engine) as uow:
+        top_up(uow, payer, SHARE + 100_00, "family", at("2025-12-01"))
+        uow.commit()
+    run(engine, "pre", "2026-01-07")
+    with UnitOfWork(engine) as uow:
+        whole = {r.id: (r.payer, r.place) for r in uow.conn.execute(select(positions("pre")))}
+        held = {r.payer: r.held for r in uow.conn.execute(select(account_balances("pre")))}
+        person = whole[payer][0]
+        assert {m: p for m, (of, p) in whole.items() if of == person} == {
+            payer: 1,
+            first: 2,
+            second: 3,
+        }
+        repo = FamilyRepository(uow.conn)
+        for membership_id, (of, place) in whole.items():
+            assert repo.place_and_balance(membership_id) == (place, held[of])
+        assert repo.account_of(second) == [payer, first, second]
+        assert repo.account_of(next(m for m in whole if whole[m][0] != person)) != [payer]

@@ -45,7 +45,7 @@ def register(root: typer.Typer) -> None:
             "http://127.0.0.1:8000/", help="Where `huzhu serve` will answer (printed at the end)."
         ),
     ) -> None:
-        """Simulate months of three plans up to now (or --now): members join, claim and pay,
+        """Simulate months of four plans up to now (or --now): members join, claim and pay,
         rounds run, the sandbox gateway collects and pays. Then print the accounts to sign in."""
         now = STATE.now()
         engine = STATE.engine(create=True)
@@ -78,6 +78,11 @@ def register(root: typer.Typer) -> None:
             f"gateway: {c['debit batches']} debit batches, {c['failed debits']:,} failed debits, "
             f"{c['debits retried']:,} retried, {c['payouts sent']} payouts; "
             f"{c['reconciliation issues']} reconciliation issue(s) to look at"
+        )
+        out.print(
+            f"prepaid: {c['deposits']:,} deposits and {c['top-ups']:,} top-ups; "
+            f"{c['members reminded']:,} reminders to top up, {c['members suspended']:,} "
+            "suspended for a low balance"
         )
         out.print(_accounts(result, address))
         if not STATE.settings.demo_password:

@@ -9,12 +9,15 @@ else each is drawn at random and printed once at the end of the demo.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from huzhu.domain.access import Role
+from huzhu.domain.identity import make_resident_id
+from huzhu.domain.money import Fen
 from huzhu.domain.plans import Plan
 from huzhu.services.accounts import service as accounts
+from huzhu.services.members import prepaid
 from huzhu.services.members.service import JoinRequest, PersonDetails, join
 from huzhu.settings import current
 from huzhu.simulation.population import generate_people
@@ -27,6 +30,7 @@ ROLES = {
     "demo-operator": Role.OPERATOR,
     "demo-auditor": Role.AUDITOR,
 }
+SENIOR = "demo-senior"  # a member who reaches Xiang Hu Bao's exit age and is offered its successor
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class DemoMember:
     account: DemoAccount
     person_id: int
     memberships: dict[str, int]  # plan id -> membership id
+    id_number: str = ""
+    family: list[int] = field(default_factory=list)  # prepaid account: payer's, then the child's
 
 
 def password() -> str:
@@ -91,4 +97,50 @@ def create_member(w: World, plans: list[Plan], at: datetime) -> DemoMember:
         uow.commit()
     w.protected.update(joined.values())
     return DemoMember(DemoAccount("demo-member", secret, Role.MEMBER, account_id), person_id,
-                      joined)  # fmt: skip
+                      joined, who.id_number)  # fmt: skip
+
+
+def _answers(plan: Plan) -> dict[str, bool]:
+    return {q.id: q.required_answer for q in plan.eligibility.health_declaration}
+
+
+def join_family(w: World, member: DemoMember, plan: Plan, top_up: Fen, at: datetime) -> None:
+    """The demo member joins the prepaid plan with its deposit, enrols their child as a dependant
+    (a second deposit, one shared balance) and tops the account up."""
+    child = PersonDetails(
+        id_number=make_resident_id("110105", at.date() - timedelta(days=6 * 366), 2),
+        name="吴小满",
+    )
+    with w.uow() as uow:
+        gateway = w.gateway_for(uow.conn)
+        mine = PersonDetails(id_number=member.id_number, name="")
+        own = join(uow, JoinRequest(plan.id, mine, _answers(plan), deposit_key="demo-member"),
+                   at, gateway=gateway)  # fmt: skip
+        request = JoinRequest(plan.id, child, _answers(plan), guardian_id_number=member.id_number,
+                              deposit_key="demo-member-child")  # fmt: skip
+        theirs = join(uow, request, at, gateway=gateway)
+        prepaid.request_top_up(uow, gateway, own.membership_id, top_up, "demo-member-1", at)
+        uow.commit()
+    member.memberships[plan.id] = own.membership_id
+    member.family = [own.membership_id, theirs.membership_id]
+    w.protected.update(member.family)
+
+
+def create_senior(w: World, plan: Plan, at: datetime) -> DemoAccount:
+    """A member of `plan` who reaches its exit age some weeks into the demo, with an account."""
+    birthday = w.start + timedelta(days=40)
+    try:
+        born = birthday.replace(year=birthday.year - (plan.eligibility.exit_age_years or 60))
+    except ValueError:  # 29 February
+        born = date(birthday.year - (plan.eligibility.exit_age_years or 60), 2, 28)
+    person = PersonDetails(
+        id_number=make_resident_id("310104", born, 7), name="林秀英", credit_score=720
+    )
+    secret = password()
+    with w.uow() as uow:
+        account_id = accounts.register(uow, SENIOR, secret, at)
+        result = join(uow, JoinRequest(plan.id, person, _answers(plan)), at)
+        uow.accounts.link_person(account_id, result.person_id)
+        uow.commit()
+    w.protected.add(result.membership_id)
+    return DemoAccount(SENIOR, secret, Role.MEMBER, account_id)

@@ -90,7 +90,8 @@ def schedule_joins(w: World, plan: Plan, members: int, salt: int) -> None:
 
 def churn(w: World, plan_id: str, at: datetime) -> None:
     with w.uow() as uow:
-        roster = uow.memberships.roster(plan_id)
+        # The demo accounts' memberships and the staged cases' stay (their pages rely on them).
+        roster = [r for r in uow.memberships.roster(plan_id) if r[0] not in w.protected]
         for membership_id, _ in w.rng.sample(roster, int(len(roster) * MONTH_CHURN)):
             leave(uow, membership_id, at, LeaveReason.VOLUNTARY)
             w.counts["members left"] += 1

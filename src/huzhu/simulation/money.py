@@ -4,6 +4,7 @@
 - On the collection date (post-paid plans) the round is debited in batches through the sandbox
   gateway, whose callbacks arrive a minute later; then the round's claimants are paid, and those
   answers arrive in turn.
+- A prepaid plan's rounds take each charge from the balances (simulation.prepaid does the rest).
 - Every morning failed debits are retried (and written off once the plan's retry days are over).
 - Every evening the gateway's statement of the day is reconciled with the books, which settles
   what matches to the custodial cash account.
@@ -44,7 +45,7 @@ def plan_day(w: World, plan: Plan, day: date, collects: dict[date, list[date]]) 
     w.schedule.at(beijing(day, 8, 30), lambda at: _retry(w, plan.id, at))
     for announced in collects.pop(day, []):
         w.schedule.at(beijing(day, 9), partial(_collect, w, plan.id, announced))
-        w.schedule.at(beijing(day, 9, 10), partial(_pay, w, plan.id, announced))
+        w.schedule.at(beijing(day, 9, 10), partial(pay, w, plan.id, announced))
 
 
 def evening(w: World, day: date) -> None:
@@ -63,8 +64,7 @@ def _round(
         public_record.publish_round_proofs(uow, outcome.round.id, at)
         uow.commit()
     w.counts["rounds"] += 1
-    if plan.collection.mode is CollectionMode.POSTPAID:
-        collects.setdefault(outcome.round.collect_date, []).append(day)
+    collects.setdefault(outcome.round.collect_date, []).append(day)  # prepaid: see sim prepaid
     return outcome
 
 
@@ -82,7 +82,7 @@ def catch_up(w: World, plan_ids: list[str]) -> int:
     return ran
 
 
-def _pump(w: World, at: datetime) -> None:
+def pump(w: World, at: datetime) -> None:
     while callbacks.pump_sandbox(w.engine, at) >= PUMP_LIMIT:
         pass
 
@@ -93,7 +93,7 @@ def _retry(w: World, plan_id: str, at: datetime) -> None:
     w.counts["members written off"] += run.written_off_members
     if run.batches:
         w.gateway_days.add(at.date())
-        _pump(w, at + timedelta(minutes=5))
+        pump(w, at + timedelta(minutes=5))
 
 
 def _collect(w: World, plan_id: str, announced: date, at: datetime) -> None:
@@ -101,19 +101,19 @@ def _collect(w: World, plan_id: str, announced: date, at: datetime) -> None:
     w.counts["debit batches"] += run.batches
     if run.batches:
         w.gateway_days.add(at.date())
-    _pump(w, at + timedelta(minutes=5))
+    pump(w, at + timedelta(minutes=5))
     with w.uow() as uow:
         failed = sum(f.status != "waived" for f in uow.collection.failures(run.round_id))
     w.counts["failed debits"] += failed
 
 
-def _pay(w: World, plan_id: str, announced: date, at: datetime) -> None:
+def pay(w: World, plan_id: str, announced: date, at: datetime) -> None:
     try:
         with w.uow() as uow:
             run = payouts.run_payouts(uow, w.gateway_for(uow.conn), plan_id, announced, at)
             uow.commit()
     except RuleViolation:  # not settled yet: the operator tries again tomorrow
-        w.schedule.at(at + timedelta(days=1), lambda then: _pay(w, plan_id, announced, then))
+        w.schedule.at(at + timedelta(days=1), lambda then: pay(w, plan_id, announced, then))
         return
     sent = run.submitted + run.retried
     w.counts["payouts sent"] += sent
@@ -124,7 +124,7 @@ def _pay(w: World, plan_id: str, announced: date, at: datetime) -> None:
     if not w.counts["reconciliation issues"] and day >= w.drill_from:
         # The statement is read before the payouts' callbacks arrive: an issue to look at.
         _reconcile(w, day, at + timedelta(minutes=1))
-    _pump(w, at + timedelta(minutes=5))
+    pump(w, at + timedelta(minutes=5))
 
 
 def _reconcile(w: World, day: date, at: datetime) -> None:

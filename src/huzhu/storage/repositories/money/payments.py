@@ -99,6 +99,11 @@ class PaymentRepository:
             q = q.where(m.c.lifecycle == lifecycle)
         return q.subquery()
 
+    def low_members(self, round_id: int, below: Fen) -> list[int]:
+        """The memberships charged in the round whose account is below `below` (as reminded)."""
+        low = self._low(round_id, below)
+        return [int(i) for i in self.conn.scalars(select(low.c.id).order_by(low.c.id))]
+
     def remind_low(self, round_id: int, below: Fen, now: datetime) -> int:
         """A `balance.low` webhook to each low member's host app; returns how many are low."""
         low = self._low(round_id, below)
