@@ -1,0 +1,101 @@
+"""A prepaid member's statement lists the money into and out of their balance (deposit, top-ups,
+refunds, dormancy fees), read from the family account's credits and paged by keyset; with the
+charges it accounts for the balance. A post-paid statement has no such list."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from moneykit import Sandbox, approve, build, run, submit_claim
+from sqlalchemy import Engine
+
+from helpers import at, healthy, id_number, install, join_one
+from huzhu.domain.balance_moves import mask_ref
+from huzhu.domain.plans import CHINA_TZ
+from huzhu.services.members import prepaid
+from huzhu.services.members.balance_moves import balance_moves, next_before
+from huzhu.services.members.service import JoinRequest, PersonDetails, join
+from huzhu.services.members.statement import statement
+from huzhu.services.money.ledger import top_up
+from huzhu.storage.uow import UnitOfWork
+
+PLAN = "qingsong-huzhu"  # a 10-yuan deposit asked through the gateway on joining
+
+
+def prepaid_member(engine: Engine) -> int:
+    """A member who joined through the gateway (deposit), topped up through it once and
+    directly once, then was charged by a round."""
+    install(engine, at("2025-08-01"))
+    claimant = join_one(engine, PLAN, at("2025-09-01"), n=7, birth=date(1985, 1, 1))
+    with UnitOfWork(engine) as uow:  # joined without a gateway: pays the deposit at the counter
+        top_up(uow, claimant.membership_id, 1000, "claimant", at("2025-09-01"))
+        uow.commit()
+    box = Sandbox(engine)
+    box.set(failure_bp=0)
+    person = PersonDetails(id_number=id_number(40, date(1990, 1, 1)), name="吴小漫")
+    request = JoinRequest(plan_id=PLAN, person=person, health_answers=healthy(engine, PLAN),
+                          deposit_key="app-1")  # fmt: skip
+    with UnitOfWork(engine) as uow:
+        mid = join(uow, request, at("2025-12-01"), gateway=box(uow.conn)).membership_id
+        uow.commit()
+    box.drain(at("2025-12-01"))
+    with UnitOfWork(engine) as uow:
+        prepaid.request_top_up(uow, box(uow.conn), mid, 2000, "app-2", at("2025-12-20"))
+        uow.commit()
+    box.drain(at("2025-12-20"))
+    with UnitOfWork(engine) as uow:
+        top_up(uow, mid, 3050, "counter", at("2026-01-02", 23))
+        uow.commit()
+    approve(engine, submit_claim(engine, claimant.membership_id, "2026-01-03", "2026-01-04"),
+            "2026-01-05")  # fmt: skip
+    run(engine, PLAN, "2026-01-07")
+    return mid
+
+
+def test_a_prepaid_statement_lists_the_deposit_and_top_ups_and_they_account_for_the_balance(
+    engine: Engine,
+) -> None:
+    mid = prepaid_member(engine)
+    with UnitOfWork(engine) as uow:
+        s = statement(uow, mid, at("2026-01-08"))
+    assert s.moves is not None and s.moves_next is None
+    assert [(m.kind, m.amount) for m in s.moves] == [
+        ("top-up", 3050), ("top-up", 2000), ("deposit", 1000)
+    ]  # fmt: skip
+    assert s.total_paid > 0  # the round charged the member
+    assert s.balance == sum(m.amount for m in s.moves) - s.total_paid
+    # 23:00 on 2 January in Beijing is 15:00 UTC: the statement shows the Beijing date
+    assert s.moves[0].at.astimezone(CHINA_TZ).date() == date(2026, 1, 2)
+    direct, asked, deposit = s.moves
+    assert direct.ref is None  # credited at the counter: no gateway
+    assert asked.ref and deposit.ref and asked.ref != deposit.ref
+    assert asked.ref.startswith(f"{PLAN}-topup-") and deposit.ref.startswith(f"{PLAN}-topup-")
+
+
+def test_the_moves_are_paged_by_keyset_newest_first(engine: Engine) -> None:
+    mid = prepaid_member(engine)
+    with UnitOfWork(engine) as uow:
+        everything = balance_moves(uow, mid)
+        first = balance_moves(uow, mid, 0, 2)
+        before = next_before(first, 2)
+        assert before is not None
+        rest = balance_moves(uow, mid, before, 2)
+        assert next_before(rest, 2) is None
+        s = statement(uow, mid, at("2026-01-08"), moves_before=before, moves_limit=2)
+    assert first + rest == everything and len(everything) == 3
+    assert s.moves == rest and s.moves_next is None
+
+
+def test_a_post_paid_statement_has_no_balance_moves(engine: Engine) -> None:
+    build(engine, "xiang-hu-bao", "post", 2)
+    member = join_one(engine, "post", at("2025-09-02"), n=41)
+    with UnitOfWork(engine) as uow:
+        s = statement(uow, member.membership_id, at("2025-09-03"))
+    assert s.moves is None and s.moves_next is None
+
+
+def test_a_refund_reference_names_no_membership() -> None:
+    assert mask_ref("pre-refund-m1234") == "pre-refund-m***"
+    assert mask_ref("pre-refund-m1234-a2") == "pre-refund-m***-a2"
+    assert mask_ref("pre-topup-0a1b2c") == "pre-topup-0a1b2c"
+    assert mask_ref(None) is None
