@@ -18,6 +18,7 @@ from huzhu.services.members.service import JoinRequest, PersonDetails, join
 from huzhu.services.members.statement import statement
 from huzhu.services.money.ledger import top_up
 from huzhu.storage.uow import UnitOfWork
+from money.test_family_order import charged, family
 
 PLAN = "qingsong-huzhu"  # a 10-yuan deposit asked through the gateway on joining
 
@@ -99,3 +100,29 @@ def test_a_refund_reference_names_no_membership() -> None:
     assert mask_ref("pre-refund-m1234-a2") == "pre-refund-m***-a2"
     assert mask_ref("pre-topup-0a1b2c") == "pre-topup-0a1b2c"
     assert mask_ref(None) is None
+
+
+def test_a_family_account_shows_the_same_moves_to_the_payer_and_a_dependant(
+    engine: Engine,
+) -> None:
+    """The payer and dependants share one balance (storage.repositories.members.family): each
+    sees every move of it; the balance is the account's credits minus all its charges."""
+    payer, first, second = family(engine)
+    with UnitOfWork(engine) as uow:
+        top_up(uow, first, 500, "pocket-money", at("2025-10-01"))
+        top_up(uow, payer, 300_000, "payer", at("2025-10-02"))
+        uow.commit()
+    run(engine, "pre", "2026-01-07")
+    with UnitOfWork(engine) as uow:
+        mine, childs = (
+            statement(uow, payer, at("2026-01-08")),
+            statement(uow, second, at("2026-01-08")),
+        )
+        stranger = balance_moves(uow, 1)  # the first member of the plan, of another account
+    assert mine.moves is not None and childs.moves == mine.moves
+    assert [(m.membership_id, m.kind, m.amount) for m in mine.moves] == [
+        (payer, "top-up", 300_000), (first, "top-up", 500)
+    ]  # fmt: skip
+    assert mine.balance == childs.balance == 300_500 - sum(charged(engine, payer, first, second))
+    assert sum(charged(engine, payer, first, second)) > 0
+    assert not {m.membership_id for m in stranger} & {payer, first, second}
