@@ -18,6 +18,8 @@ from huzhu.services.members.service import JoinRequest, PersonDetails, join
 from huzhu.services.members.statement import statement
 from huzhu.services.money.ledger import top_up
 from huzhu.storage.uow import UnitOfWork
+from money.test_dormancy import job as dormancy_job
+from money.test_dormancy import left_with
 from money.test_family_order import charged, family
 
 PLAN = "qingsong-huzhu"  # a 10-yuan deposit asked through the gateway on joining
@@ -126,3 +128,23 @@ def test_a_family_account_shows_the_same_moves_to_the_payer_and_a_dependant(
     assert mine.balance == childs.balance == 300_500 - sum(charged(engine, payer, first, second))
     assert sum(charged(engine, payer, first, second)) > 0
     assert not {m.membership_id for m in stranger} & {payer, first, second}
+
+
+def test_dormancy_fees_and_their_refunds_show_on_the_returning_members_statement(
+    engine: Engine,
+) -> None:
+    build(engine, "qingsong-huzhu", "pre", 2)
+    gone = left_with(engine, 1000)
+    for day in ("2026-01-10", "2026-04-10"):
+        dormancy_job(engine, day)
+    back = join_one(engine, "pre", at("2026-05-01"), n=41).membership_id  # the same person
+    dormancy_job(engine, "2026-05-02")
+    with UnitOfWork(engine) as uow:
+        s = statement(uow, back, at("2026-05-03"))
+    assert s.moves is not None
+    assert [(m.membership_id, m.kind, m.amount) for m in s.moves] == [
+        (gone, "dormancy-refund", 200), (gone, "dormancy-refund", 200),
+        (gone, "dormancy-fee", -200), (gone, "dormancy-fee", -200), (gone, "top-up", 1000),
+    ]  # fmt: skip
+    assert all(m.ref is None for m in s.moves)  # booked by the plan, not through the gateway
+    assert s.balance == sum(m.amount for m in s.moves) == 1000
