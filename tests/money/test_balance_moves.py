@@ -17,10 +17,14 @@ from huzhu.services.members.balance_moves import balance_moves, next_before
 from huzhu.services.members.service import JoinRequest, PersonDetails, join
 from huzhu.services.members.statement import statement
 from huzhu.services.money.ledger import top_up
+from huzhu.services.plans import shutdown
 from huzhu.storage.uow import UnitOfWork
 from money.test_dormancy import job as dormancy_job
 from money.test_dormancy import left_with
 from money.test_family_order import charged, family
+from money.test_shutdown import HELD, close
+from money.test_shutdown import PLAN as CLOSING
+from money.test_shutdown import world as shutdown_world
 
 PLAN = "qingsong-huzhu"  # a 10-yuan deposit asked through the gateway on joining
 
@@ -148,3 +152,27 @@ def test_dormancy_fees_and_their_refunds_show_on_the_returning_members_statement
     ]  # fmt: skip
     assert all(m.ref is None for m in s.moves)  # booked by the plan, not through the gateway
     assert s.balance == sum(m.amount for m in s.moves) == 1000
+
+
+def test_a_shutdown_refund_that_failed_and_was_sent_again_shows_with_masked_references(
+    engine: Engine,
+) -> None:
+    members, box = shutdown_world(engine)
+    box.set(payout_failure_bp=10_000)  # the first transfers fail
+    close(engine, box, "2026-01-10")
+    box.drain(at("2026-01-10", 12))
+    box.set(payout_failure_bp=0)
+    with UnitOfWork(engine) as uow:
+        shutdown.refund_members(uow, box(uow.conn), CLOSING, at("2026-01-11"))
+        uow.commit()
+    m = members[0]
+    with UnitOfWork(engine) as uow:
+        s = statement(uow, m, at("2026-01-12"))
+    assert s.moves is not None
+    assert [(x.kind, x.amount, x.ref) for x in s.moves[:3]] == [
+        ("refund", -HELD, f"{CLOSING}-refund-m***-a2"),
+        ("refund-failed", HELD, f"{CLOSING}-refund-m***"),
+        ("refund", -HELD, f"{CLOSING}-refund-m***"),
+    ]
+    assert all(f"-m{m}" not in (x.ref or "") for x in s.moves)
+    assert s.balance == 0 == sum(x.amount for x in s.moves) - s.total_paid
