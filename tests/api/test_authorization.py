@@ -37,6 +37,7 @@ MEMBERSHIP_ROUTES = [
     ("POST", "/v1/memberships/{id}/top-ups", {"amount_fen": 1000}),
     ("POST", "/v1/memberships/{id}/successor-offer", {"health_answers": {}}),
     ("GET", "/v1/memberships/{id}/statement", None),
+    ("GET", "/v1/memberships/{id}/statement?moves_limit=1&moves_cursor=aWQ6MQ", None),
     ("GET", "/v1/memberships/{id}/rounds/1/proof", None),
 ]
 

@@ -123,6 +123,7 @@ def test_a_member_cannot_reach_another_members_pages(web: Web, world: World) -> 
     for path in (
         f"/me/plans/{world.m_b}",
         f"/me/plans/{world.m_b}/statement",
+        f"/me/plans/{world.m_b}/statement?before=1",
         f"/me/plans/{world.m_b}/leave",
         f"/me/plans/{world.m_b}/rounds/{world.round_id}/proof",
         f"/me/claims/{world.claim_b}",

@@ -309,6 +309,17 @@ class OperatorPaidRoundOut(BaseModel):
     reason: Literal["promotion", "shutdown"]
 
 
+class BalanceMoveOut(BaseModel):
+    """Money into (positive) or out of (negative) a prepaid balance."""
+
+    id: int
+    membership_id: int  # the membership of the family account it was booked on
+    at: datetime  # Beijing time (+08:00)
+    kind: str  # deposit | top-up | refund | refund-failed | dormancy-fee | dormancy-refund
+    amount: Money
+    reference: str | None  # the gateway's; a membership id in it is masked (m***)
+
+
 class StatementOut(BaseModel):
     membership_id: int
     plan_id: str
@@ -321,6 +332,10 @@ class StatementOut(BaseModel):
     summary: str
     # Rounds the operator paid for the member: a promotion, or after a plan's notice of closing.
     operator_paid: list[OperatorPaidRoundOut] = []
+    # Prepaid plans only (absent post-paid): the money into and out of the family account's
+    # balance, newest first, one page; `balance_moves_next_cursor` asks the next one.
+    balance_moves: list[BalanceMoveOut] | None = None
+    balance_moves_next_cursor: str | None = None
 
 
 # --- claims -----------------------------------------------------------------------------

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from huzhu import gateways
 from huzhu.api import join as joining
 from huzhu.api.deps import Caller, Config, Now, Uow
 from huzhu.api.idempotency import run_once
-from huzhu.api.pagination import Cursor, Limit, Page, decode, page
+from huzhu.api.pagination import Cursor, Limit, Page, decode, encode, page
 from huzhu.api.params import PathId, PlanFilter
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import (
+    BalanceMoveOut,
     EligibilityOut,
     JoinIn,
     JoinOut,
@@ -30,7 +31,7 @@ from huzhu.api.schemas import (
 from huzhu.api.schemas_record import ChargeProofOut, proof_out
 from huzhu.api.views import membership_out
 from huzhu.domain.money import format_yuan
-from huzhu.domain.plans import local_date
+from huzhu.domain.plans import CHINA_TZ, local_date
 from huzhu.services.accounts import ownership
 from huzhu.services.members import joining as enrolment
 from huzhu.services.members import successor
@@ -145,13 +146,24 @@ def accept_successor_offer(
     return run_once(uow, principal, idempotency_key, scope, body, now, work)
 
 
-@router.get("/{membership_id}/statement")
-def my_statement(membership_id: PathId, principal: Caller, uow: Uow, now: Now) -> StatementOut:
-    """Every charge, the total paid and how many people the member helped."""
+MovesLimit = Annotated[int, Query(ge=1, le=200, description="balance moves per page")]
+
+
+@router.get("/{membership_id}/statement", response_model=StatementOut)
+def my_statement(
+    membership_id: PathId,
+    principal: Caller,
+    uow: Uow,
+    now: Now,
+    moves_cursor: Cursor = None,
+    moves_limit: MovesLimit = 50,
+) -> JSONResponse:
+    """Every charge, the total paid and how many people the member helped; for a prepaid
+    plan, the money into and out of the balance, newest first, paged by `moves_cursor`."""
     m = ownership.membership(uow, principal, membership_id)
     assert m.id is not None
-    s = statement(uow, m.id, now)
-    return StatementOut(
+    s = statement(uow, m.id, now, decode(moves_cursor), moves_limit)
+    out = StatementOut(
         membership_id=m.id,
         plan_id=m.plan_id,
         status=s.status.value,
@@ -183,6 +195,22 @@ def my_statement(membership_id: PathId, principal: Caller, uow: Uow, now: Now) -
             for p in s.operator_paid
         ],
     )
+    if s.moves is not None:
+        out.balance_moves = [
+            BalanceMoveOut(
+                id=move.id,
+                membership_id=move.membership_id,
+                at=move.at.astimezone(CHINA_TZ),
+                kind=move.kind,
+                amount=money(move.amount),
+                reference=move.ref,
+            )
+            for move in s.moves
+        ]
+        out.balance_moves_next_cursor = None if s.moves_next is None else encode(s.moves_next)
+    # A post-paid statement has no balance moves: the fields are left out, not null.
+    prepaid_only = None if s.moves is not None else {"balance_moves", "balance_moves_next_cursor"}
+    return JSONResponse(out.model_dump(mode="json", exclude=prepaid_only))
 
 
 @router.get("/{membership_id}/rounds/{round_id}/proof")

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from huzhu.domain.members import Membership, Status
 from huzhu.domain.money import Fen, format_yuan
 from huzhu.domain.plans import CollectionMode, Plan, local_date
+from huzhu.services.members.balance_moves import PAGE, BalanceMove, balance_moves, next_before
 from huzhu.services.money.collection import charge_status
 from huzhu.services.plans.promotions import PaidRound, paid_rounds
 from huzhu.services.plans.shutdown import closing_of
@@ -39,6 +40,10 @@ class Statement:
     notices: list[str] = field(default_factory=list)
     # Rounds the operator paid for the member (a promotion, or after a plan's notice of closing).
     operator_paid: list[PaidRound] = field(default_factory=list)
+    # Prepaid only (None post-paid): one page of the money into and out of the balance, newest
+    # first, and the keyset of the next page (services.members.balance_moves).
+    moves: list[BalanceMove] | None = None
+    moves_next: int | None = None
 
     @property
     def total_paid(self) -> Fen:
@@ -123,7 +128,13 @@ def _notices(
     return collection, notices
 
 
-def statement(uow: UnitOfWork, membership_id: int, now: datetime) -> Statement:
+def statement(
+    uow: UnitOfWork,
+    membership_id: int,
+    now: datetime,
+    moves_before: int = 0,
+    moves_limit: int = PAGE,
+) -> Statement:
     membership = uow.memberships.get(membership_id)
     plan = uow.plans.get(membership.plan_id, local_date(now))
     lines, offline = charge_lines(uow, membership_id)
@@ -135,6 +146,9 @@ def statement(uow: UnitOfWork, membership_id: int, now: datetime) -> Statement:
             f"Your charges in {len(offline)} archived round(s) are kept offline by the operator "
             "and not listed here: ask the operator for them."
         )
+    moves = None
+    if plan.collection.mode is CollectionMode.PREPAID:
+        moves = balance_moves(uow, membership_id, moves_before, moves_limit)
     return Statement(
         membership=membership,
         status=membership.status(plan, local_date(now)),
@@ -144,6 +158,8 @@ def statement(uow: UnitOfWork, membership_id: int, now: datetime) -> Statement:
         collection=collection,
         notices=notices,
         operator_paid=paid_rounds(uow, membership),
+        moves=moves,
+        moves_next=None if moves is None else next_before(moves, moves_limit),
     )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
 from huzhu.domain.errors import NotFound
@@ -19,10 +20,13 @@ router = APIRouter(prefix="/me", route_class=HtmlRoute, include_in_schema=False)
 
 
 @router.get("/plans/{membership_id}/statement", response_class=HTMLResponse)
-def my_statement(membership_id: int, visit: PageVisit) -> HTMLResponse:
+def my_statement(
+    membership_id: int, visit: PageVisit, before: Annotated[int, Query(ge=0, lt=MAX_ID)] = 0
+) -> HTMLResponse:
+    """`before`: the keyset of a page of older balance moves (prepaid plans)."""
     m = mine(visit, membership_id)
     assert m.id is not None
-    s = statement(visit.uow, m.id, visit.now)
+    s = statement(visit.uow, m.id, visit.now, moves_before=before)
     recent = s.lines[-24:]
     series = {
         "labels": [line.announce_date.isoformat() for line in recent],

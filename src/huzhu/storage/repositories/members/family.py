@@ -22,6 +22,9 @@ from huzhu.storage.tables import (
     memberships,
     people,
 )
+from huzhu.storage.tables_money import collection_batches
+
+SETTLED = "settled:"  # the key prefix of a gateway top-up's transaction: settled:{gateway ref}
 
 
 def payer_of(person: Any = people) -> Any:
@@ -141,6 +144,32 @@ class FamilyRepository:
         """The memberships of this membership's account that have not left, in family order."""
         staying = [int(r.id) for r in self._account(membership_id) if r.left_at is None]
         return staying or [membership_id]
+
+    def moves(self, membership_id: int, before_id: int, limit: int) -> list[Any]:
+        """Money into and out of this membership's account, newest first: up to `limit` credit
+        rows with an id below `before_id` (0: from the newest), by keyset, so years of top-ups
+        cost one page each. Rows: (id, membership_id, at, kind, amount, key, deposit); `key` is
+        the transaction's key (it carries the gateway reference) and `deposit` is 1 for the
+        top-up asked at joining (its gateway instruction was submitted as the member joined)."""
+        ids = [int(r.id) for r in self._account(membership_id)] or [membership_id]
+        c, t, b, m = member_credits, ledger_transactions, collection_batches, memberships
+        asked = and_(
+            t.c.key.startswith(SETTLED),
+            b.c.gateway_ref == func.substr(t.c.key, len(SETTLED) + 1),
+            b.c.kind == "top-up",
+        )
+        deposit = case((b.c.submitted_at == m.c.joined_at, literal(1)), else_=literal(0))
+        q = (
+            select(c.c.id, c.c.membership_id, c.c.at, c.c.kind, c.c.amount, t.c.key,
+                   deposit.label("deposit"))
+            .join(t, t.c.id == c.c.transaction_id)
+            .join(m, m.c.id == c.c.membership_id)
+            .outerjoin(b, asked)
+            .where(c.c.membership_id.in_(ids))
+        )  # fmt: skip
+        if before_id:
+            q = q.where(c.c.id < before_id)
+        return list(self.conn.execute(q.order_by(c.c.id.desc()).limit(limit)))
 
     def dormant(self, plan_id: str) -> list[Any]:
         """Accounts that hold money and have no active membership: (payer, held, first), first
