@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from helpers import at, install, join_one
 from huzhu.domain.claims import ClaimState
-from huzhu.domain.plans import Cause
+from huzhu.domain.plan_rules import Cause
 from huzhu.services.claims import service as claim_svc
 from huzhu.storage.uow import UnitOfWork
 

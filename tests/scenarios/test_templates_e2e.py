@@ -16,7 +16,9 @@ from helpers import at, install, join_many, join_one
 from huzhu.domain.claims import Claim, ClaimState
 from huzhu.domain.errors import RuleViolation
 from huzhu.domain.members import Lifecycle
-from huzhu.domain.plans import CollectionMode, Condition, Plan
+from huzhu.domain.plan_rules import Condition
+from huzhu.domain.plan_schedule import CollectionMode
+from huzhu.domain.plans import Plan
 from huzhu.plans.loader import TEMPLATE_IDS, load_catalogue
 from huzhu.services.audit.service import audit
 from huzhu.services.claims import service as claim_svc

@@ -21,7 +21,7 @@ from huzhu.domain.errors import Conflict, InvalidInput, RuleViolation
 from huzhu.domain.identity import Sex
 from huzhu.domain.ledger import AccountKind, Posting, Transaction, account_code
 from huzhu.domain.members import LeaveReason, Lifecycle, Person
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.plans.loader import template_text
 from huzhu.services.claims import service as claim_svc
 from huzhu.services.members import service as member_svc

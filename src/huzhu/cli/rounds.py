@@ -12,7 +12,7 @@ from huzhu.cli.progress import progress_bars
 from huzhu.domain import apportionment
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan, parse_yuan
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.plans.loader import load_template
 from huzhu.services.record import public_record
 from huzhu.services.record.archive import archive_rounds

@@ -22,7 +22,8 @@ from datetime import date, datetime, timedelta
 from functools import partial
 
 from huzhu.domain.errors import RuleViolation
-from huzhu.domain.plans import CollectionMode, Plan
+from huzhu.domain.plan_schedule import CollectionMode
+from huzhu.domain.plans import Plan
 from huzhu.services.money import callbacks, collection, payouts, reconcile
 from huzhu.services.record import public_record
 from huzhu.services.rounds.service import RoundOutcome, due_dates, run_round

@@ -8,10 +8,10 @@ from fastapi import APIRouter
 from huzhu.api.deps import Caller, Now, Uow
 from huzhu.api.params import ClaimId
 from huzhu.api.problems import ERROR_RESPONSES
-from huzhu.api.schemas import ClaimOut
 from huzhu.api.schemas_claims import (
     AssignIn,
     ClaimEventOut,
+    ClaimOut,
     DocumentsIn,
     FindingsIn,
     FlagOut,

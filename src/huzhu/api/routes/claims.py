@@ -8,7 +8,7 @@ from huzhu.api.deps import Caller, Now, Uow
 from huzhu.api.pagination import Cursor, Limit, Page, decode, page
 from huzhu.api.params import PathId, PlanFilter
 from huzhu.api.problems import ERROR_RESPONSES
-from huzhu.api.schemas import ClaimIn, ClaimOut, RejectIn
+from huzhu.api.schemas_claims import ClaimIn, ClaimOut, RejectIn
 from huzhu.api.views import claim_out
 from huzhu.domain.access import Principal, Role, check_may_decide
 from huzhu.domain.claims import Claim, ClaimState

@@ -14,23 +14,20 @@ from huzhu.api.idempotency import run_once
 from huzhu.api.pagination import Cursor, Limit, Page, decode, page
 from huzhu.api.params import PathId, PlanFilter
 from huzhu.api.problems import ERROR_RESPONSES
-from huzhu.api.schemas import (
+from huzhu.api.schemas import OperatorPaidRoundOut, StatementLineOut, StatementOut, money
+from huzhu.api.schemas_memberships import (
     EligibilityOut,
     JoinIn,
     JoinOut,
     MembershipOut,
-    OperatorPaidRoundOut,
-    StatementLineOut,
-    StatementOut,
     SuccessorOfferIn,
     TopUpIn,
     TopUpOut,
-    money,
 )
 from huzhu.api.schemas_record import ChargeProofOut, proof_out
 from huzhu.api.views import membership_out
 from huzhu.domain.money import format_yuan
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.services.accounts import ownership
 from huzhu.services.members import joining as enrolment
 from huzhu.services.members import successor

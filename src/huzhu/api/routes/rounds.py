@@ -11,7 +11,8 @@ from huzhu.api.deps import Caller, Now, Uow, role
 from huzhu.api.idempotency import run_once
 from huzhu.api.params import PathId, PlanId
 from huzhu.api.problems import ERROR_RESPONSES
-from huzhu.api.schemas import ChainHead, MyChargeOut, RoundDetail, RoundOut, RoundRunIn, money
+from huzhu.api.schemas import money
+from huzhu.api.schemas_rounds import ChainHead, MyChargeOut, RoundDetail, RoundOut, RoundRunIn
 from huzhu.api.views import case_cards, round_out
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.errors import NotFound

@@ -16,7 +16,7 @@ import typer
 from huzhu.cli.claims.render import show_claim
 from huzhu.cli.context import STATE, out, report_errors
 from huzhu.domain.errors import InvalidInput, NotFound
-from huzhu.domain.plans import Cause
+from huzhu.domain.plan_rules import Cause
 from huzhu.services.claims import evidence as evidence_svc
 from huzhu.services.claims import service as svc
 from huzhu.services.members.service import live_membership

@@ -25,7 +25,9 @@ from huzhu.domain.claims import (
 )
 from huzhu.domain.errors import Conflict, InvalidInput, RuleViolation, Violation
 from huzhu.domain.members import LeaveReason, Lifecycle, suspended_on
-from huzhu.domain.plans import Cause, Condition, Plan, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plan_rules import Cause, Condition
+from huzhu.domain.plans import Plan
 from huzhu.plans.loader import load_catalogue
 from huzhu.services.claims.cards import publish_card
 from huzhu.services.claims.payout import PayoutOverride, set_payout

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, Row
 from huzhu import metrics
 from huzhu.domain.ledger import AccountKind, Posting, Transaction, account_code
 from huzhu.domain.ledger import member_credit_transaction as credit_txn
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.gateways.base import DEBIT_SETTLED, EVENT_TYPES, PAYOUT_PAID, PaymentGateway
 from huzhu.services.members.prepaid import reactivate_if_funded
 from huzhu.storage.repositories.plans.refunds import RefundRepository

@@ -27,7 +27,9 @@ from sqlalchemy import Engine, Row
 from huzhu.domain.errors import InvalidInput, NotFound, RuleViolation, Violation
 from huzhu.domain.ledger import AccountKind, Posting, Transaction, account_code
 from huzhu.domain.money import Fen
-from huzhu.domain.plans import CollectionMode, Plan, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plan_schedule import CollectionMode
+from huzhu.domain.plans import Plan
 from huzhu.gateways import GatewayFactory
 from huzhu.gateways.base import DebitItem
 from huzhu.services.messaging.notify import tell

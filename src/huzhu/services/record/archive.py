@@ -40,7 +40,8 @@ from sqlalchemy import Engine
 from huzhu.domain.errors import Conflict, NotFound, RuleViolation, Violation
 from huzhu.domain.merkle import root_of
 from huzhu.domain.money import Fen, format_yuan
-from huzhu.domain.plans import CollectionMode, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plan_schedule import CollectionMode
 from huzhu.services.money.collection import is_complete
 from huzhu.services.progress import Progress, silent
 from huzhu.services.record.public_record import publish_round_proofs, stream_chunks

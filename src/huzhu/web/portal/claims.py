@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 
 from huzhu.domain.claims import Claim, ClaimState
 from huzhu.domain.errors import HuzhuError, InvalidInput, NotFound
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.plans.loader import load_catalogue
 from huzhu.services.accounts.ownership import own_person_ids
 from huzhu.services.claims import access, evidence

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from huzhu.domain.errors import NotFound
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.services.claims.access import object_as
 from huzhu.services.claims.cards import announced_cards, round_cards
 from huzhu.services.record import public_record
