@@ -29,7 +29,7 @@ from huzhu.domain.claims import ClaimState
 from huzhu.domain.errors import NotFound
 from huzhu.domain.merkle import verify_proof
 from huzhu.plans.loader import TEMPLATE_IDS, template_text
-from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims import decisions, submission
 from huzhu.services.record import public_record
 from huzhu.services.record.public_record import (
     CASE_ANNOUNCED,
@@ -75,15 +75,15 @@ def build_history(engine: Engine, *, publish_proofs: bool = True) -> History:
     claimant = join_one(engine, PLAN, at("2025-09-01"), n=7, birth=date(1985, 1, 1))
     assert join_many(engine, PLAN, MEMBERS, at("2025-09-01")) == MEMBERS
     with UnitOfWork(engine) as uow:
-        claim = claim_svc.submit(
+        claim = submission.submit(
             uow,
-            claim_svc.ClaimRequest(
+            submission.ClaimRequest(
                 claimant.membership_id, "CI-01", date(2026, 1, 3), "北京协和医院", ("a.pdf",)
             ),
             at("2026-01-04"),
         )
         assert claim.state is ClaimState.SUBMITTED, claim.reason_text
-        claim_svc.approve(uow, claim.id or 0, "reviewer", at("2026-01-05"))
+        decisions.approve(uow, claim.id or 0, "reviewer", at("2026-01-05"))
         # What the claims workflow appends when it announces a case (unless it already has).
         if uow.public_record.latest(CASE_ANNOUNCED, f"claim:{claim.id}") is None:
             append(
