@@ -151,7 +151,7 @@ def status(plan: str = typer.Option(...), on: str = typer.Option(..., "--date"))
     with STATE.uow() as uow:
         _, record = collection.round_of(uow, plan, _date(on))
         batches = uow.collection.batches(record.id)
-        failures = uow.collection.failures(record.id)
+        failures = uow.collection_exceptions.failures(record.id)
         complete = collection.is_complete(uow, record)
     table = Table("batch", "kind", "ref", "members", "amount", "status", "collected", "failed")
     for b in batches:

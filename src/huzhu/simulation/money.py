@@ -104,7 +104,7 @@ def _collect(w: World, plan_id: str, announced: date, at: datetime) -> None:
         w.gateway_days.add(at.date())
     pump(w, at + timedelta(minutes=5))
     with w.uow() as uow:
-        failed = sum(f.status != "waived" for f in uow.collection.failures(run.round_id))
+        failed = sum(f.status != "waived" for f in uow.collection_exceptions.failures(run.round_id))
     w.counts["failed debits"] += failed
 
 

@@ -25,6 +25,7 @@ from huzhu.storage.repositories.messaging.inbox import InboxRepository
 from huzhu.storage.repositories.messaging.outbox import OutboxRepository
 from huzhu.storage.repositories.money.charges import ChargeRepository
 from huzhu.storage.repositories.money.collection import CollectionRepository
+from huzhu.storage.repositories.money.collection_exceptions import CollectionExceptionRepository
 from huzhu.storage.repositories.money.ledger import LedgerRepository
 from huzhu.storage.repositories.money.payments import PaymentRepository
 from huzhu.storage.repositories.plans.forecasts import ForecastRepository
@@ -49,6 +50,7 @@ class UnitOfWork:
     rounds: RoundRepository
     charges: ChargeRepository
     collection: CollectionRepository
+    collection_exceptions: CollectionExceptionRepository
     payments: PaymentRepository
     ledger: LedgerRepository
     accounts: AccountRepository
@@ -88,6 +90,7 @@ class UnitOfWork:
         self.rounds = RoundRepository(self.conn)
         self.charges = ChargeRepository(self.conn)
         self.collection = CollectionRepository(self.conn)
+        self.collection_exceptions = CollectionExceptionRepository(self.conn)
         self.payments = PaymentRepository(self.conn)
         self.ledger = LedgerRepository(self.conn)
         self.accounts = AccountRepository(self.conn)

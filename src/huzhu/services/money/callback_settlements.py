@@ -92,9 +92,9 @@ def _apply_debit(
         )
         uow.collection.set_batch_transaction(batch.id, txn_id)
     if batch.kind == "debit":
-        uow.collection.add_failures(batch.round_id, plan_id, failed, batch.submitted_at)
+        uow.collection_exceptions.add_failures(batch.round_id, plan_id, failed, batch.submitted_at)
     elif batch.kind == "retry":
-        uow.collection.settle_retry(batch.id, [m for m, _, _ in failed], now)
+        uow.collection_exceptions.settle_retry(batch.id, [m for m, _, _ in failed], now)
     elif collected and txn_id is not None:
         uow.ledger.credit_member(batch.first_membership_id, txn_id, collected, "top-up", now)
         reactivate_if_funded(uow, batch.first_membership_id, now)
