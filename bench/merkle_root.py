@@ -148,7 +148,7 @@ def main() -> None:
         started = time.perf_counter()
         after, seen = None, 0
         while True:
-            page = uow.public_record.charges_after(round_id, after, CHUNK_SIZE * 64)
+            page = uow.merkle_trees.charges_after(round_id, after, CHUNK_SIZE * 64)
             seen += len(page)
             if len(page) < CHUNK_SIZE * 64:
                 break

@@ -476,7 +476,7 @@ def test_proofs_from_the_database_verify_offline(
         ]
     assert len(charged) == MEMBERS
     with UnitOfWork(engine) as uow:
-        merkle = uow.public_record.merkle(h.round_id)
+        merkle = uow.merkle_trees.merkle(h.round_id)
         assert merkle is not None and merkle.chunk_size == chunk_size
         assert merkle.chunks == -(-MEMBERS // chunk_size)
         proofs = [prove(uow, h.round_id, m) for m, _ in charged]

@@ -134,7 +134,7 @@ def show(
         if record is None:
             raise InvalidInput(f"no round of {plan} on {on}", code="unknown-round", field="date")
         seq, digest = public_record.chain_head(uow)
-        merkle = uow.public_record.merkle(record.id)
+        merkle = uow.merkle_trees.merkle(record.id)
     root = merkle.root if merkle else None
     if as_json:
         print_json(

@@ -31,6 +31,7 @@ from huzhu.storage.repositories.money.payments import PaymentRepository
 from huzhu.storage.repositories.plans.forecasts import ForecastRepository
 from huzhu.storage.repositories.plans.repository import PlanRepository
 from huzhu.storage.repositories.record.archive import ArchiveRepository
+from huzhu.storage.repositories.record.merkle_trees import MerkleTreeRepository
 from huzhu.storage.repositories.record.public_record import PublicRecordRepository
 from huzhu.storage.repositories.record.records import (
     AuditLogRepository,
@@ -58,6 +59,7 @@ class UnitOfWork:
     idempotency: IdempotencyRepository
     webhooks: WebhookRepository
     public_record: PublicRecordRepository
+    merkle_trees: MerkleTreeRepository
     workflow: WorkflowRepository
     evidence: EvidenceRepository
     objections: ObjectionRepository
@@ -98,6 +100,7 @@ class UnitOfWork:
         self.idempotency = IdempotencyRepository(self.conn)
         self.webhooks = WebhookRepository(self.conn)
         self.public_record = PublicRecordRepository(self.conn)
+        self.merkle_trees = MerkleTreeRepository(self.conn)
         self.workflow = WorkflowRepository(self.conn)
         self.evidence = EvidenceRepository(self.conn)
         self.objections = ObjectionRepository(self.conn)

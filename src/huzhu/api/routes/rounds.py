@@ -32,7 +32,7 @@ def one_round(round_id: PathId, uow: Uow) -> RoundDetail:
     if record_ is None:
         raise NotFound(f"no round {round_id}", code="unknown-round", field="round")
     seq, digest = public_record.chain_head(uow)
-    merkle = uow.public_record.merkle(round_id)
+    merkle = uow.merkle_trees.merkle(round_id)
     return RoundDetail(
         **round_out(record_).model_dump(),
         case_cards=case_cards(uow, round_id),

@@ -32,7 +32,8 @@ from huzhu.domain.merkle import (
 )
 from huzhu.domain.plans import Plan
 from huzhu.services.progress import Progress, silent
-from huzhu.storage.repositories.record.public_record import ChunkRecord, LogEntry, MerkleRecord
+from huzhu.storage.repositories.record.merkle_trees import ChunkRecord, MerkleRecord
+from huzhu.storage.repositories.record.public_record import LogEntry
 from huzhu.storage.repositories.rounds.repository import RoundRecord
 from huzhu.storage.uow import UnitOfWork
 
@@ -178,13 +179,12 @@ def stream_chunks(
     uow: UnitOfWork, round_id: int, chunk_size: int | None = None
 ) -> Iterator[tuple[ChunkRecord, int]]:
     """(chunk, leaves in it) for every chunk of the round's charges, in membership_id order."""
-    repo = uow.public_record
     chunk_size = chunk_size or CHUNK_SIZE
     batch = chunk_size * BATCH_CHUNKS
     after: int | None = None
     chunk_no = 0
     while True:
-        rows = repo.charges_after(round_id, after, batch)
+        rows = uow.merkle_trees.charges_after(round_id, after, batch)
         for start in range(0, len(rows), chunk_size):
             part = rows[start : start + chunk_size]
             root = root_of(leaf_hashes(part))
@@ -212,9 +212,9 @@ def publish_round_proofs(
 
     Reports the charges hashed so far to `progress` (stage "charges hashed")."""
     repo = uow.public_record
-    if not repo.lock_round(round_id):
+    if not uow.merkle_trees.lock_round(round_id):
         raise NotFound(f"no round {round_id}", code="unknown-round", field="round")
-    existing = repo.merkle(round_id)
+    existing = uow.merkle_trees.merkle(round_id)
     if existing is not None:
         entry = repo.latest(ROUND_MERKLE_ROOT, f"round:{round_id}")
         return MerklePublication(
@@ -239,13 +239,13 @@ def publish_round_proofs(
         leaves += count
         progress("charges hashed", leaves, max(expected, leaves))
         if len(pending) >= BATCH_CHUNKS:
-            repo.add_chunks(round_id, pending)
+            uow.merkle_trees.add_chunks(round_id, pending)
             pending = []
-    repo.add_chunks(round_id, pending)
-    repo.add_nodes(round_id, upper_nodes(chunk_roots))
+    uow.merkle_trees.add_chunks(round_id, pending)
+    uow.merkle_trees.add_nodes(round_id, upper_nodes(chunk_roots))
     root = root_of(chunk_roots).hex()
     progress("charges hashed", leaves, leaves)
-    repo.add_merkle(
+    uow.merkle_trees.add_merkle(
         MerkleRecord(round_id, leaves, chunk_size, len(chunk_roots), root, now.astimezone(UTC))
     )
     entry = append_entry(
@@ -271,18 +271,20 @@ def prove(uow: UnitOfWork, round_id: int, membership_id: int) -> Proof:
     Reads the member's chunk back from the charges (one index range scan) and the few stored
     nodes above it."""
     repo = uow.public_record
-    merkle = repo.merkle(round_id)
+    merkle = uow.merkle_trees.merkle(round_id)
     if merkle is None:
         raise NotFound(
             f"round {round_id} has no published Merkle root yet (huzhu record publish-proofs)",
             code="no-merkle-root",
             field="round",
         )
-    chunk = repo.chunk_containing(round_id, membership_id)
+    chunk = uow.merkle_trees.chunk_containing(round_id, membership_id)
     rows = (
         []
         if chunk is None
-        else repo.charges_between(round_id, chunk.first_membership_id, chunk.last_membership_id)
+        else uow.merkle_trees.charges_between(
+            round_id, chunk.first_membership_id, chunk.last_membership_id
+        )
     )
     position = next((i for i, row in enumerate(rows) if row[1] == membership_id), None)
     if chunk is None or position is None:
@@ -303,8 +305,8 @@ def prove(uow: UnitOfWork, round_id: int, membership_id: int) -> Proof:
     index = chunk.chunk_no * size + position
     shape = path_shape(index, merkle.leaves)
     above = [(s.level - chunk_levels, s.sibling) for s in shape if s.level >= chunk_levels]
-    chunk_roots = repo.chunk_roots(round_id, [i for lvl, i in above if lvl == 0])
-    nodes = repo.nodes(round_id, [(lvl, i) for lvl, i in above if lvl > 0])
+    chunk_roots = uow.merkle_trees.chunk_roots(round_id, [i for lvl, i in above if lvl == 0])
+    nodes = uow.merkle_trees.nodes(round_id, [(lvl, i) for lvl, i in above if lvl > 0])
     steps = []
     for s in shape:
         found: str | None

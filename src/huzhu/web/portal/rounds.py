@@ -33,7 +33,7 @@ def round_report(round_id: int, visit: PageVisit) -> HTMLResponse:
         cards=round_cards(uow, round_id),
         chain_seq=seq,
         chain_digest=digest,
-        merkle=uow.public_record.merkle(round_id),
+        merkle=uow.merkle_trees.merkle(round_id),
     )
 
 
