@@ -30,12 +30,8 @@ from sqlalchemy import Engine, text
 
 from huzhu.domain.merkle import CHUNK_SIZE, leaf_hashes, root_of, tree_levels, verify_proof
 from huzhu.services.plans.service import install_templates
-from huzhu.services.record.public_record import (
-    prove,
-    publish_round_proofs,
-    record_round,
-    stream_chunks,
-)
+from huzhu.services.record.merkle_proofs import prove, publish_round_proofs, stream_chunks
+from huzhu.services.record.public_record import record_round
 from huzhu.services.record.verify import verify
 from huzhu.storage.engine import make_engine, migrate
 from huzhu.storage.uow import UnitOfWork

@@ -30,7 +30,8 @@ from huzhu.domain.errors import NotFound
 from huzhu.domain.merkle import verify_proof
 from huzhu.plans.loader import TEMPLATE_IDS, template_text
 from huzhu.services.claims import decisions, submission
-from huzhu.services.record import public_record
+from huzhu.services.record import merkle_proofs
+from huzhu.services.record.merkle_proofs import prove, publish_round_proofs
 from huzhu.services.record.public_record import (
     CASE_ANNOUNCED,
     PLAN_VERSION,
@@ -38,8 +39,6 @@ from huzhu.services.record.public_record import (
     ROUND_RESULT,
     append,
     chain_head,
-    prove,
-    publish_round_proofs,
 )
 from huzhu.services.record.verify import verify
 from huzhu.services.rounds.service import run_round
@@ -463,7 +462,7 @@ def test_proofs_from_the_database_verify_offline(
     engine: Engine, chunk_size: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # A small chunk size gives this round several chunks (the last one partial) and an upper tree.
-    monkeypatch.setattr(public_record, "CHUNK_SIZE", chunk_size)
+    monkeypatch.setattr(merkle_proofs, "CHUNK_SIZE", chunk_size)
     h = build_history(engine)
     with engine.connect() as conn:
         charged = [

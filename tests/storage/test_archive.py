@@ -32,7 +32,7 @@ from huzhu.domain.merkle import verify_proof
 from huzhu.services.members.statement import statement
 from huzhu.services.money import collection, payouts
 from huzhu.services.record.archive import archive_rounds
-from huzhu.services.record.public_record import prove, publish_round_proofs
+from huzhu.services.record.merkle_proofs import prove, publish_round_proofs
 from huzhu.services.record.verify import verify
 from huzhu.storage.repositories.record.archive import ArchiveRepository
 from huzhu.storage.repositories.record.archive_move import ArchiveMover

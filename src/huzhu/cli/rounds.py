@@ -14,7 +14,7 @@ from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan, parse_yuan
 from huzhu.domain.plan_fields import local_date
 from huzhu.plans.loader import load_template
-from huzhu.services.record import public_record
+from huzhu.services.record import merkle_proofs, public_record
 from huzhu.services.record.archive import archive_rounds
 from huzhu.services.rounds.service import due_dates, first_round_day, in_preparation, run_round
 from huzhu.storage.repositories.record.archive import ArchiveRepository
@@ -104,7 +104,7 @@ def run(
                 out.print(f"round {plan} {d} had already run; nothing changed")
             if proofs:
                 with STATE.uow() as uow:
-                    published = public_record.publish_round_proofs(
+                    published = merkle_proofs.publish_round_proofs(
                         uow, outcome.round.id, now, progress=progress
                     )
                     uow.commit()

@@ -25,7 +25,7 @@ from huzhu.domain.errors import RuleViolation
 from huzhu.domain.plan_schedule import CollectionMode
 from huzhu.domain.plans import Plan
 from huzhu.services.money import callbacks, collection, payouts, reconcile
-from huzhu.services.record import public_record
+from huzhu.services.record import merkle_proofs
 from huzhu.services.rounds.service import RoundOutcome, due_dates, run_round
 from huzhu.simulation.world import World, beijing
 
@@ -62,7 +62,7 @@ def _round(
         outcome = run_round(uow, plan.id, day, at)
         uow.commit()
     with w.uow() as uow:
-        public_record.publish_round_proofs(uow, outcome.round.id, at)
+        merkle_proofs.publish_round_proofs(uow, outcome.round.id, at)
         uow.commit()
     w.counts["rounds"] += 1
     collects.setdefault(outcome.round.collect_date, []).append(day)  # prepaid: see sim prepaid

@@ -33,7 +33,7 @@ from huzhu.services.members import joining as enrolment
 from huzhu.services.members import successor
 from huzhu.services.members.joining import SandboxCredit
 from huzhu.services.members.statement import balance_of, statement
-from huzhu.services.record import public_record
+from huzhu.services.record import merkle_proofs
 
 router = APIRouter(prefix="/v1/memberships", tags=["memberships"], responses=ERROR_RESPONSES)
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
@@ -193,4 +193,4 @@ def charge_proof(
     """
     m = ownership.membership(uow, principal, membership_id)
     assert m.id is not None
-    return proof_out(public_record.prove(uow, round_id, m.id))
+    return proof_out(merkle_proofs.prove(uow, round_id, m.id))

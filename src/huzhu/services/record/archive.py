@@ -44,7 +44,7 @@ from huzhu.domain.plan_fields import local_date
 from huzhu.domain.plan_schedule import CollectionMode
 from huzhu.services.money.collection import is_complete
 from huzhu.services.progress import Progress, silent
-from huzhu.services.record.public_record import publish_round_proofs, stream_chunks
+from huzhu.services.record.merkle_proofs import publish_round_proofs, stream_chunks
 from huzhu.storage.repositories.record.archive import ArchiveRecord, ArchiveRepository
 from huzhu.storage.repositories.record.archive_move import ArchiveMover
 from huzhu.storage.repositories.rounds.repository import RoundRecord

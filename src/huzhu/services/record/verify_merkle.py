@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from huzhu.domain.merkle import root_of
-from huzhu.services.record.public_record import stream_chunks, upper_nodes
+from huzhu.services.record.merkle_proofs import stream_chunks, upper_nodes
 from huzhu.storage.repositories.record.archive import ArchiveRepository
 from huzhu.storage.repositories.record.merkle_trees import ChunkRecord
 from huzhu.storage.repositories.record.public_record import LogEntry
