@@ -24,7 +24,7 @@ from huzhu.api.app import create_app
 from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE
 from huzhu.api.settings import Settings
 from huzhu.domain.access import Role
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.services.accounts.service import open_session
 from huzhu.services.plans.service import install_templates
 from huzhu.services.rounds.service import run_round

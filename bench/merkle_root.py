@@ -30,12 +30,8 @@ from sqlalchemy import Engine, text
 
 from huzhu.domain.merkle import CHUNK_SIZE, leaf_hashes, root_of, tree_levels, verify_proof
 from huzhu.services.plans.service import install_templates
-from huzhu.services.record.public_record import (
-    prove,
-    publish_round_proofs,
-    record_round,
-    stream_chunks,
-)
+from huzhu.services.record.merkle_proofs import prove, publish_round_proofs, stream_chunks
+from huzhu.services.record.public_record import record_round
 from huzhu.services.record.verify import verify
 from huzhu.storage.engine import make_engine, migrate
 from huzhu.storage.uow import UnitOfWork
@@ -148,7 +144,7 @@ def main() -> None:
         started = time.perf_counter()
         after, seen = None, 0
         while True:
-            page = uow.public_record.charges_after(round_id, after, CHUNK_SIZE * 64)
+            page = uow.merkle_trees.charges_after(round_id, after, CHUNK_SIZE * 64)
             seen += len(page)
             if len(page) < CHUNK_SIZE * 64:
                 break

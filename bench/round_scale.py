@@ -28,7 +28,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.services.members.statement import statement
 from huzhu.services.plans.service import install_templates
 from huzhu.services.rounds.service import run_round

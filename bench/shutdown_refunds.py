@@ -21,7 +21,7 @@ from round_scale import machine
 from sqlalchemy import Engine, func, insert, select, text
 
 from huzhu.domain.ledger import member_credit_transaction
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.gateways.sandbox import SandboxGateway
 from huzhu.services.plans import shutdown
 from huzhu.services.plans.refunds import BATCH

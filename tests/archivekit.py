@@ -21,7 +21,7 @@ from huzhu.domain.merkle import verify_proof
 from huzhu.services.members.service import leave
 from huzhu.services.members.statement import statement
 from huzhu.services.money import collection, payouts, reconcile
-from huzhu.services.record.public_record import prove, publish_round_proofs
+from huzhu.services.record.merkle_proofs import prove, publish_round_proofs
 from huzhu.storage.tables import member_charges
 from huzhu.storage.tables_archive import ARCHIVE_SCHEMA
 from huzhu.storage.uow import UnitOfWork

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import Engine
 
 from huzhu.domain.identity import make_resident_id
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.services.members.enrol import Candidate, enrol_batch
 from huzhu.services.members.service import JoinRequest, JoinResult, PersonDetails, join
 from huzhu.services.plans.service import install_templates, publish

@@ -26,7 +26,7 @@ from helpers import at, healthy, id_number, install, publish_text
 from huzhu.api.app import create_app
 from huzhu.api.settings import Settings
 from huzhu.domain.access import Role
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.plans.loader import template_text
 from huzhu.services.accounts.service import HASHER, open_session
 from huzhu.storage.uow import UnitOfWork

@@ -10,7 +10,7 @@ from apikit import PLAN, Api, World, problem
 
 from huzhu.domain.jury import QUESTIONS
 from huzhu.services.claims import evidence as evidence_svc
-from huzhu.services.claims import service as claims_svc
+from huzhu.services.claims import submission
 from huzhu.storage.evidence import LocalEvidenceStore
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n"
@@ -43,7 +43,7 @@ def test_a_claim_holds_a_limited_number_of_files(
 def test_a_membership_has_a_limited_number_of_claims_awaiting_a_decision(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(claims_svc, "MAX_OPEN_CLAIMS", 2)
+    monkeypatch.setattr(submission, "MAX_OPEN_CLAIMS", 2)
     for n in range(5):  # enough members for the plan to take claims
         api.member(f"member{n}")
     alice = api.member("alice")

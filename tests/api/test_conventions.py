@@ -14,7 +14,7 @@ from typing import Any
 from apikit import AFTER_LOCK, PLAN, ROUND_DAY, Api, User, World, problem
 
 from helpers import healthy, id_number, join_one
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.plans.loader import TEMPLATE_IDS
 from huzhu.services.members import successor
 from huzhu.storage.uow import UnitOfWork

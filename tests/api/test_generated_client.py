@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from huzhu.domain.merkle import verify_proof
-from huzhu.services.record import public_record
+from huzhu.services.record import merkle_proofs
 from huzhu.storage.uow import UnitOfWork
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -118,7 +118,7 @@ def test_the_readme_flow_and_an_evidence_upload(generated: Any, engine: Engine) 
 def test_a_member_reads_a_typed_charge_proof(generated: Any, world: World) -> None:
     """The proof is a model of the generated client, and it still checks offline."""
     with UnitOfWork(world.api.engine) as uow:
-        published = public_record.publish_round_proofs(uow, world.round_id, AFTER_LOCK)
+        published = merkle_proofs.publish_round_proofs(uow, world.round_id, AFTER_LOCK)
         uow.commit()
     models = module(generated, "models")
     bearer = TestClient(world.api.app, headers=world.a.auth)

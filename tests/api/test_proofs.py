@@ -6,7 +6,7 @@ from __future__ import annotations
 from apikit import AFTER_LOCK, World, problem
 
 from huzhu.domain.merkle import verify_proof
-from huzhu.services.record import public_record
+from huzhu.services.record import merkle_proofs, public_record
 from huzhu.storage.uow import UnitOfWork
 
 
@@ -20,7 +20,7 @@ def test_a_member_proves_their_charge_and_no_one_else_can(world: World) -> None:
         "no-merkle-root",
     )
     with UnitOfWork(api.engine) as uow:
-        published = public_record.publish_round_proofs(uow, world.round_id, AFTER_LOCK)
+        published = merkle_proofs.publish_round_proofs(uow, world.round_id, AFTER_LOCK)
         head = public_record.chain_head(uow)
         uow.commit()
     report = api.get(f"/v1/rounds/{world.round_id}").json()

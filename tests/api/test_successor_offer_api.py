@@ -8,7 +8,7 @@ from datetime import timedelta
 from apikit import PLAN, Api, User, problem
 
 from helpers import healthy
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.services.members import successor
 from huzhu.storage.uow import UnitOfWork
 

@@ -24,7 +24,7 @@ from apikit import PLAN, Api, Clock, User, real_now
 from sqlalchemy import Engine
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.services.messaging.webhooks import BACKOFF, deliver_due
 
 # --- a host app's receiving end -------------------------------------------------------------

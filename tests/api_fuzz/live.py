@@ -18,7 +18,7 @@ from huzhu.api.app import create_app
 from huzhu.api.settings import Settings
 from huzhu.domain.access import Role
 from huzhu.services.accounts import service as accounts
-from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims import decisions, submission
 from huzhu.services.money.ledger import top_up
 from huzhu.services.rounds.service import run_round
 from huzhu.storage.uow import UnitOfWork
@@ -82,9 +82,9 @@ def seed(engine: Engine) -> int:
         if deposit:
             for m in (mine.membership_id, claimant.membership_id):
                 top_up(uow, m, deposit, f"deposit-{m}", at("2025-02-01", 10))
-        claim = claim_svc.submit(
+        claim = submission.submit(
             uow,
-            claim_svc.ClaimRequest(
+            submission.ClaimRequest(
                 membership_id=claimant.membership_id,
                 condition_code="CA-01",
                 diagnosis_date=date(2026, 1, 2),
@@ -94,7 +94,7 @@ def seed(engine: Engine) -> int:
             at("2026-01-03"),
         )
         assert (mine.membership_id, claim.id) == (1, 1)
-        claim_svc.approve(uow, claim.id, "reviewer", at("2026-01-04"))
+        decisions.approve(uow, claim.id, "reviewer", at("2026-01-04"))
         run_round(uow, PLAN, date(2026, 1, 7), at("2026-01-07", 12))
         account_id = uow.accounts.add(
             now=NOW, roles=ALL_ROLES, username=USERNAME, password_hash=password_hash()

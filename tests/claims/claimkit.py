@@ -14,7 +14,7 @@ from helpers import at, install, join_many, join_one, kit_rounds, publish_text
 from huzhu.domain.jury import QUESTIONS
 from huzhu.plans.loader import template_text
 from huzhu.services.claims import jury as jury_svc
-from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims import submission
 from huzhu.services.messaging.notify import MemoryNotifier, set_notifier
 from huzhu.services.rounds.service import run_round
 from huzhu.storage.tables import memberships
@@ -66,8 +66,8 @@ class Kit:
 
     def submit(self, diagnosed: str = "2026-01-03", now: str = "2026-01-04") -> int:
         claim = self.run(
-            claim_svc.submit,
-            claim_svc.ClaimRequest(self.claimant, "CI-01", date.fromisoformat(diagnosed), "协和"),
+            submission.submit,
+            submission.ClaimRequest(self.claimant, "CI-01", date.fromisoformat(diagnosed), "协和"),
             at(now),
         )
         assert claim.state.value == "submitted", claim.reason_text

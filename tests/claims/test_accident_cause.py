@@ -10,8 +10,9 @@ from sqlalchemy import Engine
 
 from helpers import at, install, join_one
 from huzhu.domain.claims import ClaimState
-from huzhu.domain.plans import Cause
+from huzhu.domain.plan_rules import Cause
 from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims import submission
 from huzhu.storage.uow import UnitOfWork
 
 PLAN = "xiang-hu-bao"
@@ -19,9 +20,9 @@ PLAN = "xiang-hu-bao"
 
 def submit(engine: Engine, membership_id: int, cause: Cause) -> claim_svc.Claim:
     with UnitOfWork(engine) as uow:
-        claim = claim_svc.submit(
+        claim = submission.submit(
             uow,
-            claim_svc.ClaimRequest(
+            submission.ClaimRequest(
                 membership_id, "CI-17", date(2026, 3, 1), "北京天坛医院", ("ct.pdf",), cause=cause
             ),
             at("2026-03-02"),

@@ -13,7 +13,7 @@ from helpers import at, install, join_one, publish_text
 from huzhu.domain.claims import Claim, ClaimState
 from huzhu.domain.errors import RuleViolation
 from huzhu.plans.loader import template_text
-from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims import submission
 from huzhu.services.members.service import leave
 from huzhu.services.plans.activation import PLAN_ACTIVATED
 from huzhu.storage.tables_record import public_log
@@ -30,9 +30,9 @@ def small_fosun() -> str:
 
 def claim(engine: Engine, membership_id: int, diagnosed: str, submitted: str) -> Claim:
     with UnitOfWork(engine) as uow:
-        result = claim_svc.submit(
+        result = submission.submit(
             uow,
-            claim_svc.ClaimRequest(
+            submission.ClaimRequest(
                 membership_id, "CI-01", date.fromisoformat(diagnosed), "北京协和医院", ("a.pdf",)
             ),
             at(submitted),

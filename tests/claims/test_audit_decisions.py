@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from helpers import at
 from huzhu.services.audit.service import audit
-from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims import decisions
 from huzhu.services.claims.cards import case_card
 from huzhu.services.record import public_record
 from huzhu.storage.uow import UnitOfWork
@@ -44,13 +44,13 @@ def plant(kit: Kit, sql: str, **params: Any) -> None:
 
 def approved(kit: Kit) -> int:
     claim_id = kit.submit()
-    kit.run(claim_svc.approve, claim_id, "reviewer", at("2026-01-05"))
+    kit.run(decisions.approve, claim_id, "reviewer", at("2026-01-05"))
     return claim_id
 
 
 def test_one_membership_cannot_hold_two_payouts(kit: Kit) -> None:
     first, second = kit.submit(), kit.submit()
-    kit.run(claim_svc.approve, first, "reviewer", at("2026-01-05"))
+    kit.run(decisions.approve, first, "reviewer", at("2026-01-05"))
     with pytest.raises(IntegrityError):
         plant(kit, "UPDATE claims SET state = 'approved' WHERE id = :c", c=second)
 
@@ -58,7 +58,7 @@ def test_one_membership_cannot_hold_two_payouts(kit: Kit) -> None:
 def test_a_person_paid_out_twice_in_a_plan(kit: Kit) -> None:
     first = kit.submit()
     second = kit.submit()
-    kit.run(claim_svc.approve, first, "reviewer", at("2026-01-05"))
+    kit.run(decisions.approve, first, "reviewer", at("2026-01-05"))
     assert problems(kit) == {}
     # Paid, the member left; they join again and the second claim is approved on the new
     # membership (a constraint keeps one payout per membership, not per person).
@@ -127,7 +127,7 @@ def test_a_payout_off_the_rule_unless_an_override_was_recorded(kit: Kit) -> None
 
 def test_two_public_entries_for_one_announcement(kit: Kit) -> None:
     claim_id = kit.submit()
-    kit.run(claim_svc.approve, claim_id, "reviewer", at("2026-01-05"), announce=True)
+    kit.run(decisions.approve, claim_id, "reviewer", at("2026-01-05"), announce=True)
     assert problems(kit) == {}
     with UnitOfWork(kit.engine) as uow:
         card = case_card(uow, claim_id) | {"window_end": at("2026-01-08")}

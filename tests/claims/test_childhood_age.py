@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from helpers import at, healthy, id_number, install, join_one
 from huzhu.domain.claims import ClaimState
 from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims import submission
 from huzhu.services.members.service import JoinRequest, PersonDetails, join
 from huzhu.storage.uow import UnitOfWork
 
@@ -20,9 +21,9 @@ DIAGNOSED = date(2026, 6, 1)  # 90 days after joining on 2026-03-01 is 2026-05-3
 
 def submit(engine: Engine, membership_id: int, code: str) -> claim_svc.Claim:
     with UnitOfWork(engine) as uow:
-        claim = claim_svc.submit(
+        claim = submission.submit(
             uow,
-            claim_svc.ClaimRequest(membership_id, code, DIAGNOSED, "北京儿童医院", ("dx.pdf",)),
+            submission.ClaimRequest(membership_id, code, DIAGNOSED, "北京儿童医院", ("dx.pdf",)),
             at("2026-06-02"),
         )
         uow.commit()

@@ -18,10 +18,10 @@ from huzhu.domain.errors import Conflict, InvalidInput
 from huzhu.domain.jury import Vote
 from huzhu.domain.members import Lifecycle
 from huzhu.messages import render
+from huzhu.services.claims import decisions
 from huzhu.services.claims import investigation as inv
 from huzhu.services.claims import jury as jury_svc
 from huzhu.services.claims import objections as obj_svc
-from huzhu.services.claims import service as claim_svc
 from huzhu.services.claims.objections import Outcome
 from huzhu.storage.uow import UnitOfWork
 
@@ -50,7 +50,7 @@ def kit(engine: Engine) -> Iterator[Kit]:
 
 def announced(kit: Kit) -> int:
     claim_id = kit.submit()
-    kit.run(claim_svc.approve, claim_id, "reviewer", at("2026-01-05"), announce=True)
+    kit.run(decisions.approve, claim_id, "reviewer", at("2026-01-05"), announce=True)
     return claim_id
 
 
@@ -63,7 +63,7 @@ def test_approve_object_overturn(kit: Kit) -> None:
     objector = kit.crowd[0]
     objection = kit.run(obj_svc.object_to, claim_id, objector, "病历日期早于入会", at("2026-01-06"))
     # The window closes, but a pending objection keeps the claim from becoming final.
-    assert kit.run(claim_svc.finalize_announced, PLAN, at("2026-01-09")) == 0
+    assert kit.run(decisions.finalize_announced, PLAN, at("2026-01-09")) == 0
     kit.run(
         obj_svc.review,
         objection.id,
@@ -101,7 +101,7 @@ def test_a_dismissed_objection_lets_the_claim_be_paid(kit: Kit) -> None:
 
 def test_an_announcement_whose_window_is_still_open_waits_for_the_next_round(kit: Kit) -> None:
     claim_id = kit.submit(now="2026-01-08")
-    kit.run(claim_svc.approve, claim_id, "reviewer", at("2026-01-09"), announce=True)
+    kit.run(decisions.approve, claim_id, "reviewer", at("2026-01-09"), announce=True)
     assert kit.round("2026-01-11").figures.cases == 0  # window ends 2026-01-12
     assert kit.state(claim_id) == "announced"
     assert kit.round("2026-01-21").figures.cases == 1
@@ -112,7 +112,7 @@ def test_reject_appeal_and_the_jury_overturns(kit: Kit) -> None:
     claim_id = kit.submit()
     kit.run(inv.assign, claim_id, _reviewer(kit), "operator", at("2026-01-04", 11))
     kit.run(
-        claim_svc.reject,
+        decisions.reject,
         claim_id,
         "reviewer",
         "not-critical",
@@ -191,7 +191,7 @@ def test_withdrawal(kit: Kit) -> None:
     kit.run(inv.withdraw, claim_id, "claimant", at("2026-01-05"))
     assert kit.state(claim_id) == "withdrawn"
     with pytest.raises(Conflict) as refused:
-        kit.run(claim_svc.approve, claim_id, "reviewer", at("2026-01-06"))
+        kit.run(decisions.approve, claim_id, "reviewer", at("2026-01-06"))
     assert refused.value.code == "claim-state"
     assert kit.round("2026-01-11").figures.cases == 0
     assert kit.inbox(kit.claimant_person)[-1] == "claim.withdrawn"
@@ -202,7 +202,7 @@ def test_withdrawal(kit: Kit) -> None:
 def test_a_reviewer_reopens_a_rejected_case(kit: Kit) -> None:
     claim_id = kit.submit()
     kit.run(
-        claim_svc.reject,
+        decisions.reject,
         claim_id,
         "reviewer",
         "no-evidence",
@@ -214,7 +214,7 @@ def test_a_reviewer_reopens_a_rejected_case(kit: Kit) -> None:
     kit.run(inv.reopen, claim_id, "reviewer", "the report arrived by post", at("2026-01-06"))
     wf = kit.read(lambda uow: uow.workflow.get(claim_id))
     assert kit.state(claim_id) == "under_investigation" and wf.appeal_until is None
-    kit.run(claim_svc.approve, claim_id, "reviewer", at("2026-01-07"), announce=True)
+    kit.run(decisions.approve, claim_id, "reviewer", at("2026-01-07"), announce=True)
     assert kit.round("2026-01-21").figures.cases == 1
 
 

@@ -7,7 +7,7 @@ from claimkit import plan_text
 
 from huzhu.domain.claims import rule_quote
 from huzhu.domain.errors import InvalidInput
-from huzhu.domain.plans import ClaimRules
+from huzhu.domain.plan_schedule import ClaimRules
 from huzhu.plans.loader import load_plan_text, load_templates
 
 

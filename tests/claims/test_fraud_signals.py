@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from helpers import at, join_one, publish_text
 from huzhu.domain.fraud import CLUSTER_DAYS, Facts, flags
 from huzhu.services.claims import investigation as inv
-from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims import submission
 from huzhu.services.claims.flags import claim_flags, flags_of
 from huzhu.storage.repositories.claims.signals import ClaimSignalsRepository
 from huzhu.storage.uow import UnitOfWork
@@ -49,8 +49,8 @@ def test_flags_from_the_database(kit: Kit) -> None:
     for person in kit.crowd[:3]:
         membership = kit.read(lambda uow, p=person: uow.memberships.live(PLAN, p))
         assert membership is not None and membership.id is not None
-        request = claim_svc.ClaimRequest(membership.id, "CI-02", date(2026, 1, 3), "协和")
-        others.append(kit.run(claim_svc.submit, request, at("2026-01-04")).id or 0)
+        request = submission.ClaimRequest(membership.id, "CI-02", date(2026, 1, 3), "协和")
+        others.append(kit.run(submission.submit, request, at("2026-01-04")).id or 0)
     found = [f.code for f in kit.read(lambda uow: claim_flags(uow, first))]
     assert found == ["hospital-cluster", "date-cluster"]
     # Flags never decide: the claim is still submitted, and a withdrawn one still counts.
@@ -69,13 +69,13 @@ def test_a_page_of_claims_gets_each_claims_own_flags(kit: Kit) -> None:
     for person, day in zip(kit.crowd, diagnosed, strict=False):
         membership = kit.read(lambda uow, p=person: uow.memberships.live(PLAN, p))
         assert membership is not None and membership.id is not None
-        request = claim_svc.ClaimRequest(membership.id, "CI-02", date.fromisoformat(day), "协和")
-        others.append(kit.run(claim_svc.submit, request, at("2026-02-10")).id or 0)
+        request = submission.ClaimRequest(membership.id, "CI-02", date.fromisoformat(day), "协和")
+        others.append(kit.run(submission.submit, request, at("2026-02-10")).id or 0)
     # The claimant also claims in another plan, and two claims share one evidence file.
     publish_text(kit.engine, plan_text("claims-plan-2"), at("2025-08-01"))
     elsewhere = join_one(kit.engine, "claims-plan-2", at("2025-09-01"), n=7, birth=date(1985, 1, 1))
-    request = claim_svc.ClaimRequest(elsewhere.membership_id, "CI-01", date(2026, 1, 3), "华西")
-    second_plan = kit.run(claim_svc.submit, request, at("2026-01-04")).id or 0
+    request = submission.ClaimRequest(elsewhere.membership_id, "CI-01", date(2026, 1, 3), "华西")
+    second_plan = kit.run(submission.submit, request, at("2026-01-04")).id or 0
     file = ("ab" * 32, "application/pdf", 3, None, "claimant", at("2026-02-10"))
     for claim_id in (first, others[0]):
         kit.run(lambda uow, c=claim_id: uow.evidence.add(c, *file))

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from helpers import at, join_one
 from huzhu.domain.errors import Conflict
-from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims import decisions
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def kit(engine: Engine) -> Kit:
 
 def test_a_member_paid_out_cannot_join_the_same_plan_again(kit: Kit) -> None:
     claim_id = kit.submit()
-    kit.run(claim_svc.approve, claim_id, "reviewer", at("2026-01-05"), announce=False)
+    kit.run(decisions.approve, claim_id, "reviewer", at("2026-01-05"), announce=False)
     # The claimant left with reason paid-out; the same person (n=7, born 1985) joins again.
     with pytest.raises(Conflict) as refused:
         join_one(kit.engine, PLAN, at("2026-01-20"), n=7, birth=date(1985, 1, 1))

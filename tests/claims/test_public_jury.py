@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from helpers import at
 from huzhu.domain.errors import Conflict, Forbidden, HuzhuError
 from huzhu.domain.jury import JuryMode, JuryResult, Vote, decide
+from huzhu.services.claims import decisions
 from huzhu.services.claims import jury as jury_svc
-from huzhu.services.claims import service as claim_svc
 from huzhu.services.record import public_record
 from huzhu.services.record.verify import verify
 from huzhu.services.record.verify_juries import JURIES_CHECK
@@ -43,7 +43,7 @@ def kit(engine: Engine) -> Kit:
 
 def opened(kit: Kit, voters: int = 8) -> Jury:
     claim_id = kit.submit()
-    kit.run(claim_svc.reject, claim_id, "reviewer", "not-critical", "mild", at("2026-01-05"))
+    kit.run(decisions.reject, claim_id, "reviewer", "not-critical", "mild", at("2026-01-05"))
     kit.run(jury_svc.appeal, claim_id, "stage III", "claimant", at("2026-01-06"))
     kit.pass_tests(kit.crowd[:voters], at("2026-01-06"))
     return kit.run(jury_svc.draw_jury, claim_id, "op", OPENED)
@@ -174,7 +174,7 @@ def test_verify_recomputes_a_published_result(kit: Kit) -> None:
 def test_a_drawn_jury_publishes_its_seed_and_verifies(engine: Engine) -> None:
     kit = build(engine)
     claim_id = kit.submit()
-    kit.run(claim_svc.reject, claim_id, "reviewer", "not-critical", "mild", at("2026-01-05"))
+    kit.run(decisions.reject, claim_id, "reviewer", "not-critical", "mild", at("2026-01-05"))
     kit.run(jury_svc.appeal, claim_id, "stage III", "claimant", at("2026-01-06"))
     kit.pass_tests(kit.crowd, at("2026-01-06"))
     jury = kit.run(jury_svc.draw_jury, claim_id, "op", OPENED, "published-seed-1")

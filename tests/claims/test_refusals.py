@@ -13,10 +13,10 @@ from sqlalchemy import Engine, func, select
 from helpers import at
 from huzhu.domain.errors import HuzhuError
 from huzhu.domain.jury import Vote
+from huzhu.services.claims import decisions
 from huzhu.services.claims import investigation as inv
 from huzhu.services.claims import jury as jury_svc
 from huzhu.services.claims import objections as obj_svc
-from huzhu.services.claims import service as claim_svc
 from huzhu.services.claims.evidence import upload
 from huzhu.storage.evidence import LocalEvidenceStore
 from huzhu.storage.tables import claims, memberships
@@ -59,13 +59,13 @@ def test_refusals_around_announcement_and_evidence(kit: Kit, tmp_path: Path) -> 
     store = LocalEvidenceStore(tmp_path / "evidence")
     claim = kit.submit()
     day5, day6 = at("2026-01-05"), at("2026-01-06")
-    refused(kit, "missing-field", claim_svc.reject, claim, "r", "no-evidence", " ", day5)
+    refused(kit, "missing-field", decisions.reject, claim, "r", "no-evidence", " ", day5)
     # Not announced yet: no objections; not rejected: no appeal.
     refused(kit, "objection-window-closed", obj_svc.object_to, claim, kit.crowd[0], "x", day5)
     refused(kit, "claim-state", jury_svc.appeal, claim, "please", "claimant", day5)
-    kit.run(claim_svc.approve, claim, "r", day5, announce=True)
-    refused(kit, "claim-state", claim_svc.approve, claim, "r", day6)
-    refused(kit, "claim-state", claim_svc.reject, claim, "r", "x", "y", day6)
+    kit.run(decisions.approve, claim, "r", day5, announce=True)
+    refused(kit, "claim-state", decisions.approve, claim, "r", day6)
+    refused(kit, "claim-state", decisions.reject, claim, "r", "x", "y", day6)
     refused(kit, "own-claim", obj_svc.object_to, claim, kit.claimant_person, "x", day6)
     refused(kit, "missing-field", obj_svc.object_to, claim, kit.crowd[0], "  ", day6)
     closed = at("2026-01-08", 10)  # the window closes at 10:00 on the 8th
@@ -78,7 +78,7 @@ def test_refusals_around_announcement_and_evidence(kit: Kit, tmp_path: Path) -> 
 
 def test_refusals_around_appeals_and_juries(kit: Kit) -> None:
     claim = kit.submit()
-    kit.run(claim_svc.reject, claim, "r", "no-evidence", "no report", at("2026-01-05"))
+    kit.run(decisions.reject, claim, "r", "no-evidence", "no report", at("2026-01-05"))
     refused(kit, "appeal-deadline-passed", jury_svc.appeal, claim, "late", "c", at("2026-02-05"))
     kit.run(jury_svc.appeal, claim, "in time", "claimant", at("2026-01-06"))
     # Nobody has passed the juror test yet: no jury can be drawn.

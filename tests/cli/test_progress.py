@@ -13,7 +13,7 @@ from helpers import at
 from huzhu.cli import context
 from huzhu.cli.progress import progress_bars
 from huzhu.services.money import collection
-from huzhu.services.record import public_record
+from huzhu.services.record import merkle_proofs
 from huzhu.storage.uow import UnitOfWork
 from money.moneykit import Sandbox, build, run
 
@@ -36,7 +36,7 @@ def test_collection_and_merkle_publication_report_progress(engine: Engine) -> No
     ]
     seen.clear()
     with UnitOfWork(engine) as uow:
-        published = public_record.publish_round_proofs(
+        published = merkle_proofs.publish_round_proofs(
             uow,
             record.id,
             at("2026-01-15"),

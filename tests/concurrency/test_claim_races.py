@@ -18,10 +18,10 @@ from sqlalchemy import Engine, text
 from helpers import at
 from huzhu.domain.access import Role
 from huzhu.domain.jury import Vote
+from huzhu.services.claims import decisions
 from huzhu.services.claims import investigation as inv
 from huzhu.services.claims import jury as jury_svc
 from huzhu.services.claims import objections as obj_svc
-from huzhu.services.claims import service as claim_svc
 from huzhu.services.claims.objections import Outcome
 from huzhu.storage.uow import UnitOfWork
 
@@ -49,13 +49,13 @@ def log_entries(kit: Kit, kind: str, claim_id: int) -> int:
 
 def announced(kit: Kit) -> int:
     claim_id = kit.submit()
-    kit.run(claim_svc.approve, claim_id, "reviewer", at("2026-01-05"), announce=True)
+    kit.run(decisions.approve, claim_id, "reviewer", at("2026-01-05"), announce=True)
     return claim_id
 
 
 def rejected(kit: Kit) -> int:
     claim_id = kit.submit()
-    kit.run(claim_svc.reject, claim_id, "reviewer", "not-critical", "mild", at("2026-01-05"))
+    kit.run(decisions.reject, claim_id, "reviewer", "not-critical", "mild", at("2026-01-05"))
     return claim_id
 
 
@@ -69,7 +69,7 @@ def in_jury(kit: Kit) -> int:
 def test_approvals_of_one_claim_decide_it_once(kit: Kit) -> None:
     claim_id = kit.submit()
     won = race(
-        [call(kit, claim_svc.approve, claim_id, f"r{i}", at("2026-01-05")) for i in range(N)]
+        [call(kit, decisions.approve, claim_id, f"r{i}", at("2026-01-05")) for i in range(N)]
     )
     one_winner(won, "409 claim-state", "409 already-paid-out")
     assert events(kit, claim_id, "approved") == 1
@@ -79,7 +79,7 @@ def test_approvals_of_one_claim_decide_it_once(kit: Kit) -> None:
 def test_announcements_of_one_claim_write_one_card(kit: Kit) -> None:
     claim_id = kit.submit()
     calls = [
-        call(kit, claim_svc.approve, claim_id, f"r{i}", at("2026-01-05"), announce=True)
+        call(kit, decisions.approve, claim_id, f"r{i}", at("2026-01-05"), announce=True)
         for i in range(N)
     ]
     one_winner(race(calls), "409 claim-state", "409 already-paid-out")
@@ -91,9 +91,9 @@ def test_approve_reject_and_withdraw_at_once_leave_one_decision(kit: Kit) -> Non
     claim_id = kit.submit()
     day = at("2026-01-05")
     calls = [
-        call(kit, claim_svc.approve, claim_id, "r1", day),
-        call(kit, claim_svc.approve, claim_id, "r2", day, announce=True),
-        call(kit, claim_svc.reject, claim_id, "r3", "not-critical", "mild", day),
+        call(kit, decisions.approve, claim_id, "r1", day),
+        call(kit, decisions.approve, claim_id, "r2", day, announce=True),
+        call(kit, decisions.reject, claim_id, "r3", "not-critical", "mild", day),
         call(kit, inv.withdraw, claim_id, "claimant", day),
     ] * 2
     one_winner(race(calls), "409 claim-state", "409 already-paid-out")
@@ -106,7 +106,7 @@ def test_approve_reject_and_withdraw_at_once_leave_one_decision(kit: Kit) -> Non
 def test_rejections_withdrawals_and_reopenings_happen_once(kit: Kit) -> None:
     day = at("2026-01-05")
     claim_id = kit.submit()
-    calls = [call(kit, claim_svc.reject, claim_id, "r", "not-critical", "mild", day)] * N
+    calls = [call(kit, decisions.reject, claim_id, "r", "not-critical", "mild", day)] * N
     one_winner(race(calls), "409 claim-state")
     assert events(kit, claim_id, "rejected") == 1
     calls = [call(kit, inv.reopen, claim_id, "r", "new evidence", at("2026-01-06"))] * N
@@ -153,7 +153,7 @@ def test_assignments_move_the_claim_under_investigation_once(kit: Kit) -> None:
 
 def test_announcements_become_final_once(kit: Kit) -> None:
     claim_id = announced(kit)
-    outcomes = race([call(kit, claim_svc.finalize_announced, PLAN, at("2026-01-09"))] * N)
+    outcomes = race([call(kit, decisions.finalize_announced, PLAN, at("2026-01-09"))] * N)
     assert sum(o.value for o in outcomes if o.label == "ok") == 1, tally(outcomes)
     assert events(kit, claim_id, "approved") == 1
 

@@ -8,7 +8,7 @@ from apikit import NOW, PLAN, Api, Clock, User
 from racekit import one_winner, race
 from sqlalchemy import Engine
 
-from huzhu.services.claims.service import MAX_OPEN_CLAIMS
+from huzhu.services.claims.submission import MAX_OPEN_CLAIMS
 
 N = 10
 

@@ -13,8 +13,8 @@ from sqlalchemy import Engine, text
 
 from helpers import at
 from huzhu.domain.jury import Vote
+from huzhu.services.claims import decisions
 from huzhu.services.claims import jury as jury_svc
-from huzhu.services.claims import service as claim_svc
 from huzhu.storage.repositories.claims.juries import Jury
 
 N = 8
@@ -33,7 +33,7 @@ def kit(postgres: Engine) -> Kit:
 
 def opened(kit: Kit) -> Jury:
     claim_id = kit.submit()
-    kit.run(claim_svc.reject, claim_id, "reviewer", "not-critical", "mild", at("2026-01-05"))
+    kit.run(decisions.reject, claim_id, "reviewer", "not-critical", "mild", at("2026-01-05"))
     kit.run(jury_svc.appeal, claim_id, "stage III", "claimant", at("2026-01-06"))
     kit.pass_tests(kit.crowd, at("2026-01-06"))
     return kit.run(jury_svc.draw_jury, claim_id, "op", at("2026-01-06", 12))

@@ -31,7 +31,7 @@ import pytest
 from sqlalchemy import Engine, Row, and_, create_engine, func, select
 
 from helpers import install
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.gateways.sandbox import SandboxGateway
 from huzhu.services.audit.service import audit
 from huzhu.services.members.service import leave

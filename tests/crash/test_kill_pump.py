@@ -29,7 +29,7 @@ from sqlalchemy import Engine, create_engine, func, select
 
 from helpers import install
 from huzhu import gateways
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.gateways.sandbox import SandboxGateway
 from huzhu.services.audit.service import audit
 from huzhu.services.money import callbacks, collection

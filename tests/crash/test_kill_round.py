@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 
 from helpers import install
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.services.audit.service import audit
 from huzhu.simulation.seed import seed_approved_claim, seed_members
 from huzhu.storage.tables import member_charges, rounds

@@ -19,7 +19,9 @@ from huzhu.domain.claims import (
 )
 from huzhu.domain.errors import Conflict
 from huzhu.domain.members import LeaveReason, Lifecycle, Membership
-from huzhu.domain.plans import CHINA_TZ, Category, Plan
+from huzhu.domain.plan_fields import CHINA_TZ
+from huzhu.domain.plan_rules import Category
+from huzhu.domain.plans import Plan
 from huzhu.plans.loader import load_catalogue, load_template
 
 XHB = load_template("xiang-hu-bao")

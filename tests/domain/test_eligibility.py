@@ -10,14 +10,9 @@ from hypothesis import strategies as st
 
 from huzhu.domain.eligibility import Applicant, check_eligibility
 from huzhu.domain.errors import Conflict, Report
-from huzhu.domain.members import (
-    LeaveReason,
-    Lifecycle,
-    Membership,
-    Status,
-    exit_date,
-)
-from huzhu.domain.plans import Category, Plan
+from huzhu.domain.members import LeaveReason, Lifecycle, Membership, Status, exit_date
+from huzhu.domain.plan_rules import Category
+from huzhu.domain.plans import Plan
 from huzhu.plans.loader import TEMPLATE_IDS, load_template
 
 TODAY = date(2025, 6, 1)

@@ -18,7 +18,7 @@ from huzhu.gateways.sandbox import SandboxGateway
 from huzhu.gateways.sandbox_config import SandboxConfig
 from huzhu.plans.loader import template_text
 from huzhu.services.audit.service import audit
-from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims import decisions, submission
 from huzhu.services.money import callbacks
 from huzhu.services.rounds.service import run_round
 from huzhu.storage.tables import memberships
@@ -71,9 +71,9 @@ class Sandbox:
 
 def submit_claim(engine: Engine, membership_id: int, diagnosed: str, now: str) -> int:
     with UnitOfWork(engine) as uow:
-        claim = claim_svc.submit(
+        claim = submission.submit(
             uow,
-            claim_svc.ClaimRequest(
+            submission.ClaimRequest(
                 membership_id=membership_id,
                 condition_code="CI-01",
                 diagnosis_date=date.fromisoformat(diagnosed),
@@ -89,7 +89,7 @@ def submit_claim(engine: Engine, membership_id: int, diagnosed: str, now: str) -
 
 def approve(engine: Engine, claim_id: int, now: str) -> None:
     with UnitOfWork(engine) as uow:
-        claim_svc.approve(uow, claim_id, "reviewer", at(now))
+        decisions.approve(uow, claim_id, "reviewer", at(now))
         uow.commit()
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from helpers import at, healthy, id_number, install, join_one
 from huzhu.domain.balance_moves import mask_ref
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.services.members import prepaid
 from huzhu.services.members.balance_moves import balance_moves, next_before
 from huzhu.services.members.service import JoinRequest, PersonDetails, join

@@ -13,7 +13,7 @@ from helpers import at, healthy, id_number, install
 from huzhu.domain.claims import ClaimState
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.members import Lifecycle
-from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims import submission
 from huzhu.services.members.service import JoinRequest, PersonDetails, join
 from huzhu.services.money.ledger import top_up
 from huzhu.storage.repositories.members.cover import CoverRepository
@@ -73,9 +73,9 @@ def test_a_diagnosis_while_cover_was_suspended_is_refused(engine: Engine) -> Non
         assert uow.memberships.get(mid).lifecycle is Lifecycle.ACTIVE
         uow.commit()
     with UnitOfWork(engine) as uow:
-        claim = claim_svc.submit(
+        claim = submission.submit(
             uow,
-            claim_svc.ClaimRequest(mid, "CI-01", date(2026, 1, 5), "北京协和医院", ("a.pdf",)),
+            submission.ClaimRequest(mid, "CI-01", date(2026, 1, 5), "北京协和医院", ("a.pdf",)),
             at("2026-01-11"),
         )
         uow.commit()

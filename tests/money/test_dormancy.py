@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from cli.clikit import said as cli
 from helpers import at, join_one
 from huzhu.domain import dormancy as rule
-from huzhu.domain.plans import Collection
+from huzhu.domain.plan_schedule import Collection
 from huzhu.services.members import dormancy
 from huzhu.services.members import service as members
 from huzhu.services.money.ledger import top_up

@@ -120,7 +120,7 @@ def test_a_post_paid_round_is_collected_retried_written_off_paid_and_reconciled(
     sandbox.drain(at("2026-01-15", 10))
     with UnitOfWork(engine) as uow:
         batches = [b for b in uow.collection.batches(first.round_id) if b.kind == "debit"]
-        failures = uow.collection.failures(first.round_id)
+        failures = uow.collection_exceptions.failures(first.round_id)
         events = uow.payments.events()
     assert all(b.status == "settled" for b in batches)
     failed = {f.membership_id for f in failures if f.status == "outstanding"}
@@ -150,13 +150,15 @@ def test_a_post_paid_round_is_collected_retried_written_off_paid_and_reconciled(
     retry(engine, sandbox, "2026-01-17")
     retry(engine, sandbox, "2026-01-18")
     with UnitOfWork(engine) as uow:
-        open_ = {f.membership_id for f in uow.collection.failures(first.round_id)
+        open_ = {f.membership_id for f in uow.collection_exceptions.failures(first.round_id)
                  if f.status == "outstanding"}  # fmt: skip
     assert open_ == stubborn
     final = retry(engine, sandbox, "2026-01-19")
     assert (final.written_off_members, final.written_off, final.retried_members) == (2, 1080, 0)
     with UnitOfWork(engine) as uow:
-        statuses = {f.membership_id: f.status for f in uow.collection.failures(first.round_id)}
+        statuses = {
+            f.membership_id: f.status for f in uow.collection_exceptions.failures(first.round_id)
+        }
         gone = uow.memberships.get(w.members[10])
         paid_member = statement(uow, w.members[0], at("2026-01-20"))
         stubborn_member = statement(uow, w.members[10], at("2026-01-20"))

@@ -9,15 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from moneykit import (
-    Sandbox,
-    approve,
-    balance,
-    build,
-    reconcile_and_audit,
-    run,
-    submit_claim,
-)
+from moneykit import Sandbox, approve, balance, build, reconcile_and_audit, run, submit_claim
 from sqlalchemy import Engine, select
 
 from helpers import at, join_one
@@ -26,6 +18,7 @@ from huzhu.domain.errors import Conflict, InvalidInput, RuleViolation
 from huzhu.gateways.sandbox import sandbox_requests
 from huzhu.messages import render
 from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims import submission
 from huzhu.services.members.statement import statement
 from huzhu.services.money import payouts
 from huzhu.services.money.ledger import top_up
@@ -78,9 +71,9 @@ def refunds_sent(engine: Engine) -> dict[int, int]:
 
 def claim(engine: Engine, membership_id: int, diagnosed: str, now: str) -> claim_svc.Claim:
     with UnitOfWork(engine) as uow:
-        made = claim_svc.submit(
+        made = submission.submit(
             uow,
-            claim_svc.ClaimRequest(
+            submission.ClaimRequest(
                 membership_id=membership_id, condition_code="CI-01",
                 diagnosis_date=date.fromisoformat(diagnosed), hospital="北京协和医院",
                 evidence=("report.pdf",),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from huzhu.domain.errors import InvalidInput
-from huzhu.domain.plans import Category, Condition, Cover, Severity, Source
+from huzhu.domain.plan_rules import Category, Condition, Cover, Severity, Source
 from huzhu.plans.loader import TEMPLATE_IDS, checked_catalogue, load_catalogue, load_template
 
 # The Insurance Association of China's 2020 standard: 28 severe conditions and 3 mild ones.

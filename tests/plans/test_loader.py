@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from huzhu.domain.errors import InvalidInput
-from huzhu.domain.plans import (
+from huzhu.domain.plan_rules import (
     AgeLimit,
     Category,
     Condition,

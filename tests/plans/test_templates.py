@@ -8,7 +8,9 @@ from importlib import resources
 import pytest
 
 from huzhu.domain.money import yuan
-from huzhu.domain.plans import Category, CollectionMode, Plan, Severity
+from huzhu.domain.plan_rules import Category, Severity
+from huzhu.domain.plan_schedule import CollectionMode
+from huzhu.domain.plans import Plan
 from huzhu.plans.loader import TEMPLATE_IDS, load_catalogue, load_template, template_text
 
 

@@ -10,7 +10,7 @@ from test_public_record import PLAN, ROUND_DAY, assert_verify_passes, cli, small
 
 from helpers import at, install, join_many, join_one, publish_text
 from huzhu.domain.claims import ClaimState
-from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims import submission
 from huzhu.services.record.public_record import CASE_ANNOUNCED
 from huzhu.storage.uow import UnitOfWork
 
@@ -21,9 +21,9 @@ def test_a_claim_approved_final_is_announced_and_verifies(engine: Engine) -> Non
     claimant = join_one(engine, PLAN, at("2025-09-01"), n=7, birth=date(1985, 1, 1))
     assert join_many(engine, PLAN, 10, at("2025-09-01")) == 10
     with UnitOfWork(engine) as uow:
-        claim = claim_svc.submit(
+        claim = submission.submit(
             uow,
-            claim_svc.ClaimRequest(
+            submission.ClaimRequest(
                 claimant.membership_id, "CI-01", date(2026, 1, 3), "北京协和医院", ("a.pdf",)
             ),
             at("2026-01-04"),

@@ -14,8 +14,8 @@ from tsakit import LocalTsa, make_ca, running_tsa
 from helpers import at
 from huzhu.domain.errors import InvalidInput
 from huzhu.gateways.tsa import TsaError, request_token
+from huzhu.services.claims import decisions
 from huzhu.services.claims import evidence as evidence_svc
-from huzhu.services.claims import service as claim_svc
 from huzhu.services.record import notary
 from huzhu.services.record.public_record import append
 from huzhu.services.record.verify import verify
@@ -59,7 +59,7 @@ def test_each_evidence_files_hash_is_announced_never_the_file(
         kit.run(
             evidence_svc.upload, store, claim_id, data, media, name, "claimant", at("2026-01-04")
         )
-    kit.run(claim_svc.approve, claim_id, "reviewer", at("2026-01-05"), announce=True)
+    kit.run(decisions.approve, claim_id, "reviewer", at("2026-01-05"), announce=True)
     [card] = kit.log("case-announced", f"claim:{claim_id}")
     hashes = [store.put(PDF), store.put(JPEG)]
     assert card["evidence_sha256"] == hashes

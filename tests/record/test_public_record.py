@@ -29,8 +29,9 @@ from huzhu.domain.claims import ClaimState
 from huzhu.domain.errors import NotFound
 from huzhu.domain.merkle import verify_proof
 from huzhu.plans.loader import TEMPLATE_IDS, template_text
-from huzhu.services.claims import service as claim_svc
-from huzhu.services.record import public_record
+from huzhu.services.claims import decisions, submission
+from huzhu.services.record import merkle_proofs
+from huzhu.services.record.merkle_proofs import prove, publish_round_proofs
 from huzhu.services.record.public_record import (
     CASE_ANNOUNCED,
     PLAN_VERSION,
@@ -38,8 +39,6 @@ from huzhu.services.record.public_record import (
     ROUND_RESULT,
     append,
     chain_head,
-    prove,
-    publish_round_proofs,
 )
 from huzhu.services.record.verify import verify
 from huzhu.services.rounds.service import run_round
@@ -75,15 +74,15 @@ def build_history(engine: Engine, *, publish_proofs: bool = True) -> History:
     claimant = join_one(engine, PLAN, at("2025-09-01"), n=7, birth=date(1985, 1, 1))
     assert join_many(engine, PLAN, MEMBERS, at("2025-09-01")) == MEMBERS
     with UnitOfWork(engine) as uow:
-        claim = claim_svc.submit(
+        claim = submission.submit(
             uow,
-            claim_svc.ClaimRequest(
+            submission.ClaimRequest(
                 claimant.membership_id, "CI-01", date(2026, 1, 3), "北京协和医院", ("a.pdf",)
             ),
             at("2026-01-04"),
         )
         assert claim.state is ClaimState.SUBMITTED, claim.reason_text
-        claim_svc.approve(uow, claim.id or 0, "reviewer", at("2026-01-05"))
+        decisions.approve(uow, claim.id or 0, "reviewer", at("2026-01-05"))
         # What the claims workflow appends when it announces a case (unless it already has).
         if uow.public_record.latest(CASE_ANNOUNCED, f"claim:{claim.id}") is None:
             append(
@@ -463,7 +462,7 @@ def test_proofs_from_the_database_verify_offline(
     engine: Engine, chunk_size: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # A small chunk size gives this round several chunks (the last one partial) and an upper tree.
-    monkeypatch.setattr(public_record, "CHUNK_SIZE", chunk_size)
+    monkeypatch.setattr(merkle_proofs, "CHUNK_SIZE", chunk_size)
     h = build_history(engine)
     with engine.connect() as conn:
         charged = [
@@ -476,7 +475,7 @@ def test_proofs_from_the_database_verify_offline(
         ]
     assert len(charged) == MEMBERS
     with UnitOfWork(engine) as uow:
-        merkle = uow.public_record.merkle(h.round_id)
+        merkle = uow.merkle_trees.merkle(h.round_id)
         assert merkle is not None and merkle.chunk_size == chunk_size
         assert merkle.chunks == -(-MEMBERS // chunk_size)
         proofs = [prove(uow, h.round_id, m) for m, _ in charged]

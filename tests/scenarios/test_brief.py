@@ -13,7 +13,7 @@ from huzhu.domain.errors import RuleViolation
 from huzhu.domain.members import LeaveReason, Lifecycle
 from huzhu.plans.loader import template_text
 from huzhu.services.audit.service import audit
-from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims import decisions, submission
 from huzhu.services.money.ledger import top_up
 from huzhu.services.rounds.service import run_round
 from huzhu.storage.tables import claims as claims_table
@@ -22,9 +22,9 @@ from huzhu.storage.uow import UnitOfWork
 
 def submit(engine: Engine, membership_id: int, code: str, diagnosed: str, now: str, **kw: object):
     with UnitOfWork(engine) as uow:
-        claim = claim_svc.submit(
+        claim = submission.submit(
             uow,
-            claim_svc.ClaimRequest(
+            submission.ClaimRequest(
                 membership_id=membership_id,
                 condition_code=code,
                 diagnosis_date=date.fromisoformat(diagnosed),
@@ -40,7 +40,7 @@ def submit(engine: Engine, membership_id: int, code: str, diagnosed: str, now: s
 
 def approve(engine: Engine, claim_id: int, now: str) -> None:
     with UnitOfWork(engine) as uow:
-        claim_svc.approve(uow, claim_id, "reviewer", at(now))
+        decisions.approve(uow, claim_id, "reviewer", at(now))
         uow.commit()
 
 

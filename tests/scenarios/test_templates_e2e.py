@@ -16,10 +16,12 @@ from helpers import at, install, join_many, join_one
 from huzhu.domain.claims import Claim, ClaimState
 from huzhu.domain.errors import RuleViolation
 from huzhu.domain.members import Lifecycle
-from huzhu.domain.plans import CollectionMode, Condition, Plan
+from huzhu.domain.plan_rules import Condition
+from huzhu.domain.plan_schedule import CollectionMode
+from huzhu.domain.plans import Plan
 from huzhu.plans.loader import TEMPLATE_IDS, load_catalogue
 from huzhu.services.audit.service import audit
-from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims import decisions, submission
 from huzhu.services.money.ledger import top_up
 from huzhu.services.rounds.service import run_round
 from huzhu.storage.tables import memberships
@@ -66,9 +68,9 @@ def join_members(engine: Engine, plan_id: str, count: int) -> int:
 
 def submit(engine: Engine, membership_id: int, condition: Condition, diagnosed: date) -> Claim:
     with UnitOfWork(engine) as uow:
-        claim = claim_svc.submit(
+        claim = submission.submit(
             uow,
-            claim_svc.ClaimRequest(
+            submission.ClaimRequest(
                 membership_id=membership_id,
                 condition_code=condition.code,
                 diagnosis_date=diagnosed,
@@ -135,7 +137,7 @@ def test_a_template_runs_end_to_end(engine: Engine, plan_id: str) -> None:
     assert claim.payout == plan.payout_for(age, condition.severity) and claim.payout
     approved = diagnosed + timedelta(days=2)
     with UnitOfWork(engine) as uow:
-        claim_svc.approve(uow, claim.id or 0, "reviewer", at(approved.isoformat()))
+        decisions.approve(uow, claim.id or 0, "reviewer", at(approved.isoformat()))
         uow.commit()
 
     announce = plan.calendar.announce_dates(approved + timedelta(days=1), approved + timedelta(45))

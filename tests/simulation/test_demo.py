@@ -16,7 +16,7 @@ from helpers import install
 from huzhu.api.app import create_app
 from huzhu.api.settings import Settings
 from huzhu.cli.app import app
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.services.audit.service import audit
 from huzhu.services.members import successor
 from huzhu.services.members.statement import statement

@@ -32,7 +32,7 @@ from huzhu.domain.merkle import verify_proof
 from huzhu.services.members.statement import statement
 from huzhu.services.money import collection, payouts
 from huzhu.services.record.archive import archive_rounds
-from huzhu.services.record.public_record import prove, publish_round_proofs
+from huzhu.services.record.merkle_proofs import prove, publish_round_proofs
 from huzhu.services.record.verify import verify
 from huzhu.storage.repositories.record.archive import ArchiveRepository
 from huzhu.storage.repositories.record.archive_move import ArchiveMover
@@ -240,13 +240,13 @@ def test_rounds_whose_money_is_not_settled_are_refused(engine: Engine) -> None:
         box.drain(at(day))
     charges = charges_of(engine, round_id)
     with UnitOfWork(engine) as uow:
-        assert uow.public_record.merkle(round_id) is None
+        assert uow.merkle_trees.merkle(round_id) is None
     done = archive_rounds(engine, PLAN, date(2027, 1, 1), NOW)
     assert [(a.round_id, a.created) for a in done.rounds] == [(round_id, True)]
     assert hot_rows(engine, round_id) == 0
     # Its Merkle root was published by archiving it, so every charge can still be proved.
     with UnitOfWork(engine) as uow:
-        merkle = uow.public_record.merkle(round_id)
+        merkle = uow.merkle_trees.merkle(round_id)
         assert merkle is not None and merkle.root == done.rounds[0].root
         for m, amount in charges:
             proof = prove(uow, round_id, m)

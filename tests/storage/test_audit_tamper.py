@@ -22,7 +22,7 @@ from huzhu.cli.context import STATE
 from huzhu.domain.claims import ClaimState
 from huzhu.plans.loader import template_text
 from huzhu.services.audit.service import audit
-from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims import decisions, submission
 from huzhu.services.money.ledger import top_up
 from huzhu.services.rounds.service import run_round
 from huzhu.storage.uow import UnitOfWork
@@ -50,13 +50,13 @@ def _claim_and_round(
     engine: Engine, membership_id: int, code: str, diagnosed: date, announce: date
 ) -> int:
     with UnitOfWork(engine) as uow:
-        claim = claim_svc.submit(
+        claim = submission.submit(
             uow,
-            claim_svc.ClaimRequest(membership_id, code, diagnosed, "四川大学华西医院"),
+            submission.ClaimRequest(membership_id, code, diagnosed, "四川大学华西医院"),
             at((diagnosed + timedelta(days=1)).isoformat()),
         )
         assert claim.state is ClaimState.SUBMITTED, claim.reason_text
-        claim_svc.approve(
+        decisions.approve(
             uow, claim.id or 0, "reviewer", at((diagnosed + timedelta(2)).isoformat())
         )
         uow.commit()

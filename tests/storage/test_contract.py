@@ -21,9 +21,9 @@ from huzhu.domain.errors import Conflict, InvalidInput, RuleViolation
 from huzhu.domain.identity import Sex
 from huzhu.domain.ledger import AccountKind, Posting, Transaction, account_code
 from huzhu.domain.members import LeaveReason, Lifecycle, Person
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.plans.loader import template_text
-from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims import decisions, submission
 from huzhu.services.members import service as member_svc
 from huzhu.services.money.ledger import top_up
 from huzhu.services.rounds.service import run_round
@@ -89,12 +89,12 @@ def credit(engine: Engine, membership_id: int, amount: int, key: str, now: datet
 def accident_round(engine: Engine, claimant: int) -> int:
     """Xiang Hu Bao covers accidents from day one: a claim, its approval and a round."""
     with UnitOfWork(engine) as uow:
-        claim = claim_svc.submit(
+        claim = submission.submit(
             uow,
-            claim_svc.ClaimRequest(claimant, "AC-01", date(2026, 1, 3), "北京协和医院"),
+            submission.ClaimRequest(claimant, "AC-01", date(2026, 1, 3), "北京协和医院"),
             at("2026-01-04"),
         )
-        claim_svc.approve(uow, claim.id or 0, "reviewer", at("2026-01-05"))
+        decisions.approve(uow, claim.id or 0, "reviewer", at("2026-01-05"))
         outcome = run_round(uow, XHB, date(2026, 1, 7), at("2026-01-07", 12))
         uow.commit()
     return outcome.round.id

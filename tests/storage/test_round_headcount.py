@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text, update
 
 from helpers import install
 from huzhu.domain.members import Membership
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.services.rounds.service import run_round
 from huzhu.simulation.seed import seed_approved_claim, seed_members
 from huzhu.storage.tables import memberships

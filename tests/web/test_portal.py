@@ -12,7 +12,7 @@ from webkit import Api, Web, World, text_of
 from api.apikit import AFTER_LOCK, PLAN, healthy
 from helpers import id_number
 from huzhu.domain.merkle import verify_proof
-from huzhu.services.record import public_record
+from huzhu.services.record import merkle_proofs
 from huzhu.storage.uow import UnitOfWork
 
 PASSWORD = "a long enough password"
@@ -100,7 +100,7 @@ def test_statement_charges_proof_and_leaving(web: Web, world: World) -> None:
     early = browser.get(f"/me/plans/{world.m_a}/rounds/{world.round_id}/proof")
     assert early.status_code == 404 and "本轮的分摊证明尚未发布" in text_of(early)
     with UnitOfWork(api.engine) as uow:
-        published = public_record.publish_round_proofs(uow, world.round_id, AFTER_LOCK)
+        published = merkle_proofs.publish_round_proofs(uow, world.round_id, AFTER_LOCK)
         uow.commit()
     proof = browser.get(f"/me/plans/{world.m_a}/rounds/{world.round_id}/proof")
     assert proof.status_code == 200

@@ -11,10 +11,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from huzhu.api import schemas as s
+from huzhu.api import schemas_accounts as a
 from huzhu.api import schemas_claims as c
 from huzhu.api import schemas_identity as i
 from huzhu.api import schemas_lifecycle as lc
+from huzhu.api import schemas_memberships as m
+from huzhu.api import schemas_rounds as r
 
 _PERSON = {
     "id_type": "resident-id",
@@ -26,27 +28,27 @@ _PERSON = {
 _ANSWERS = {"no-current-critical-illness": False, "no-pending-tests": False}
 
 EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
-    s.RegisterIn: {"username": "wuxiaoman", "password": "correct horse battery staple"},
-    s.SignInIn: {"username": "wuxiaoman", "password": "correct horse battery staple"},
-    s.AssertionIn: {"app": "xiaoman-app", "assertion": "eyJ1c2VyIjoiNDIifQ.c2lnbmF0dXJl"},
-    s.RolesIn: {"roles": ["member", "reviewer"]},
-    s.HostAppIn: {"name": "xiaoman-app", "webhook_url": "https://app.example.cn/huzhu/hooks"},
-    s.PersonIn: _PERSON,
-    s.JoinIn: {"plan_id": "xiang-hu-bao", "health_answers": _ANSWERS, "person": _PERSON},
-    s.TopUpIn: {"amount_fen": 5000},
-    s.SuccessorOfferIn: {"health_answers": _ANSWERS},
-    s.ClaimIn: {
+    a.RegisterIn: {"username": "wuxiaoman", "password": "correct horse battery staple"},
+    a.SignInIn: {"username": "wuxiaoman", "password": "correct horse battery staple"},
+    a.AssertionIn: {"app": "xiaoman-app", "assertion": "eyJ1c2VyIjoiNDIifQ.c2lnbmF0dXJl"},
+    a.RolesIn: {"roles": ["member", "reviewer"]},
+    a.HostAppIn: {"name": "xiaoman-app", "webhook_url": "https://app.example.cn/huzhu/hooks"},
+    a.PersonIn: _PERSON,
+    m.JoinIn: {"plan_id": "xiang-hu-bao", "health_answers": _ANSWERS, "person": _PERSON},
+    m.TopUpIn: {"amount_fen": 5000},
+    m.SuccessorOfferIn: {"health_answers": _ANSWERS},
+    c.ClaimIn: {
         "membership_id": 42,
         "condition_code": "CA-01",
         "diagnosis_date": "2026-03-01",
         "hospital": "北京协和医院",
         "evidence": ["pathology-report.pdf"],
     },
-    s.RejectIn: {
+    c.RejectIn: {
         "reason_code": "in-waiting-period",
         "explanation": "确诊日期在等待期内（加入后 90 天）。",
     },
-    s.RoundRunIn: {"announce_date": "2026-03-07"},
+    r.RoundRunIn: {"announce_date": "2026-03-07"},
     c.PayoutIn: {"payout_fen": 30_000_000, "reason": "the jury overturned the rejection"},
     c.AssignIn: {"account_id": 7},
     c.DocumentsIn: {"what": "the pathology report of the biopsy", "days": 14},

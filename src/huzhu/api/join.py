@@ -29,11 +29,11 @@ from huzhu.api.deps import (
 )
 from huzhu.api.idempotency import KEY, request_hash, run_once
 from huzhu.api.routes.me import details
-from huzhu.api.schemas import EligibilityOut, JoinIn, JoinOut
+from huzhu.api.schemas_memberships import EligibilityOut, JoinIn, JoinOut
 from huzhu.api.settings import Settings
 from huzhu.api.views import membership_out, membership_view
 from huzhu.domain.errors import NotFound
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.services.accounts.service import digest
 from huzhu.services.members import identity, joining, quick_join
 from huzhu.services.members.joining import SandboxCredit

@@ -8,11 +8,47 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, Strict
 
-from huzhu.api.schemas import ClaimOut, FenIn, In, Money
+from huzhu.api.schemas import Code, DayIn, FenIn, IdIn, In, Money, Text
+from huzhu.domain.plan_rules import Cause
 
 Id = Annotated[int, Strict(), Field(ge=1, le=2**53)]
 LongText = Annotated[str, Field(min_length=1, max_length=2000)]
 Statement = Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class ClaimIn(In):
+    membership_id: IdIn
+    condition_code: Annotated[str, Field(min_length=4, max_length=8)]
+    diagnosis_date: DayIn
+    hospital: Text
+    # Pydantic copies this default per instance; ruff cannot see from here that `In` is a model.
+    evidence: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=20)
+    ] = []  # noqa: RUF012
+    disability_grade: Annotated[int, Strict(), Field(ge=1, le=10)] | None = None
+    cause: Cause = Cause.ILLNESS  # what caused the condition: illness or accident
+
+
+class RejectIn(In):
+    reason_code: Code
+    explanation: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ClaimOut(BaseModel):
+    id: int
+    plan_id: str
+    membership_id: int
+    condition_code: str
+    diagnosis_date: date
+    hospital: str
+    age_at_diagnosis: int
+    payout: Money | None
+    state: str
+    reason_code: str | None
+    reason_text: str | None
+    submitted_at: datetime
+    decided_at: datetime | None
+    round_id: int | None
 
 
 class PayoutIn(In):

@@ -5,20 +5,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from huzhu.api.schemas import (
-    CaseCard,
-    ClaimOut,
-    MembershipOut,
-    PersonOut,
-    PlanSummary,
-    RoundOut,
-    SuccessorOfferOut,
-    money,
-)
+from huzhu.api.schemas import money
+from huzhu.api.schemas_accounts import PersonOut
+from huzhu.api.schemas_claims import ClaimOut
+from huzhu.api.schemas_memberships import MembershipOut, SuccessorOfferOut
+from huzhu.api.schemas_plans import PlanSummary
+from huzhu.api.schemas_rounds import CaseCard, RoundOut
 from huzhu.domain.claims import Claim
 from huzhu.domain.identity import mask_name, province_name
 from huzhu.domain.members import LeaveReason, Membership, Person
-from huzhu.domain.plans import NOT_INSURANCE_EN, NOT_INSURANCE_ZH, Category, Plan, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plan_rules import Category
+from huzhu.domain.plans import NOT_INSURANCE_EN, NOT_INSURANCE_ZH, Plan
 from huzhu.plans.loader import load_catalogue
 from huzhu.services.members import successor
 from huzhu.services.members.statement import balance_of

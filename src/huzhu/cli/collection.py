@@ -17,7 +17,8 @@ from huzhu.cli.context import STATE, out, report_errors
 from huzhu.cli.progress import progress_bars
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan, parse_yuan
-from huzhu.domain.plans import CHINA_TZ, CollectionMode, local_date
+from huzhu.domain.plan_fields import CHINA_TZ, local_date
+from huzhu.domain.plan_schedule import CollectionMode
 from huzhu.services.members import dormancy, prepaid
 from huzhu.services.members.statement import statement as member_statement
 from huzhu.services.money import callbacks, collection, payouts, reconcile
@@ -150,7 +151,7 @@ def status(plan: str = typer.Option(...), on: str = typer.Option(..., "--date"))
     with STATE.uow() as uow:
         _, record = collection.round_of(uow, plan, _date(on))
         batches = uow.collection.batches(record.id)
-        failures = uow.collection.failures(record.id)
+        failures = uow.collection_exceptions.failures(record.id)
         complete = collection.is_complete(uow, record)
     table = Table("batch", "kind", "ref", "members", "amount", "status", "collected", "failed")
     for b in batches:

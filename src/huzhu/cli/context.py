@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from huzhu.domain.errors import HuzhuError, InvalidInput, RuleViolation
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.settings import Settings
 from huzhu.storage.engine import has_schema, make_engine, migrate, schema_is_current
 from huzhu.storage.uow import UnitOfWork

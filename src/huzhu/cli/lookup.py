@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from huzhu.cli.context import STATE, out, print_json, report_errors
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.services.members.lookup import (
     MemberQuery,
     find_members,

@@ -14,7 +14,7 @@ from huzhu.cli.progress import progress_bars
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.identity import mask_id_number
 from huzhu.domain.members import LeaveReason
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.services.members import identity, successor
 from huzhu.services.members import service as svc
 from huzhu.services.members.importer import import_csv

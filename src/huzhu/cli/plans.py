@@ -14,7 +14,8 @@ from huzhu.cli.context import STATE, out, print_json, report_errors
 from huzhu.domain import lifecycle
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan
-from huzhu.domain.plans import NOT_INSURANCE_EN, Plan, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plans import NOT_INSURANCE_EN, Plan
 from huzhu.plans.loader import load_plan_file
 from huzhu.services.plans import promotions, shutdown
 from huzhu.services.plans.service import publish as publish_plan

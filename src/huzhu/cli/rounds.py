@@ -12,9 +12,9 @@ from huzhu.cli.progress import progress_bars
 from huzhu.domain import apportionment
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan, parse_yuan
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.plans.loader import load_template
-from huzhu.services.record import public_record
+from huzhu.services.record import merkle_proofs, public_record
 from huzhu.services.record.archive import archive_rounds
 from huzhu.services.rounds.service import due_dates, first_round_day, in_preparation, run_round
 from huzhu.storage.repositories.record.archive import ArchiveRepository
@@ -104,7 +104,7 @@ def run(
                 out.print(f"round {plan} {d} had already run; nothing changed")
             if proofs:
                 with STATE.uow() as uow:
-                    published = public_record.publish_round_proofs(
+                    published = merkle_proofs.publish_round_proofs(
                         uow, outcome.round.id, now, progress=progress
                     )
                     uow.commit()
@@ -134,7 +134,7 @@ def show(
         if record is None:
             raise InvalidInput(f"no round of {plan} on {on}", code="unknown-round", field="date")
         seq, digest = public_record.chain_head(uow)
-        merkle = uow.public_record.merkle(record.id)
+        merkle = uow.merkle_trees.merkle(record.id)
     root = merkle.root if merkle else None
     if as_json:
         print_json(

@@ -15,12 +15,8 @@ from huzhu.domain.errors import InvalidInput, NotFound
 from huzhu.domain.merkle import Proof, check_proof
 from huzhu.gateways.tsa import request_token
 from huzhu.services.record import notary
-from huzhu.services.record.public_record import (
-    chain_head,
-    prove,
-    publish_round_proofs,
-    snapshot_engine,
-)
+from huzhu.services.record.merkle_proofs import prove, publish_round_proofs
+from huzhu.services.record.public_record import chain_head, snapshot_engine
 from huzhu.services.record.verify import verify as verify_record
 from huzhu.storage.uow import UnitOfWork
 

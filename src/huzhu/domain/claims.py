@@ -23,7 +23,9 @@ from huzhu.domain.errors import Conflict, Report, RuleViolation, Violation
 from huzhu.domain.identity import age_on
 from huzhu.domain.members import Lifecycle, Membership
 from huzhu.domain.money import Fen
-from huzhu.domain.plans import Category, Cause, Condition, Plan, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plan_rules import Category, Cause, Condition
+from huzhu.domain.plans import Plan
 
 
 class ClaimState(StrEnum):

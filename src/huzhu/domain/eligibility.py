@@ -8,7 +8,8 @@ from datetime import date
 
 from huzhu.domain.errors import Report
 from huzhu.domain.identity import age_in_days, age_on
-from huzhu.domain.plans import AgeLimit, Plan
+from huzhu.domain.plan_rules import AgeLimit
+from huzhu.domain.plans import Plan
 
 ADULT_AGE = 18
 

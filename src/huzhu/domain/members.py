@@ -14,7 +14,9 @@ from enum import StrEnum
 
 from huzhu.domain.errors import Conflict
 from huzhu.domain.identity import Sex
-from huzhu.domain.plans import Category, Cause, Plan, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plan_rules import Category, Cause
+from huzhu.domain.plans import Plan
 
 
 class Lifecycle(StrEnum):

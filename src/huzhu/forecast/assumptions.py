@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from huzhu.domain.money import Fen
-from huzhu.domain.plans import Calendar, Plan, Severity
+from huzhu.domain.plan_rules import Severity
+from huzhu.domain.plan_schedule import Calendar
+from huzhu.domain.plans import Plan
 
 # Members are counted in five-year age bands: 0-4, 5-9, ..., 55-59 (and on to 70 for senior plans).
 BAND_YEARS = 5

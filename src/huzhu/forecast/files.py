@@ -15,7 +15,8 @@ from typing import Any
 
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import parse_yuan
-from huzhu.domain.plans import Category, Plan
+from huzhu.domain.plan_rules import Category
+from huzhu.domain.plans import Plan
 from huzhu.forecast.assumptions import (
     BAND_YEARS,
     Assumptions,

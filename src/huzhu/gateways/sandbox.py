@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from huzhu.domain.money import Fen
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.gateways.base import (
     DEBIT_SETTLED,
     PAYOUT_FAILED,

@@ -14,7 +14,7 @@ from babel.support import NullTranslations, Translations
 
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.messages.kinds import CODES, KINDS, LEGACY
 
 LOCALES = ("zh", "en")

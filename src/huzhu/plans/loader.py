@@ -15,7 +15,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from huzhu.domain.errors import InvalidInput
-from huzhu.domain.plans import Condition, Plan, Source, overlapping_bands
+from huzhu.domain.plan_rules import Condition, Source, overlapping_bands
+from huzhu.domain.plans import Plan
 
 TEMPLATE_IDS = (
     "xiang-hu-bao",

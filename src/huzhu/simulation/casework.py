@@ -17,8 +17,7 @@ from huzhu.domain.errors import HuzhuError
 from huzhu.domain.identity import age_on
 from huzhu.domain.plans import Plan
 from huzhu.plans.loader import load_catalogue
-from huzhu.services.claims import investigation, objections
-from huzhu.services.claims import service as claim_svc
+from huzhu.services.claims import decisions, investigation, objections, submission
 from huzhu.simulation.population import annual_incidence_per_million
 from huzhu.simulation.world import REVIEWER, World, beijing
 
@@ -73,12 +72,12 @@ def submit(
     """Submit a claim and, when the rules do not refuse it at once and `review` is set, plan the
     reviewer's work."""
     grade = w.rng.randint(1, 10) if code == "AC-02" else None
-    request = claim_svc.ClaimRequest(
+    request = submission.ClaimRequest(
         membership_id, code, diagnosed, HOSPITAL, (f"demo-evidence-{membership_id}.pdf",), grade
     )
     try:
         with w.uow() as uow:
-            claim = claim_svc.submit(uow, request, at)
+            claim = submission.submit(uow, request, at)
             uow.commit()
     except HuzhuError:  # e.g. the member left the plan since the diagnosis
         return None
@@ -113,14 +112,14 @@ def _decide(w: World, claim_id: int, at: datetime) -> None:
 
 def reject(w: World, claim_id: int, at: datetime) -> None:
     with w.uow() as uow:
-        claim_svc.reject(uow, claim_id, REVIEWER, *NON_DISCLOSURE, at)
+        decisions.reject(uow, claim_id, REVIEWER, *NON_DISCLOSURE, at)
         uow.commit()
 
 
 def announce(w: World, claim_id: int, at: datetime) -> None:
     try:
         with w.uow() as uow:
-            claim_svc.approve(uow, claim_id, REVIEWER, at, announce=True)
+            decisions.approve(uow, claim_id, REVIEWER, at, announce=True)
             uow.commit()
     except HuzhuError:  # e.g. the member had another payout meanwhile
         reject(w, claim_id, at)

@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 
 from huzhu.domain.claims import ClaimState
 from huzhu.domain.ledger import AccountKind, account_code
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.gateways.sandbox import SandboxGateway
 from huzhu.services.plans import promotions
 from huzhu.simulation import casework, enrolment, money, prepaid, staging

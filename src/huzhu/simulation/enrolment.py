@@ -13,7 +13,8 @@ from datetime import date, datetime, timedelta
 from functools import partial
 
 from huzhu.domain.members import LeaveReason
-from huzhu.domain.plans import Plan, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plans import Plan
 from huzhu.services.members.enrol import Candidate, enrol_batch
 from huzhu.services.members.service import PersonDetails, leave
 from huzhu.simulation.population import generate_people

@@ -22,9 +22,10 @@ from datetime import date, datetime, timedelta
 from functools import partial
 
 from huzhu.domain.errors import RuleViolation
-from huzhu.domain.plans import CollectionMode, Plan
+from huzhu.domain.plan_schedule import CollectionMode
+from huzhu.domain.plans import Plan
 from huzhu.services.money import callbacks, collection, payouts, reconcile
-from huzhu.services.record import public_record
+from huzhu.services.record import merkle_proofs
 from huzhu.services.rounds.service import RoundOutcome, due_dates, run_round
 from huzhu.simulation.world import World, beijing
 
@@ -61,7 +62,7 @@ def _round(
         outcome = run_round(uow, plan.id, day, at)
         uow.commit()
     with w.uow() as uow:
-        public_record.publish_round_proofs(uow, outcome.round.id, at)
+        merkle_proofs.publish_round_proofs(uow, outcome.round.id, at)
         uow.commit()
     w.counts["rounds"] += 1
     collects.setdefault(outcome.round.collect_date, []).append(day)  # prepaid: see sim prepaid
@@ -103,7 +104,7 @@ def _collect(w: World, plan_id: str, announced: date, at: datetime) -> None:
         w.gateway_days.add(at.date())
     pump(w, at + timedelta(minutes=5))
     with w.uow() as uow:
-        failed = sum(f.status != "waived" for f in uow.collection.failures(run.round_id))
+        failed = sum(f.status != "waived" for f in uow.collection_exceptions.failures(run.round_id))
     w.counts["failed debits"] += failed
 
 

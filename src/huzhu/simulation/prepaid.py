@@ -19,7 +19,8 @@ from functools import partial
 
 from huzhu.domain.errors import HuzhuError
 from huzhu.domain.money import Fen
-from huzhu.domain.plans import Plan, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plans import Plan
 from huzhu.services.members import prepaid
 from huzhu.services.members.service import JoinRequest, join
 from huzhu.simulation import enrolment, money

@@ -18,7 +18,8 @@ from huzhu.domain import jury as rules
 from huzhu.domain.claims import ClaimState
 from huzhu.domain.errors import HuzhuError
 from huzhu.domain.jury import Vote
-from huzhu.domain.plans import Category, Plan
+from huzhu.domain.plan_rules import Category
+from huzhu.domain.plans import Plan
 from huzhu.services.claims import investigation, jury
 from huzhu.services.claims.service import current_plan
 from huzhu.simulation import casework

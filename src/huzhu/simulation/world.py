@@ -9,7 +9,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy import Engine
 
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.gateways import GatewayFactory
 from huzhu.simulation.schedule import Schedule
 from huzhu.storage.uow import UnitOfWork

@@ -25,11 +25,13 @@ from huzhu.storage.repositories.messaging.inbox import InboxRepository
 from huzhu.storage.repositories.messaging.outbox import OutboxRepository
 from huzhu.storage.repositories.money.charges import ChargeRepository
 from huzhu.storage.repositories.money.collection import CollectionRepository
+from huzhu.storage.repositories.money.collection_exceptions import CollectionExceptionRepository
 from huzhu.storage.repositories.money.ledger import LedgerRepository
 from huzhu.storage.repositories.money.payments import PaymentRepository
 from huzhu.storage.repositories.plans.forecasts import ForecastRepository
 from huzhu.storage.repositories.plans.repository import PlanRepository
 from huzhu.storage.repositories.record.archive import ArchiveRepository
+from huzhu.storage.repositories.record.merkle_trees import MerkleTreeRepository
 from huzhu.storage.repositories.record.public_record import PublicRecordRepository
 from huzhu.storage.repositories.record.records import (
     AuditLogRepository,
@@ -49,6 +51,7 @@ class UnitOfWork:
     rounds: RoundRepository
     charges: ChargeRepository
     collection: CollectionRepository
+    collection_exceptions: CollectionExceptionRepository
     payments: PaymentRepository
     ledger: LedgerRepository
     accounts: AccountRepository
@@ -56,6 +59,7 @@ class UnitOfWork:
     idempotency: IdempotencyRepository
     webhooks: WebhookRepository
     public_record: PublicRecordRepository
+    merkle_trees: MerkleTreeRepository
     workflow: WorkflowRepository
     evidence: EvidenceRepository
     objections: ObjectionRepository
@@ -88,6 +92,7 @@ class UnitOfWork:
         self.rounds = RoundRepository(self.conn)
         self.charges = ChargeRepository(self.conn)
         self.collection = CollectionRepository(self.conn)
+        self.collection_exceptions = CollectionExceptionRepository(self.conn)
         self.payments = PaymentRepository(self.conn)
         self.ledger = LedgerRepository(self.conn)
         self.accounts = AccountRepository(self.conn)
@@ -95,6 +100,7 @@ class UnitOfWork:
         self.idempotency = IdempotencyRepository(self.conn)
         self.webhooks = WebhookRepository(self.conn)
         self.public_record = PublicRecordRepository(self.conn)
+        self.merkle_trees = MerkleTreeRepository(self.conn)
         self.workflow = WorkflowRepository(self.conn)
         self.evidence = EvidenceRepository(self.conn)
         self.objections = ObjectionRepository(self.conn)

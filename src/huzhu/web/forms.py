@@ -8,7 +8,7 @@ from starlette.datastructures import FormData
 
 from huzhu.domain.errors import HuzhuError, InvalidInput, RuleViolation
 from huzhu.domain.money import parse_yuan
-from huzhu.domain.plans import HealthQuestion
+from huzhu.domain.plan_rules import HealthQuestion
 from huzhu.services.members.service import PersonDetails
 from huzhu.web.deps import Visit, text
 from huzhu.web.messages import worded

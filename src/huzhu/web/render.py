@@ -10,7 +10,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from huzhu.domain.identity import mask_name
 from huzhu.domain.money import format_yuan
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 
 
 def yuan(fen: int | None) -> str:

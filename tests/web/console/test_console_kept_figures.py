@@ -8,7 +8,7 @@ import time
 from consolekit import Browser, World
 from test_console_pages import NEXT_DAY
 
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.storage.repositories.console.repository import ConsoleRepository
 from huzhu.storage.uow import UnitOfWork
 

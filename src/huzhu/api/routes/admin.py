@@ -11,7 +11,7 @@ from huzhu.api.pagination import Cursor, Limit, Page, decode, page
 from huzhu.api.params import PathId, QueryId
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.routes.auth import account_out
-from huzhu.api.schemas import AccountOut, HostAppIn, HostAppOut, RolesIn, WebhookSecretOut
+from huzhu.api.schemas_accounts import AccountOut, HostAppIn, HostAppOut, RolesIn, WebhookSecretOut
 from huzhu.api.schemas_books import WebhookEventOut
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.errors import Conflict

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from huzhu.api.client_address import client_address
 from huzhu.api.deps import CSRF_COOKIE, SESSION_COOKIE, Caller, Config, Now, Uow
 from huzhu.api.problems import ERROR_RESPONSES
-from huzhu.api.schemas import (
+from huzhu.api.schemas_accounts import (
     AccountOut,
     AssertionIn,
     CookieSessionOut,

@@ -8,10 +8,10 @@ from fastapi import APIRouter
 from huzhu.api.deps import Caller, Now, Uow
 from huzhu.api.params import ClaimId
 from huzhu.api.problems import ERROR_RESPONSES
-from huzhu.api.schemas import ClaimOut
 from huzhu.api.schemas_claims import (
     AssignIn,
     ClaimEventOut,
+    ClaimOut,
     DocumentsIn,
     FindingsIn,
     FlagOut,
@@ -23,9 +23,8 @@ from huzhu.api.schemas_claims import (
 )
 from huzhu.api.views import claim_out
 from huzhu.domain.access import Role
-from huzhu.services.claims import access
+from huzhu.services.claims import access, decisions
 from huzhu.services.claims import investigation as inv
-from huzhu.services.claims import service as svc
 from huzhu.services.claims.flags import claim_flags
 from huzhu.services.claims.payout import PayoutOverride
 
@@ -57,7 +56,9 @@ def announce(
     if body is not None and body.payout_fen is not None:
         operator = principal.has(Role.OPERATOR)
         payout = PayoutOverride(body.payout_fen, body.reason, by_operator=operator)
-    claim = svc.approve(uow, claim_id, access.actor(principal), now, announce=True, payout=payout)
+    claim = decisions.approve(
+        uow, claim_id, access.actor(principal), now, announce=True, payout=payout
+    )
     access.log(uow, principal, claim, "claim.announced", now)
     out = claim_out(claim)
     uow.commit()

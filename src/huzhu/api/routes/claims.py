@@ -8,12 +8,12 @@ from huzhu.api.deps import Caller, Now, Uow
 from huzhu.api.pagination import Cursor, Limit, Page, decode, page
 from huzhu.api.params import PathId, PlanFilter
 from huzhu.api.problems import ERROR_RESPONSES
-from huzhu.api.schemas import ClaimIn, ClaimOut, RejectIn
+from huzhu.api.schemas_claims import ClaimIn, ClaimOut, RejectIn
 from huzhu.api.views import claim_out
 from huzhu.domain.access import Principal, Role, check_may_decide
 from huzhu.domain.claims import Claim, ClaimState
 from huzhu.services.accounts import ownership
-from huzhu.services.claims import service as svc
+from huzhu.services.claims import decisions, submission
 from huzhu.services.events import notify_person, record
 from huzhu.storage.uow import UnitOfWork
 
@@ -32,9 +32,9 @@ def submit(body: ClaimIn, principal: Caller, uow: Uow, now: Now) -> ClaimOut:
     """Submit a claim for your own or a dependant's membership. Plan rules are checked at once."""
     m = ownership.membership(uow, principal, body.membership_id, write=True)
     assert m.id is not None
-    claim = svc.submit(
+    claim = submission.submit(
         uow,
-        svc.ClaimRequest(
+        submission.ClaimRequest(
             membership_id=m.id,
             condition_code=body.condition_code,
             diagnosis_date=body.diagnosis_date,
@@ -93,7 +93,7 @@ def _decidable(uow: UnitOfWork, principal: Principal, claim_id: int) -> Claim:
 def approve(claim_id: PathId, principal: Caller, uow: Uow, now: Now) -> ClaimOut:
     """Approve a submitted claim (reviewers; never their own or a dependant's)."""
     _decidable(uow, principal, claim_id)
-    claim = svc.approve(uow, claim_id, f"account:{principal.account_id}", now)
+    claim = decisions.approve(uow, claim_id, f"account:{principal.account_id}", now)
     _announce(uow, principal, claim, "claim.approved", now)
     out = claim_out(claim)
     uow.commit()
@@ -104,7 +104,7 @@ def approve(claim_id: PathId, principal: Caller, uow: Uow, now: Now) -> ClaimOut
 def reject(claim_id: PathId, body: RejectIn, principal: Caller, uow: Uow, now: Now) -> ClaimOut:
     """Reject with a reason code and an explanation that quotes the rule."""
     _decidable(uow, principal, claim_id)
-    claim = svc.reject(
+    claim = decisions.reject(
         uow, claim_id, f"account:{principal.account_id}", body.reason_code, body.explanation, now
     )
     _announce(uow, principal, claim, "claim.rejected", now)

@@ -9,9 +9,9 @@ from fastapi import APIRouter
 from huzhu.api.deps import Caller, Now, Uow
 from huzhu.api.params import ClaimId, ItemId
 from huzhu.api.problems import ERROR_RESPONSES
-from huzhu.api.schemas import ClaimOut
 from huzhu.api.schemas_claims import (
     AppealIn,
+    ClaimOut,
     DrawJuryIn,
     JurorTestIn,
     JurorTestOut,

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from huzhu.api.deps import Caller, Now, Uow
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.routes.auth import account_out
-from huzhu.api.schemas import AccountOut, IdentityReceiptOut, PersonIn, PersonOut
+from huzhu.api.schemas_accounts import AccountOut, IdentityReceiptOut, PersonIn, PersonOut
 from huzhu.api.views import person_out
 from huzhu.domain.errors import NotFound
 from huzhu.services.members import identity

@@ -16,28 +16,30 @@ from huzhu.api.params import PathId, PlanFilter
 from huzhu.api.problems import ERROR_RESPONSES
 from huzhu.api.schemas import (
     BalanceMoveOut,
+    OperatorPaidRoundOut,
+    StatementLineOut,
+    StatementOut,
+    money,
+)
+from huzhu.api.schemas_memberships import (
     EligibilityOut,
     JoinIn,
     JoinOut,
     MembershipOut,
-    OperatorPaidRoundOut,
-    StatementLineOut,
-    StatementOut,
     SuccessorOfferIn,
     TopUpIn,
     TopUpOut,
-    money,
 )
 from huzhu.api.schemas_record import ChargeProofOut, proof_out
 from huzhu.api.views import membership_out
 from huzhu.domain.money import format_yuan
-from huzhu.domain.plans import CHINA_TZ, local_date
+from huzhu.domain.plan_fields import CHINA_TZ, local_date
 from huzhu.services.accounts import ownership
 from huzhu.services.members import joining as enrolment
 from huzhu.services.members import successor
 from huzhu.services.members.joining import SandboxCredit
 from huzhu.services.members.statement import balance_of, statement
-from huzhu.services.record import public_record
+from huzhu.services.record import merkle_proofs
 
 router = APIRouter(prefix="/v1/memberships", tags=["memberships"], responses=ERROR_RESPONSES)
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
@@ -224,4 +226,4 @@ def charge_proof(
     """
     m = ownership.membership(uow, principal, membership_id)
     assert m.id is not None
-    return proof_out(public_record.prove(uow, round_id, m.id))
+    return proof_out(merkle_proofs.prove(uow, round_id, m.id))

@@ -21,7 +21,7 @@ from huzhu.api.schemas_claims import (
 from huzhu.domain.access import Role
 from huzhu.domain.errors import NotFound
 from huzhu.domain.identity import mask_name, province_name
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.plans.loader import load_catalogue
 from huzhu.services.claims import access
 from huzhu.services.claims import objections as svc

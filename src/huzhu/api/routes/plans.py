@@ -8,9 +8,12 @@ from huzhu.api.deps import Now, Uow
 from huzhu.api.pagination import Cursor, Limit, Page, decode, page
 from huzhu.api.params import PathVersion, PlanId
 from huzhu.api.problems import ERROR_RESPONSES
-from huzhu.api.schemas import ConditionOut, PlanDetail, PlanSummary, PlanVersionOut, RoundOut
+from huzhu.api.schemas_plans import ConditionOut, PlanDetail, PlanSummary, PlanVersionOut
+from huzhu.api.schemas_rounds import RoundOut
 from huzhu.api.views import plan_summary, round_out
-from huzhu.domain.plans import Category, Plan, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plan_rules import Category
+from huzhu.domain.plans import Plan
 from huzhu.plans.loader import load_catalogue
 from huzhu.storage.uow import UnitOfWork
 

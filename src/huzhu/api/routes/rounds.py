@@ -11,7 +11,8 @@ from huzhu.api.deps import Caller, Now, Uow, role
 from huzhu.api.idempotency import run_once
 from huzhu.api.params import PathId, PlanId
 from huzhu.api.problems import ERROR_RESPONSES
-from huzhu.api.schemas import ChainHead, MyChargeOut, RoundDetail, RoundOut, RoundRunIn, money
+from huzhu.api.schemas import money
+from huzhu.api.schemas_rounds import ChainHead, MyChargeOut, RoundDetail, RoundOut, RoundRunIn
 from huzhu.api.views import case_cards, round_out
 from huzhu.domain.access import Principal, Role
 from huzhu.domain.errors import NotFound
@@ -31,7 +32,7 @@ def one_round(round_id: PathId, uow: Uow) -> RoundDetail:
     if record_ is None:
         raise NotFound(f"no round {round_id}", code="unknown-round", field="round")
     seq, digest = public_record.chain_head(uow)
-    merkle = uow.public_record.merkle(round_id)
+    merkle = uow.merkle_trees.merkle(round_id)
     return RoundDetail(
         **round_out(record_).model_dump(),
         case_cards=case_cards(uow, round_id),

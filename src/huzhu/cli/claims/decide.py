@@ -9,7 +9,7 @@ from huzhu.cli.claims.render import show_claim
 from huzhu.cli.context import STATE, out, print_json, report_errors
 from huzhu.domain.claims import ClaimState
 from huzhu.domain.money import format_yuan, parse_yuan
-from huzhu.services.claims import service as svc
+from huzhu.services.claims import decisions
 from huzhu.services.claims.payout import PayoutOverride
 
 CLAIM_ID = typer.Argument(..., metavar="CLAIM", help="The claim's id (see `huzhu claims list`).")
@@ -40,7 +40,7 @@ def approve(
     if payout is not None:
         amount = PayoutOverride(parse_yuan(payout, field="payout"), reason, by_operator=True)
     with STATE.uow() as uow:
-        claim = svc.approve(uow, claim_id, by, STATE.now(), announce=announce, payout=amount)
+        claim = decisions.approve(uow, claim_id, by, STATE.now(), announce=announce, payout=amount)
         window = uow.workflow.get(claim_id).window_ends_at
         uow.commit()
     show_claim(claim)
@@ -58,7 +58,7 @@ def reject(
 ) -> None:
     """Reject a claim with a reason code and an explanation."""
     with STATE.uow() as uow:
-        claim = svc.reject(uow, claim_id, by, reason, text, STATE.now())
+        claim = decisions.reject(uow, claim_id, by, reason, text, STATE.now())
         uow.commit()
     show_claim(claim)
 

@@ -16,9 +16,9 @@ import typer
 from huzhu.cli.claims.render import show_claim
 from huzhu.cli.context import STATE, out, report_errors
 from huzhu.domain.errors import InvalidInput, NotFound
-from huzhu.domain.plans import Cause
+from huzhu.domain.plan_rules import Cause
 from huzhu.services.claims import evidence as evidence_svc
-from huzhu.services.claims import service as svc
+from huzhu.services.claims import submission
 from huzhu.services.members.service import live_membership
 from huzhu.storage.evidence import local_store
 
@@ -79,9 +79,9 @@ def submit(
     with STATE.uow() as uow:
         membership = live_membership(uow, plan, id_type, id_number)
         assert membership.id is not None
-        claim = svc.submit(
+        claim = submission.submit(
             uow,
-            svc.ClaimRequest(
+            submission.ClaimRequest(
                 membership_id=membership.id,
                 condition_code=condition,
                 diagnosis_date=parse_date(diagnosed, "diagnosed"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from huzhu.domain.ledger import AccountKind, account_code
 from huzhu.domain.money import format_yuan
-from huzhu.domain.plans import CollectionMode
+from huzhu.domain.plan_schedule import CollectionMode
 from huzhu.storage.repositories.audit.repository import AuditRepository
 from huzhu.storage.repositories.members.family import FamilyRepository
 from huzhu.storage.repositories.money.funds import FundsRepository

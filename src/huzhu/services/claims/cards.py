@@ -7,7 +7,7 @@ from typing import Any
 
 from huzhu.domain.claims import Claim
 from huzhu.domain.identity import mask_name, province_name
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.plans.loader import load_catalogue
 from huzhu.services.claims.payout import override_details
 from huzhu.services.record import public_record

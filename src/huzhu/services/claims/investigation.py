@@ -7,16 +7,8 @@ from datetime import datetime
 
 from huzhu.domain.claims import OPEN_STATES, Claim, ClaimState, deadline, rule_quote
 from huzhu.domain.errors import Forbidden, InvalidInput, NotFound
-from huzhu.services.claims.service import (
-    Message,
-    claimant_id,
-    current_plan,
-    finalize_announced,
-    hold,
-    rejected,
-    require,
-    step,
-)
+from huzhu.services.claims.decisions import finalize_announced, rejected
+from huzhu.services.claims.service import Message, claimant_id, current_plan, hold, require, step
 from huzhu.storage.uow import UnitOfWork
 
 DOCUMENTS_DEADLINE = "documents-deadline"  # the actor of a rejection for missing documents

@@ -13,13 +13,12 @@ from huzhu.domain.claims import Claim, ClaimState, check_appeal_open, deadline
 from huzhu.domain.errors import Conflict, Forbidden, InvalidInput, RuleViolation, Violation
 from huzhu.domain.jury import JurorStatus, JuryMode, JuryResult, Vote
 from huzhu.services.claims import public_jury
+from huzhu.services.claims.decisions import announce_case, rejected
 from huzhu.services.claims.service import (
-    announce_case,
     check_no_other_payout,
     claimant_id,
     current_plan,
     hold,
-    rejected,
     require,
     step,
 )

@@ -9,7 +9,8 @@ from enum import StrEnum
 
 from huzhu.domain.claims import ClaimState, check_objection_open, rule_quote
 from huzhu.domain.errors import Conflict, InvalidInput, RuleViolation, Violation
-from huzhu.services.claims.service import claimant_id, current_plan, hold, rejected, require, step
+from huzhu.services.claims.decisions import rejected
+from huzhu.services.claims.service import claimant_id, current_plan, hold, require, step
 from huzhu.services.messaging.notify import tell
 from huzhu.storage.repositories.claims.review import Objection, ObjectionStatus
 from huzhu.storage.uow import UnitOfWork

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from huzhu.domain.money import format_yuan
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.services.console.service import repo
 from huzhu.services.plans.figures import Headcounts
 from huzhu.storage.repositories.rounds.repository import RoundRecord

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.forecast.report import EarlyWarning
 from huzhu.services.console.dashboard import Chart, Series
 from huzhu.services.plans import activation

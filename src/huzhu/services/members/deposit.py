@@ -13,7 +13,8 @@ from datetime import datetime
 
 from huzhu.domain.errors import InvalidInput
 from huzhu.domain.money import format_yuan
-from huzhu.domain.plans import CollectionMode, Plan
+from huzhu.domain.plan_schedule import CollectionMode
+from huzhu.domain.plans import Plan
 from huzhu.gateways.base import PaymentGateway
 from huzhu.services.members.prepaid import AWAITING_DEPOSIT, request_top_up
 from huzhu.storage.repositories.members.cover import CoverRepository

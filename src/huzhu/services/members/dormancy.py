@@ -15,7 +15,8 @@ from datetime import datetime
 from huzhu.domain import dormancy
 from huzhu.domain.ledger import AccountKind, Posting, Transaction, account_code
 from huzhu.domain.money import Fen
-from huzhu.domain.plans import CollectionMode, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plan_schedule import CollectionMode
 from huzhu.storage.repositories.members.family import FamilyRepository
 from huzhu.storage.uow import UnitOfWork
 

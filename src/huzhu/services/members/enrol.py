@@ -16,7 +16,8 @@ from huzhu.domain.eligibility import Applicant, check_eligibility
 from huzhu.domain.errors import HuzhuError
 from huzhu.domain.identity import parse_document
 from huzhu.domain.members import Person, exit_date
-from huzhu.domain.plans import Plan, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plans import Plan
 from huzhu.services.members.deposit import await_deposits
 from huzhu.services.members.service import PersonDetails
 from huzhu.services.plans import activation

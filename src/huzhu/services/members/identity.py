@@ -19,7 +19,7 @@ from huzhu.domain.access import Principal
 from huzhu.domain.errors import Conflict, HuzhuError, NotFound
 from huzhu.domain.identity import IdentityDocument, parse_document
 from huzhu.domain.members import Person
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.services.events import record
 from huzhu.services.members import service as svc
 from huzhu.storage.repositories.members.identity_checks import IdentityCheck

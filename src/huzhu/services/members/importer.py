@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from huzhu.domain.errors import InvalidInput
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.services.members.enrol import Candidate, RowResult, enrol_batch
 from huzhu.services.members.service import PersonDetails
 from huzhu.services.progress import Progress, silent

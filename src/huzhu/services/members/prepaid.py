@@ -17,7 +17,8 @@ from huzhu.domain import lifecycle
 from huzhu.domain.errors import Conflict, InvalidInput
 from huzhu.domain.members import Lifecycle, MembershipEvent
 from huzhu.domain.money import Fen, check_amount
-from huzhu.domain.plans import CollectionMode, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plan_schedule import CollectionMode
 from huzhu.gateways.base import DebitItem, PaymentGateway
 from huzhu.services.money.collection import refuse, round_of
 from huzhu.services.plans import promotions

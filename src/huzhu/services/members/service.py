@@ -11,7 +11,8 @@ from huzhu.domain.eligibility import Applicant, check_eligibility
 from huzhu.domain.errors import Conflict, Forbidden, NotFound, RuleViolation, Violation
 from huzhu.domain.identity import IdentityDocument, Sex, age_on, parse_document
 from huzhu.domain.members import LeaveReason, Lifecycle, Membership, Person, Status, exit_date
-from huzhu.domain.plans import Category, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plan_rules import Category
 from huzhu.gateways.base import PaymentGateway
 from huzhu.services.members.credit import CreditProvider, ImportedScore
 from huzhu.services.members.deposit import await_deposit, check_deposit, needs_deposit

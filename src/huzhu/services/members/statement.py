@@ -15,7 +15,9 @@ from datetime import date, datetime, timedelta
 
 from huzhu.domain.members import Membership, Status
 from huzhu.domain.money import Fen, format_yuan
-from huzhu.domain.plans import CollectionMode, Plan, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plan_schedule import CollectionMode
+from huzhu.domain.plans import Plan
 from huzhu.services.members.balance_moves import PAGE, BalanceMove, balance_moves, next_before
 from huzhu.services.money.collection import charge_status
 from huzhu.services.plans.promotions import PaidRound, paid_rounds

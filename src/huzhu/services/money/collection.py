@@ -27,7 +27,9 @@ from sqlalchemy import Engine, Row
 from huzhu.domain.errors import InvalidInput, NotFound, RuleViolation, Violation
 from huzhu.domain.ledger import AccountKind, Posting, Transaction, account_code
 from huzhu.domain.money import Fen
-from huzhu.domain.plans import CollectionMode, Plan, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plan_schedule import CollectionMode
+from huzhu.domain.plans import Plan
 from huzhu.gateways import GatewayFactory
 from huzhu.gateways.base import DebitItem
 from huzhu.services.messaging.notify import tell
@@ -112,11 +114,11 @@ def _waive(uow: UnitOfWork, plan_id: str, record: RoundRecord, now: datetime) ->
     marker = f"{plan_id}-{_stamp(record.announce_date)}-waive"
     if uow.collection.batch_by_ref(marker) is not None:
         return 0
-    count, total = uow.collection.waive_leavers(record.id, plan_id, record.lock_at, now)
+    count, total = uow.collection_exceptions.waive_leavers(record.id, plan_id, record.lock_at, now)
     if total:
         memo = f"charges of round {record.announce_date} waived: left before collection"
         txn = write_off_transaction(plan_id, f"waive:{marker}", total, memo)
-        uow.collection.credit_waived(record.id, uow.ledger.post(txn, now), now)
+        uow.collection_exceptions.credit_waived(record.id, uow.ledger.post(txn, now), now)
     uow.collection.add_batch(
         NewBatch(record.id, plan_id, 0, "waiver", 0, 0, count, total, marker), now, status="settled"
     )
@@ -207,7 +209,7 @@ def retry(
         uow.rounds.hold_plan(plan_id)  # passes of one plan take turns (see collect)
         days = plan.collection.retry_days or 0
         due: dict[int, list[tuple[datetime, int]]] = {}
-        for g in uow.collection.outstanding_groups(plan_id):
+        for g in uow.collection_exceptions.outstanding_groups(plan_id):
             failed_on = local_date(g.first_failed_at)
             elapsed = (today - failed_on).days
             if today > plan.collection.retry_days_after(failed_on)[1]:
@@ -215,12 +217,12 @@ def retry(
             elif g.attempts - 1 < elapsed:  # at most one retry per day since the failure
                 retries.setdefault(g.round_id, []).append((g.first_failed_at, g.attempts))
         for round_id, groups in due.items():
-            total = uow.collection.start_write_off(round_id, groups)
+            total = uow.collection_exceptions.start_write_off(round_id, groups)
             if total:
                 key = f"write-off:{plan_id}:r{round_id}:{now.isoformat()}"
                 memo = f"unpaid after {days} retry days: the member left for non-payment"
                 txn_id = uow.ledger.post(write_off_transaction(plan_id, key, total, memo), now)
-                written_members += uow.collection.write_off(round_id, txn_id, now)
+                written_members += uow.collection_exceptions.write_off(round_id, txn_id, now)
                 written += total
         uow.commit()
     sent = retried = 0
@@ -228,7 +230,7 @@ def retry(
         while True:
             with UnitOfWork(engine) as uow:
                 uow.rounds.hold(round_id)
-                items = uow.collection.retry_items(round_id, groups, batch_size)
+                items = uow.collection_exceptions.retry_items(round_id, groups, batch_size)
                 if not items:
                     break
                 record = uow.rounds.get(round_id)
@@ -241,7 +243,7 @@ def retry(
                     items[0][0], items[-1][0], len(items), sum(a for _, a in items), ref,
                 )  # fmt: skip
                 batch_id = uow.collection.add_batch(batch, now)
-                uow.collection.mark_retrying(round_id, [m for m, _ in items], batch_id)
+                uow.collection_exceptions.mark_retrying(round_id, [m for m, _ in items], batch_id)
                 gateway_for(uow.conn).submit_debits(ref, [DebitItem(m, a) for m, a in items], now)
                 uow.commit()
             sent, retried = sent + 1, retried + len(items)
@@ -283,7 +285,7 @@ def charge_status(uow: UnitOfWork, plan: Plan, record: RoundRecord, membership_i
     """Where one member's charge of a round stands, in words a member reads."""
     if plan.collection.mode is CollectionMode.PREPAID:
         return "taken from your balance"
-    exception = uow.collection.exception_of(record.id, membership_id)
+    exception = uow.collection_exceptions.exception_of(record.id, membership_id)
     if exception is not None:
         return {
             "waived": "waived: you left before the collection date",

@@ -22,7 +22,7 @@ from huzhu.domain.ledger import (
 )
 from huzhu.domain.members import Lifecycle
 from huzhu.domain.money import Fen, check_amount
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.services.members.prepaid import reactivate_if_funded
 from huzhu.services.plans.shutdown import closing_of
 from huzhu.storage.uow import UnitOfWork

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from huzhu.domain.plans import CollectionMode
+from huzhu.domain.plan_schedule import CollectionMode
 from huzhu.gateways.base import PaymentGateway
 from huzhu.services.money.collection import is_complete, refuse, round_of
 from huzhu.services.money.funding import fund_shortfall

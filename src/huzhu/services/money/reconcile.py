@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from huzhu.domain.ledger import AccountKind, Posting, Transaction, account_code
-from huzhu.domain.plans import CHINA_TZ
+from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.gateways.base import PaymentGateway, StatementLine
 from huzhu.storage.uow import UnitOfWork
 

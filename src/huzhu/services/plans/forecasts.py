@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from huzhu.domain.errors import InvalidInput
-from huzhu.domain.plans import Plan, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plans import Plan
 from huzhu.forecast import Forecast, run
 from huzhu.forecast.assumptions import BAND_YEARS, NO_HISTORY, Assumptions, History, PastRound
 from huzhu.forecast.calibrate import Fit, fit

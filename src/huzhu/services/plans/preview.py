@@ -20,7 +20,8 @@ from typing import TypeVar
 
 from huzhu.domain.apportionment import RoundFigures
 from huzhu.domain.errors import HuzhuError, RuleViolation
-from huzhu.domain.plans import Plan, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plans import Plan
 from huzhu.services.plans.service import publish
 from huzhu.services.rounds.service import first_round_day, run_round
 from huzhu.storage.uow import UnitOfWork

@@ -19,7 +19,8 @@ from datetime import datetime
 from huzhu.domain.errors import RuleViolation, Violation
 from huzhu.domain.ledger import refund_transaction
 from huzhu.domain.money import Fen
-from huzhu.domain.plans import CollectionMode, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plan_schedule import CollectionMode
 from huzhu.gateways.base import PaymentGateway, PayoutItem
 from huzhu.services.record import public_record
 from huzhu.storage.repositories.plans.lifecycle import LifecycleRepository

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from huzhu.domain import lifecycle
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.gateways.base import PaymentGateway
 from huzhu.services.plans import promotions
 from huzhu.services.plans.refunds import (

@@ -40,10 +40,11 @@ from sqlalchemy import Engine
 from huzhu.domain.errors import Conflict, NotFound, RuleViolation, Violation
 from huzhu.domain.merkle import root_of
 from huzhu.domain.money import Fen, format_yuan
-from huzhu.domain.plans import CollectionMode, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plan_schedule import CollectionMode
 from huzhu.services.money.collection import is_complete
 from huzhu.services.progress import Progress, silent
-from huzhu.services.record.public_record import publish_round_proofs, stream_chunks
+from huzhu.services.record.merkle_proofs import publish_round_proofs, stream_chunks
 from huzhu.storage.repositories.record.archive import ArchiveRecord, ArchiveRepository
 from huzhu.storage.repositories.record.archive_move import ArchiveMover
 from huzhu.storage.repositories.rounds.repository import RoundRecord
@@ -163,10 +164,10 @@ def archive_round(uow: UnitOfWork, round_id: int, now: datetime) -> ArchivedRoun
             f"{record.charge_rows} summing to {record.figures.collected}: run huzhu audit",
             code="archive-mismatch",
         )
-    published = uow.public_record.merkle(round_id)
+    published = uow.merkle_trees.merkle(round_id)
     if published is None:  # computed from the charges now: published and checked in one pass
         publish_round_proofs(uow, round_id, now)
-        published = uow.public_record.merkle(round_id)
+        published = uow.merkle_trees.merkle(round_id)
         assert published is not None
         root, leaves = published.root, published.leaves
     else:
@@ -250,7 +251,7 @@ def check_archives(uow: UnitOfWork, records: list[ArchiveRecord]) -> list[str]:
                 f"{name} (archived): archived {said}, the round says {record.charge_rows} "
                 f"summing to {format_yuan(record.figures.collected)} yuan"
             )
-        published = uow.public_record.merkle(a.round_id)
+        published = uow.merkle_trees.merkle(a.round_id)
         if published is None or (published.root, published.leaves) != (
             a.merkle_root,
             a.charge_rows,

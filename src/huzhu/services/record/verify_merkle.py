@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from huzhu.domain.merkle import root_of
-from huzhu.services.record.public_record import stream_chunks, upper_nodes
+from huzhu.services.record.merkle_proofs import stream_chunks, upper_nodes
 from huzhu.storage.repositories.record.archive import ArchiveRepository
-from huzhu.storage.repositories.record.public_record import ChunkRecord, LogEntry
+from huzhu.storage.repositories.record.merkle_trees import ChunkRecord
+from huzhu.storage.repositories.record.public_record import LogEntry
 from huzhu.storage.uow import UnitOfWork
 
 MAX_PROBLEMS = 1000  # chunk mismatches reported per check
@@ -25,7 +26,7 @@ def entry_name(entry: LogEntry) -> str:
 def _stored_chunks(uow: UnitOfWork, round_id: int) -> Iterator[ChunkRecord]:
     after = -1
     while True:
-        page = uow.public_record.chunks(round_id, after_no=after, limit=10_000)
+        page = uow.merkle_trees.chunks(round_id, after_no=after, limit=10_000)
         yield from page
         if len(page) < 10_000:
             return
@@ -34,8 +35,7 @@ def _stored_chunks(uow: UnitOfWork, round_id: int) -> Iterator[ChunkRecord]:
 
 def _recompute(uow: UnitOfWork, rid: int, chunk_size: int, label: str, out: list[str]) -> None:
     """Recompute one round's tree from its charges and compare it with what is stored."""
-    repo = uow.public_record
-    merkle = repo.merkle(rid)
+    merkle = uow.merkle_trees.merkle(rid)
     assert merkle is not None
     stored = iter(_stored_chunks(uow, rid))
     roots: list[bytes] = []
@@ -59,7 +59,7 @@ def _recompute(uow: UnitOfWork, rid: int, chunk_size: int, label: str, out: list
             f"{label}: the charges now give root {root[:12]} over {leaves}, published "
             f"{merkle.root[:12]} over {merkle.leaves}"
         )
-    if repo.node_rows(rid) != upper_nodes(roots):
+    if uow.merkle_trees.node_rows(rid) != upper_nodes(roots):
         out.append(f"{label}: the stored tree above the chunk roots has changed")
 
 
@@ -71,11 +71,11 @@ def merkle_problems(uow: UnitOfWork, logged: dict[int, LogEntry]) -> tuple[list[
     offline = archive.offline(list(archived.values()))
     problems: list[str] = []
     notes: list[str] = []
-    published = repo.merkle_round_ids()
+    published = uow.merkle_trees.merkle_round_ids()
     for rid in sorted(set(logged) - set(published)):
         problems.append(f"{entry_name(logged[rid])}: the stored Merkle root is gone")
     for rid in published:
-        merkle = repo.merkle(rid)
+        merkle = uow.merkle_trees.merkle(rid)
         assert merkle is not None
         entry = logged.get(rid)
         label = entry_name(entry) if entry else f"round:{rid}"

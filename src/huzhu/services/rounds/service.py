@@ -14,8 +14,10 @@ from huzhu import metrics
 from huzhu.domain import apportionment
 from huzhu.domain.errors import InvalidInput, RuleViolation, Violation
 from huzhu.domain.ledger import round_transaction
-from huzhu.domain.plans import CollectionMode, Plan, local_date
-from huzhu.services.claims.service import finalize_announced
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plan_schedule import CollectionMode
+from huzhu.domain.plans import Plan
+from huzhu.services.claims.decisions import finalize_announced
 from huzhu.services.members import successor
 from huzhu.services.plans import activation, promotions
 from huzhu.services.progress import Progress, silent

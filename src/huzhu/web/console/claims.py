@@ -13,10 +13,9 @@ from huzhu.domain.access import Role
 from huzhu.domain.claims import ClaimState
 from huzhu.domain.errors import HuzhuError, InvalidInput, NotFound
 from huzhu.plans.loader import load_catalogue
-from huzhu.services.claims import access, evidence, objections
+from huzhu.services.claims import access, decisions, evidence, objections
 from huzhu.services.claims import investigation as inv
 from huzhu.services.claims import jury as jury_svc
-from huzhu.services.claims import service as claims_svc
 from huzhu.services.claims.payout import PayoutOverride
 from huzhu.services.console import service as svc
 from huzhu.web.console.guard import CLAIMS, sections, staff
@@ -121,11 +120,11 @@ def _act(visit: Visit, claim_id: int, action: str, form: Any) -> Response:
                     text(form, "payout_reason") or None,
                     by_operator=principal.has(Role.OPERATOR),
                 )
-            claim = claims_svc.approve(uow, claim_id, by, visit.now, announce=True, payout=payout)
+            claim = decisions.approve(uow, claim_id, by, visit.now, announce=True, payout=payout)
             access.log(uow, principal, claim, "claim.announced", visit.now)
         elif action == "reject":
             access.decider(uow, principal, claim_id)
-            claim = claims_svc.reject(uow, claim_id, by, text(form, "reason_code"),
+            claim = decisions.reject(uow, claim_id, by, text(form, "reason_code"),
                                       text(form, "explanation"), visit.now)  # fmt: skip
             access.log(uow, principal, claim, "claim.rejected", visit.now)
         elif action == "jury":  # an appeal is decided by a jury of members, drawn here

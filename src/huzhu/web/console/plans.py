@@ -12,7 +12,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from huzhu.domain.access import Role
 from huzhu.domain.errors import HuzhuError, InvalidInput
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.plans.loader import TEMPLATE_IDS
 from huzhu.services.events import record
 from huzhu.services.plans.preview import preview_publish

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from huzhu.domain.access import Role
 from huzhu.domain.errors import HuzhuError, InvalidInput
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.services.console import service as svc
 from huzhu.services.rounds.service import due_dates
 from huzhu.web.console.guard import ROUNDS, sections, staff

@@ -12,11 +12,10 @@ from starlette.datastructures import UploadFile
 
 from huzhu.domain.claims import Claim, ClaimState
 from huzhu.domain.errors import HuzhuError, InvalidInput, NotFound
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.plans.loader import load_catalogue
 from huzhu.services.accounts.ownership import own_person_ids
-from huzhu.services.claims import access, evidence
-from huzhu.services.claims import service as svc
+from huzhu.services.claims import access, evidence, submission
 from huzhu.services.claims.jury import appeal
 from huzhu.storage.evidence import EvidenceStore, local_store
 from huzhu.web.deps import Form, FormVisit, PageVisit, Visit, text
@@ -119,9 +118,9 @@ def _submit(visit: Visit, form: Any, file: tuple[bytes, str | None, str | None] 
             raise InvalidInput("a date", code="missing-field", field="diagnosis_date") from None
         if file is None:
             raise InvalidInput("attach the diagnosis", code="evidence-empty", field="file")
-        claim = svc.submit(
+        claim = submission.submit(
             visit.uow,
-            svc.ClaimRequest(
+            submission.ClaimRequest(
                 membership_id=m.id,
                 condition_code=required(form, "condition_code"),
                 diagnosis_date=diagnosed,

@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 from huzhu import gateways
 from huzhu.api.deps import SESSION_COOKIE
 from huzhu.domain.errors import HuzhuError, NotFound
-from huzhu.domain.plans import Plan, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plans import Plan
 from huzhu.services.accounts.service import digest
 from huzhu.services.members import identity
 from huzhu.services.members.joining import SandboxCredit, join_as

@@ -11,7 +11,9 @@ from fastapi.responses import HTMLResponse, Response
 from huzhu.domain.errors import HuzhuError, NotFound
 from huzhu.domain.members import Membership
 from huzhu.domain.money import Fen
-from huzhu.domain.plans import Category, CollectionMode, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plan_rules import Category
+from huzhu.domain.plan_schedule import CollectionMode
 from huzhu.services.accounts.ownership import membership as own_membership
 from huzhu.services.accounts.ownership import own_person_ids
 from huzhu.services.members.joining import leave_as, top_up_as

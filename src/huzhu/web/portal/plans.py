@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse
 
 from huzhu.domain.errors import NotFound
 from huzhu.domain.money import format_yuan
-from huzhu.domain.plans import Plan, local_date
+from huzhu.domain.plan_fields import local_date
+from huzhu.domain.plans import Plan
 from huzhu.plans.loader import load_catalogue
 from huzhu.services.plans import activation
 from huzhu.services.plans.figures import Headcounts

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from huzhu.domain.errors import NotFound
-from huzhu.domain.plans import local_date
+from huzhu.domain.plan_fields import local_date
 from huzhu.services.claims.access import object_as
 from huzhu.services.claims.cards import announced_cards, round_cards
 from huzhu.services.record import public_record
@@ -33,7 +33,7 @@ def round_report(round_id: int, visit: PageVisit) -> HTMLResponse:
         cards=round_cards(uow, round_id),
         chain_seq=seq,
         chain_digest=digest,
-        merkle=uow.public_record.merkle(round_id),
+        merkle=uow.merkle_trees.merkle(round_id),
     )
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from huzhu.domain.errors import NotFound
 from huzhu.domain.money import format_yuan
 from huzhu.services.members.statement import statement
-from huzhu.services.record import public_record
+from huzhu.services.record import merkle_proofs
 from huzhu.web.deps import PageVisit
 from huzhu.web.errors import HtmlRoute
 from huzhu.web.portal.memberships import MAX_ID, mine, view
@@ -45,7 +45,7 @@ def charge_proof(membership_id: int, round_id: int, visit: PageVisit) -> Respons
     assert m.id is not None
     if not 0 < round_id < MAX_ID:
         raise NotFound(f"no round {round_id}", code="unknown-round", field="round")
-    proof = public_record.prove(visit.uow, round_id, m.id).to_dict()
+    proof = merkle_proofs.prove(visit.uow, round_id, m.id).to_dict()
     return Response(
         json.dumps(proof, ensure_ascii=False, indent=2),
         media_type="application/json",

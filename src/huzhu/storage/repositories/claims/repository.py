@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Row, Select, func, insert, select, update
 
 from huzhu.domain.claims import PROMISED_STATES, Claim, ClaimState
 from huzhu.domain.errors import NotFound
-from huzhu.domain.plans import Cause
+from huzhu.domain.plan_rules import Cause
 from huzhu.storage.tables import claims, memberships, people
 
 
