@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from apikit import DRAWN_JURY, claim_rules
 from consolekit import Browser, World, browser
 
 from huzhu.domain.jury import QUESTIONS
@@ -16,6 +17,7 @@ def test_staff_draw_a_jury_and_its_count_decides_the_appeal(
     world: World, operator: Browser, reviewer: Browser
 ) -> None:
     api = world.api
+    claim_rules(api, DRAWN_JURY)  # Xiang Hu Bao votes in public; this is the drawn jury
     more = [api.member(f"juror{k}", name=f"陪审{k}") for k in range(5)]
     people = [world.a, world.reviewer, *more]
     api.clock.now += timedelta(days=31)
