@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from clikit import (
     ALICE,
@@ -106,3 +108,31 @@ def test_balances_names_the_at_option(engine: Engine, database_url: str) -> None
 def test_every_account_kind_has_a_meaning_in_balances() -> None:
     """`huzhu balances` explains each account it prints (it failed on operator-funding)."""
     assert set(MEANING) == set(AccountKind)
+
+
+def test_a_prepaid_statement_lists_the_balance_moves(engine: Engine, database_url: str) -> None:
+    init(database_url)
+    joined = ok(database_url, *join_args(ALICE, *HEALTHY, plan=PREPAID), "--deposit-key", "d1")
+    m = membership_of(joined)
+    ok(database_url, "topup", "--membership", str(m), "--key", "k1", "--amount", "10")
+    ok(database_url, "topup", "--membership", str(m), "--key", "k2", "--amount", "0.50")
+    s = statement(database_url, m)
+    moves = s["balance_moves"]
+    assert [(x["kind"], x["amount"]) for x in moves[:2]] == [("top-up", 50), ("top-up", 1000)]
+    assert len(moves) == 2  # the deposit is asked of the gateway, not yet arrived
+    assert sum(x["amount"] for x in moves) == s["balance"]
+    assert s["balance_moves_next"] is None
+    # The text form says the same, and pages: the move before the newest is the next page's top.
+    text = ok(database_url, "statement", "--membership", str(m)).stdout
+    assert "newest first" in text and "top-up" in text and "+0.50" in text
+    older = ok(database_url, "statement", "--membership", str(m),
+               "--moves-before", str(moves[0]["id"]), "--json").stdout  # fmt: skip
+    assert [x["id"] for x in json.loads(older)["balance_moves"]] == [x["id"] for x in moves[1:]]
+
+
+def test_a_post_paid_statement_has_no_balance_moves(engine: Engine, database_url: str) -> None:
+    init(database_url)
+    m = membership_of(ok(database_url, *join_args(ALICE, *HEALTHY)))
+    s = statement(database_url, m)
+    assert s["balance_moves"] is None and s["operator_paid"] == []
+    assert "newest first" not in ok(database_url, "statement", "--membership", str(m)).stdout

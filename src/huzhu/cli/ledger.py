@@ -10,6 +10,7 @@ from huzhu.domain.ledger import DEBIT_NORMAL, AccountKind
 from huzhu.domain.money import format_yuan, parse_yuan
 from huzhu.services.audit.service import AuditReport
 from huzhu.services.audit.service import audit as run_audit
+from huzhu.services.members.balance_moves import BalanceMove
 from huzhu.services.members.prepaid import require_prepaid
 from huzhu.services.members.statement import statement as member_statement
 from huzhu.services.money.ledger import top_up
@@ -49,11 +50,19 @@ def topup(
 
 def statement(
     membership: int = MEMBERSHIP,
+    moves_before: int = typer.Option(
+        0,
+        "--moves-before",
+        metavar="ID",
+        min=0,
+        help="Prepaid plans: the balance moves older than this one (the next page).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output (fen)."),
 ) -> None:
-    """What a member has paid, round by round, and how many people they helped."""
+    """What a member has paid, round by round, and how many people they helped; on a prepaid plan
+    also the money into and out of the balance (deposit, top-ups, refunds, dormancy fees)."""
     with STATE.uow() as uow:
-        s = member_statement(uow, membership, STATE.now())
+        s = member_statement(uow, membership, STATE.now(), moves_before=moves_before)
         events = uow.memberships.events(membership)
     if as_json:
         print_json(
@@ -66,6 +75,9 @@ def statement(
                 "total_paid": s.total_paid,
                 "people_helped": s.people_helped,
                 "charges": [line.__dict__ for line in s.lines],
+                "operator_paid": [r.__dict__ for r in s.operator_paid],
+                "balance_moves": None if s.moves is None else [m.__dict__ for m in s.moves],
+                "balance_moves_next": s.moves_next,
             }
         )
         return
@@ -79,6 +91,25 @@ def statement(
     for line in s.lines:
         table.add_row(line.announce_date.isoformat(), format_yuan(line.amount), str(line.cases))
     out.print(table)
+    if s.operator_paid:
+        paid = Table("round", "paid by the operator (yuan)", "cases", "why")
+        for r in s.operator_paid:
+            paid.add_row(r.announce_date.isoformat(), format_yuan(r.share), str(r.cases), r.reason)
+        out.print(paid)
+    if s.moves is not None:
+        _print_moves(s.balance, s.moves, s.moves_next)
+
+
+def _print_moves(balance: int, moves: list[BalanceMove], next_before: int | None) -> None:
+    out.print(f"balance {format_yuan(balance)} yuan; its moves, newest first:")
+    table = Table("id", "at", "move", "yuan", "reference")
+    for m in moves:
+        sign = "+" if m.amount > 0 else "-"
+        table.add_row(str(m.id), m.at.isoformat(timespec="seconds"), m.kind,
+                      f"{sign}{format_yuan(abs(m.amount))}", m.ref or "")  # fmt: skip
+    out.print(table)
+    if next_before is not None:
+        out.print(f"older moves: --moves-before {next_before}")
 
 
 def balances(
