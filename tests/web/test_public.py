@@ -22,6 +22,13 @@ def test_home_lists_every_plan_with_the_notice_in_chinese_by_default(
     assert '<html lang="zh-CN">' in page.text
 
 
+def test_the_plan_list_address_leads_to_the_home_page(web: Web, world: World) -> None:
+    """`/plans` is where a visitor looks for the list of plans: the home page holds it."""
+    page = web.browser().get("/plans")
+    assert page.status_code == 308 and page.headers["location"] == "/"
+    assert f'href="/plans/{PLAN}"' in web.browser().get("/plans", follow_redirects=True).text
+
+
 def test_english_by_query_is_remembered_in_a_cookie(web: Web, world: World) -> None:
     browser = web.browser()
     page = browser.get("/?lang=en")

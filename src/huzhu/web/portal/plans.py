@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from huzhu.domain.errors import NotFound
 from huzhu.domain.money import format_yuan
@@ -63,6 +63,12 @@ def home(visit: PageVisit) -> HTMLResponse:
         f"home:{today}", lambda uow: _cards(uow, today, counts, visit.now), visit.uow, visit.now
     )
     return visit.page("portal/public/home.html", cards=cards)
+
+
+@router.get("/plans")
+def plan_list() -> RedirectResponse:
+    """Where a visitor looks for the list of plans: the home page is that list."""
+    return RedirectResponse("/", status_code=308)
 
 
 @router.get("/plans/{plan_id}", response_class=HTMLResponse)
