@@ -18,13 +18,13 @@ from apikit import (
     Api,
     Clock,
     User,
+    frozen_limits,
     problem,
     real_now,
     with_password,
 )
 from sqlalchemy import Engine
 
-from huzhu.api.ratelimit import RateLimiter
 from huzhu.api.settings import Settings
 from huzhu.services.accounts.service import HASHER
 
@@ -295,11 +295,8 @@ LIMITED = Settings(
 
 
 def limited_api(engine: Engine, clock: Clock) -> Api:
-    """An API with LIMITED, whose limiter's clock stands still mid-window: a window boundary
-    crossed on a slow machine would let the sliding-window estimate admit one hit more."""
-    api = Api(engine, clock, LIMITED)
-    api.app.state.limiter = RateLimiter(lambda: 1020.0)
-    return api
+    """An API with LIMITED, its limiter's clock still (apikit.frozen_limits)."""
+    return frozen_limits(Api(engine, clock, LIMITED))
 
 
 def test_sign_in_is_rate_limited_per_client(engine: Engine, clock: Clock) -> None:

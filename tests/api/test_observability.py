@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from apikit import PLAN, TTL, Api, Clock, problem
+from apikit import PLAN, TTL, Api, Clock, frozen_limits, problem
 from prometheus_client import REGISTRY
 from sqlalchemy import Engine, text
 
@@ -105,7 +105,7 @@ def test_metrics_can_want_a_token(engine: Engine, clock: Clock) -> None:
 
 def test_a_429_says_when_to_retry(engine: Engine, clock: Clock) -> None:
     limited = Settings(join_limit="2/minute", session_ttl_minutes=TTL // timedelta(minutes=1))
-    api = Api(engine, clock, limited)
+    api = frozen_limits(Api(engine, clock, limited))
     alice = api.member("alice", plan=None)
     assert api.join(alice, PLAN).status_code == 201
     assert api.join(alice, "meituan-huzhu").status_code == 201

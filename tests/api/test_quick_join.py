@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 import httpx
-from apikit import FAST, PLAN, Api, Clock, User, problem
+from apikit import FAST, PLAN, Api, Clock, User, frozen_limits, problem
 from sqlalchemy import Engine, text
 from test_idempotency import live_server
 
@@ -180,7 +180,7 @@ def test_refusals_come_from_the_general_path_and_write_nothing(api: Api) -> None
 
 
 def test_the_rate_limit_comes_before_either_path(engine: Engine, clock: Clock) -> None:
-    api = Api(engine, clock, FAST.model_copy(update={"join_limit": "2/minute"}))
+    api = frozen_limits(Api(engine, clock, FAST.model_copy(update={"join_limit": "2/minute"})))
     a = api.account("a")
     assert join_inline(api, a, 1, "k-1").status_code == 201
     # the account now has its identity: further joins name another plan, without `person`

@@ -6,24 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-from apikit import PASSWORD, TTL, Api, Clock, live_server, problem, with_password
+from apikit import PASSWORD, TTL, Api, Clock, frozen_limits, live_server, problem, with_password
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from starlette.requests import Request
 
 from huzhu.api.client_address import client_address
-from huzhu.api.ratelimit import RateLimiter
 from huzhu.api.settings import Settings
 from huzhu.cli.server import UVICORN_OPTIONS
 
 PROXY = "10.0.0.1"
-
-
-def frozen_limits(api: Api) -> Api:
-    """The limiter's clock stands still mid-window: a window boundary crossed on a slow machine
-    would let the sliding-window estimate admit one hit more."""
-    api.app.state.limiter = RateLimiter(lambda: 1020.0)
-    return api
 
 
 def limited(**rules: str) -> Settings:
