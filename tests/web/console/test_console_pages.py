@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
+import json
+import re
 import time
 
 from consolekit import ROUND_DAY, Browser, World, browser
@@ -115,6 +118,26 @@ def test_the_dashboard_draws_from_json_and_offers_each_chart_as_csv(
     share = operator.get("/console/dashboard/share-xiang-hu-bao.csv")
     assert share.status_code == 200 and "." in share.text.splitlines()[1]  # yuan text, exact
     assert operator.get("/console/dashboard/nope.csv").status_code == 404
+
+
+def test_the_dashboard_charts_speak_the_pages_language(world: World, operator: Browser) -> None:
+    """Each chart's caption, its legend, its axis and its table in Chinese, not only the heading."""
+    operator.client.headers.pop("Accept-Language")
+    page = operator.get("/console/dashboard")
+    block = r'<script type="application/json" id="chart-([\w-]+)-data">(.*?)</script>'
+    specs = {
+        m.group(1): json.loads(html.unescape(m.group(2)))
+        for m in re.finditer(block, page.text, re.S)
+    }
+    joins = specs["joins"]
+    assert [s["label"] for s in joins["series"]] == ["加入", "退出"] and joins["unit"] == "成员人数"
+    share = specs["share-xiang-hu-bao"]
+    assert [s["label"] for s in share["series"]][:2] == ["人均分摊", "本年累计"]
+    assert "<figcaption>每日加入与退出</figcaption>" in page.text
+    assert "Joins and leaves per day" not in page.text and "Year to date" not in page.text
+    # The CSV stays a data file: its header keeps the English words.
+    rows = list(csv.reader(io.StringIO(operator.get("/console/dashboard/joins.csv").text)))
+    assert rows[0] == ["label", "Joins", "Leaves"]
 
 
 def api_members(world: World) -> int:

@@ -2,17 +2,23 @@
 
 Money stays in fen here; the page and the CSV show it as yuan text (`format_yuan`), and only the
 chart's drawing turns that text into a number on the screen.
+
+Titles, series names and units are English msgids marked with `N_` (babel.cfg extracts this
+package): the page words them in the reader's language through `heading`, `header` and `spec`;
+the CSV keeps them as they are, a data file's column names.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from huzhu.domain.money import format_yuan
 from huzhu.domain.plan_fields import local_date
+from huzhu.messages.kinds import N_
 from huzhu.services.console.service import repo
 from huzhu.services.plans.figures import Headcounts
 from huzhu.storage.repositories.rounds.repository import RoundRecord
@@ -20,6 +26,13 @@ from huzhu.storage.uow import UnitOfWork
 
 ROUNDS_SHOWN = 24
 DAYS_SHOWN = 90
+MEMBERS, YUAN, CLAIMS = N_("Members"), N_("yuan"), N_("Claims")
+
+Translate = Callable[[str], str]
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 @dataclass(frozen=True)
@@ -44,23 +57,33 @@ class Chart:
     series: list[Series]
     unit: str = ""
     counted_at: datetime | None = None  # a kept figure: when it was counted
+    subject: str = ""  # what a chart of one thing is about (a plan id), after its title
 
-    def rows(self) -> list[list[str]]:
-        return [[label, *(s.shown(i) for s in self.series)] for i, label in enumerate(self.labels)]
+    def heading(self, tr: Translate = _as_is) -> str:
+        return f"{tr(self.title)}: {self.subject}" if self.subject else tr(self.title)
 
-    def header(self) -> list[str]:
-        return ["", *(s.label for s in self.series)]
+    def rows(self, tr: Translate = _as_is) -> list[list[str]]:
+        return [
+            [tr(label), *(s.shown(i) for s in self.series)] for i, label in enumerate(self.labels)
+        ]
 
-    def spec(self) -> dict[str, object]:
-        """What charts.js draws: money as exact yuan text, counts as integers."""
+    def header(self, tr: Translate = _as_is) -> list[str]:
+        return ["", *(tr(s.label) for s in self.series)]
+
+    def spec(self, tr: Translate = _as_is) -> dict[str, object]:
+        """What charts.js draws: money as exact yuan text, counts as integers; words by `tr`
+        (plan ids, dates and codes are no msgids and stay as they are)."""
         return {
             "kind": self.kind,
-            "labels": self.labels,
+            "labels": [tr(label) for label in self.labels],
             "series": [
-                {"label": s.label, "values": [s.shown(i) or None for i in range(len(self.labels))]}
+                {
+                    "label": tr(s.label),
+                    "values": [s.shown(i) or None for i in range(len(self.labels))],
+                }
                 for s in self.series
             ],
-            "unit": self.unit,
+            "unit": tr(self.unit) if self.unit else "",
         }
 
 
@@ -87,18 +110,18 @@ def charts(uow: UnitOfWork, now: datetime, kept: Headcounts | None = None) -> li
     members = _by_date(by_plan, "members", False)
     backstop = _by_date(by_plan, "backstop", True)
     out = [
-        Chart("members", "Members at each round, by plan", "line", members.labels,
-              members.series, "members"),
+        Chart("members", N_("Members at each round, by plan"), "line", members.labels,
+              members.series, MEMBERS),
         _joins(uow, now, kept),
     ]  # fmt: skip
     out += [_share(uow, plan_id, rs) for plan_id, rs in by_plan.items() if rs]
     out += [
-        _counts(uow, "condition", "Claims by condition"),
-        _counts(uow, "age", "Claims by age at diagnosis (decade)"),
-        _counts(uow, "province", "Claims by province"),
+        _counts(uow, "condition", N_("Claims by condition")),
+        _counts(uow, "age", N_("Claims by age at diagnosis (decade)")),
+        _counts(uow, "province", N_("Claims by province")),
         _collection(uow, by_plan),
-        Chart("backstop", "Backstop spend per round", "bar", backstop.labels, backstop.series,
-              "yuan"),
+        Chart("backstop", N_("Backstop spend per round"), "bar", backstop.labels,
+              backstop.series, YUAN),
     ]  # fmt: skip
     return out
 
@@ -110,9 +133,10 @@ def _joins(uow: UnitOfWork, now: datetime, kept: Headcounts | None) -> Chart:
     key = f"joins:{local_date(now)}"
     days = count(uow) if kept is None else kept.remember(key, count, uow, now)
     return Chart(
-        "joins", "Joins and leaves per day", "bar", [d.isoformat() for d, _, _ in days],
-        [Series("joined", [j for _, j, _ in days]), Series("left", [x for _, _, x in days])],
-        "members", kept.counted_at(key) if kept is not None else None,
+        "joins", N_("Joins and leaves per day"), "bar", [d.isoformat() for d, _, _ in days],
+        [Series(N_("Joins"), [j for _, j, _ in days]),
+         Series(N_("Leaves"), [x for _, _, x in days])],
+        MEMBERS, kept.counted_at(key) if kept is not None else None,
     )  # fmt: skip
 
 
@@ -127,14 +151,14 @@ def _share(uow: UnitOfWork, plan_id: str, rounds: list[RoundRecord]) -> Chart:
         total += r.figures.share
         running.append(total)
     series = [
-        Series("share", [r.figures.share for r in rounds], True),
-        Series("year to date", running, True),
+        Series(N_("Share per member"), [r.figures.share for r in rounds], True),
+        Series(N_("Year to date"), running, True),
     ]
     if cap is not None:
-        series.append(Series("annual cap", [cap] * len(rounds), True))
+        series.append(Series(N_("Annual cap"), [cap] * len(rounds), True))
     return Chart(
-        f"share-{plan_id}", f"Share per round against the annual cap: {plan_id}", "line",
-        [r.announce_date.isoformat() for r in rounds], series, "yuan",
+        f"share-{plan_id}", N_("Share per round against the annual cap"), "line",
+        [r.announce_date.isoformat() for r in rounds], series, YUAN, subject=plan_id,
     )  # fmt: skip
 
 
@@ -142,7 +166,7 @@ def _counts(uow: UnitOfWork, what: str, title: str) -> Chart:
     rows = repo(uow).claims_by(what)
     return Chart(
         f"claims-{what}", title, "bar", [k for k, _ in rows],
-        [Series("claims", [n for _, n in rows])], "claims",
+        [Series(CLAIMS, [n for _, n in rows])], CLAIMS,
     )  # fmt: skip
 
 
@@ -152,10 +176,10 @@ def _collection(uow: UnitOfWork, by_plan: dict[str, list[RoundRecord]]) -> Chart
     got = repo(uow).collection_by_round([r.id for r in rounds])
     labels = [f"{r.plan_id} {r.announce_date.isoformat()}" for r in rounds]
     return Chart(
-        "collection", "Collection per round: asked and collected", "bar", labels,
-        [Series("asked", [got.get(r.id, (0, 0))[0] for r in rounds], True),
-         Series("collected", [got.get(r.id, (0, 0))[1] for r in rounds], True)],
-        "yuan",
+        "collection", N_("Collection per round: asked and collected"), "bar", labels,
+        [Series(N_("Asked"), [got.get(r.id, (0, 0))[0] for r in rounds], True),
+         Series(N_("Collected"), [got.get(r.id, (0, 0))[1] for r in rounds], True)],
+        YUAN,
     )  # fmt: skip
 
 

@@ -16,14 +16,15 @@ from datetime import date, datetime, timedelta
 
 from huzhu.domain.plan_fields import local_date
 from huzhu.forecast.report import EarlyWarning
-from huzhu.services.console.dashboard import Chart, Series
+from huzhu.messages.kinds import N_
+from huzhu.services.console.dashboard import MEMBERS, YUAN, Chart, Series
 from huzhu.services.plans import activation
 from huzhu.services.plans.forecasts import ForecastRequest, forecast
 from huzhu.storage.repositories.console.pipeline import PipelineRepository
 from huzhu.storage.uow import UnitOfWork
 
 WEEKS = 26
-PREPARING = "in preparation"
+PREPARING = N_("in preparation")
 
 
 def _monday(d: date) -> date:
@@ -68,8 +69,8 @@ def pipeline(uow: UnitOfWork, now: datetime) -> Chart:
     else:
         series = [Series(s.label, s.values[:WEEKS]) for s in series]
     return Chart(
-        "pipeline", "Waiting-period pipeline: illness cover starting each week", "bar",
-        labels, series, "members",
+        "pipeline", N_("Waiting-period pipeline: illness cover starting each week"), "bar",
+        labels, series, MEMBERS,
     )  # fmt: skip
 
 
@@ -80,11 +81,11 @@ def forecast_chart(
     f = forecast(uow, req, now).forecast
     rows = f.rows
     chart = Chart(
-        f"forecast-{plan_id}", "Forecast of the share per round (5th, 50th, 95th percentile)",
+        f"forecast-{plan_id}", N_("Forecast of the share per round (5th, 50th, 95th percentile)"),
         "line", [r.date.isoformat() for r in rows],
         [Series("p5", [r.share_p5 for r in rows], True),
-         Series("median", [r.share_p50 for r in rows], True),
+         Series(N_("median"), [r.share_p50 for r in rows], True),
          Series("p95", [r.share_p95 for r in rows], True)],
-        "yuan",
+        YUAN, subject=plan_id,
     )  # fmt: skip
     return chart, f.warnings
