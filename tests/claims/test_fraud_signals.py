@@ -10,7 +10,7 @@ from claimkit import PLAN, Kit, build, plan_text
 from sqlalchemy import Engine
 
 from helpers import at, join_one, publish_text
-from huzhu.domain.fraud import CLUSTER_DAYS, Facts, flags
+from huzhu.domain.fraud import CLUSTER_DAYS, TEXTS, Facts, flags
 from huzhu.services.claims import investigation as inv
 from huzhu.services.claims import submission
 from huzhu.services.claims.flags import claim_flags, flags_of
@@ -34,6 +34,21 @@ def test_each_signal() -> None:
     cluster = replace(BASE, same_hospital=3, same_day=3)
     assert codes(cluster) == ["hospital-cluster", "date-cluster"]
     assert codes(replace(BASE, same_hospital=2, same_day=2)) == []
+
+
+def test_a_flag_is_worded_from_its_code_and_parameters() -> None:
+    """The sentence is a catalogue msgid filled with the flag's parameters, so a page can word it
+    in the reader's language; the API keeps the English one."""
+    [early] = flags(replace(BASE, cover_started=date(2025, 12, 20)))
+    assert early.params == {"days": "14", "cover_started": "2025-12-20"}
+    assert early.message == "diagnosed 14 day(s) after the waiting period ended (2025-12-20)"
+    chinese = {TEXTS["early-claim"]: "等待期结束（{cover_started}）后 {days} 天确诊"}
+    assert early.worded(lambda m: chinese.get(m, m)) == "等待期结束（2025-12-20）后 14 天确诊"
+    cluster = replace(BASE, same_hospital=3, same_day=4)
+    assert [f.message for f in flags(cluster)] == [
+        f"3 other claim(s) from 协和 within {CLUSTER_DAYS} days",
+        "4 other claim(s) diagnosed on 2026-01-03",
+    ]
 
 
 @pytest.fixture

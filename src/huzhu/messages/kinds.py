@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-def N_(message: str) -> str:
-    """Mark a msgid for `make messages`; it is translated when rendered."""
-    return message
+from huzhu.domain.msgid import N_
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-
-def N_(message: str) -> str:
-    return message
-
+from huzhu.domain.msgid import N_
 
 BY_CODE = {
     "age-out-of-range": N_("Your age is outside the ages this plan accepts."),

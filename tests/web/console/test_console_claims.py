@@ -38,6 +38,17 @@ def test_the_queue_lists_submitted_claims_with_their_flags_and_pages_by_cursor(
     assert f'href="/console/claims/{w.claim_r}"' in after.text
 
 
+def test_fraud_flags_are_worded_in_the_pages_language(w: World, reviewer: Browser) -> None:
+    english = reviewer.get(f"/console/claims/{w.claim_b}").text
+    assert "other claim(s) diagnosed on" in english
+    reviewer.client.headers.pop("Accept-Language")
+    chinese = reviewer.get(f"/console/claims/{w.claim_b}").text
+    assert "<code>date-cluster</code> 另有 " in chinese and "个申请确诊于 " in chinese
+    assert "other claim(s)" not in chinese and "waiting period ended" not in chinese
+    queue = reviewer.get("/console/claims?state=submitted").text
+    assert 'title="另有 ' in queue and "other claim(s)" not in queue
+
+
 def test_evidence_is_served_to_the_assigned_reviewer_only(w: World, reviewer: Browser) -> None:
     page = reviewer.get(f"/console/claims/{w.claim_b}")
     assert page.status_code == 200

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from huzhu.domain.money import format_yuan
+from huzhu.domain.msgid import N_
 from huzhu.domain.plan_fields import local_date
-from huzhu.messages.kinds import N_
 from huzhu.services.console.service import repo
 from huzhu.services.plans.figures import Headcounts
 from huzhu.storage.repositories.rounds.repository import RoundRecord

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from huzhu.domain.msgid import N_
 from huzhu.domain.plan_fields import local_date
 from huzhu.forecast.report import EarlyWarning
-from huzhu.messages.kinds import N_
 from huzhu.services.console.dashboard import MEMBERS, YUAN, Chart, Series
 from huzhu.services.plans import activation
 from huzhu.services.plans.forecasts import ForecastRequest, forecast

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from huzhu.domain.access import Role
 from huzhu.domain.errors import Conflict, HuzhuError, NotFound
+from huzhu.domain.msgid import N_
 from huzhu.services.events import record
 from huzhu.services.plans.figures import Headcounts
 from huzhu.services.progress import Progress
@@ -30,7 +31,6 @@ from huzhu.web.console.jobs import Job, Jobs
 from huzhu.web.deps import Form, FormVisit, PageVisit, Visit
 from huzhu.web.errors import HtmlRoute
 from huzhu.web.forms import refusal
-from huzhu.web.messages import N_
 
 router = APIRouter(prefix="/console/rounds", route_class=HtmlRoute, include_in_schema=False)
 HELD = "plan held"
