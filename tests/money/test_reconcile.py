@@ -57,6 +57,13 @@ def test_mismatches_are_flagged_left_in_clearing_and_settle_once_resolved(engine
     ]
     mismatch = next(i for i in first.issues if i["kind"] == "amount-mismatch")
     assert mismatch["actual"] == mismatch["expected"] + 100
+    # The details name amounts in yuan, as every text for people does (fen stay in the columns).
+    assert mismatch["detail"] == (
+        f"the books show {format_yuan(mismatch['expected'])} yuan, the gateway's statement "
+        f"{format_yuan(mismatch['actual'])} yuan"
+    )
+    rogue = next(i for i in first.issues if i["kind"] == "unknown-ref")
+    assert rogue["detail"] == "the gateway moved 5.00 yuan"
     assert first.matched == 2 and first.settled == 2  # batch 3 and the payout
     retry_day = reconcile_day(engine, box, date(2026, 1, 16))
     assert [i["kind"] for i in retry_day.issues] == ["callback-missing"]

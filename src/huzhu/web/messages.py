@@ -89,6 +89,21 @@ BY_CODE = {
 }
 
 
+# Reconciliation issues by kind (services.money.reconcile), for the console's table: the figures
+# stand in their own columns, so the words say what happened.
+RECONCILIATION = {
+    "unknown-ref": N_("The gateway moved money under a reference the books do not know."),
+    "callback-missing": N_(
+        "The gateway moved the money, but its callback has not arrived: the books still wait."
+    ),
+    "paid-but-failed": N_("The gateway paid it, but the books recorded the payout as failed."),
+    "amount-mismatch": N_("The books and the gateway's statement show different amounts."),
+    "missing-from-statement": N_(
+        "The books moved money that the gateway's statement does not show."
+    ),
+}
+
+
 def worded(gettext: Callable[[str], str], code: str, fallback: str) -> str:
     message = BY_CODE.get(code)
     return gettext(message) if message else fallback

@@ -96,6 +96,15 @@ def test_an_issue_is_resolved_once_with_a_note_and_leaves_the_audit(
     )
 
 
+def test_an_issue_says_what_happened_in_the_pages_language(world: World, operator: Browser) -> None:
+    _issue(world)
+    english = operator.get("/console/rounds/reconciliation").text
+    assert "The books and the gateway&#39;s statement show different amounts." in english
+    operator.client.headers.pop("Accept-Language")
+    chinese = operator.get("/console/rounds/reconciliation").text
+    assert "账簿与网关对账单的金额不一致。" in chinese and "books 100" not in chinese
+
+
 def test_a_resolved_issue_no_longer_fails_the_clearing_check(world: World) -> None:
     _issue(world, "ref-open")
     resolved = _issue(world, "ref-done")

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from huzhu.domain.ledger import AccountKind, Posting, Transaction, account_code
+from huzhu.domain.money import format_yuan
 from huzhu.domain.plan_fields import CHINA_TZ
 from huzhu.gateways.base import PaymentGateway, StatementLine
 from huzhu.storage.uow import UnitOfWork
@@ -91,9 +92,13 @@ def reconcile(uow: UnitOfWork, gateway: PaymentGateway, day: date, now: datetime
     for line in lines:
         plan_id, booked, problem = _booked(uow, line)
         if problem:
-            issue(line.ref, problem, booked, line.amount, f"the gateway moved {line.amount}")
+            moved = f"the gateway moved {format_yuan(line.amount)} yuan"
+            issue(line.ref, problem, booked, line.amount, moved)
         elif booked != line.amount:
-            detail = f"the books show {booked}, the gateway's statement {line.amount}"
+            detail = (
+                f"the books show {format_yuan(booked or 0)} yuan, the gateway's statement "
+                f"{format_yuan(line.amount)} yuan"
+            )
             issue(line.ref, "amount-mismatch", booked, line.amount, detail)
         else:
             assert plan_id is not None
@@ -106,6 +111,9 @@ def reconcile(uow: UnitOfWork, gateway: PaymentGateway, day: date, now: datetime
     start = datetime.combine(day, time(0), CHINA_TZ)
     for ref, kind, amount in uow.payments.moved_between(start, start + timedelta(days=1)):
         if ref not in seen:
-            detail = f"the books show {kind} {amount}; the gateway's statement has nothing"
+            detail = (
+                f"the books show {kind} {format_yuan(int(amount))} yuan; the gateway's statement "
+                "has nothing"
+            )
             issue(ref, "missing-from-statement", int(amount), None, detail)
     return report

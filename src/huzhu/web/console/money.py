@@ -26,6 +26,7 @@ from huzhu.web.console.jobs import Jobs
 from huzhu.web.deps import Form, FormVisit, PageVisit, Visit, text
 from huzhu.web.errors import HtmlRoute
 from huzhu.web.forms import refusal
+from huzhu.web.messages import RECONCILIATION
 
 router = APIRouter(prefix="/console/rounds", route_class=HtmlRoute, include_in_schema=False)
 SHOWN = 50  # failed debits and payouts per page
@@ -120,6 +121,7 @@ def _issues_page(visit: Visit, status: int = 200, **extra: Any) -> HTMLResponse:
     return visit.page(
         "console/rounds/reconciliation.html", status, nav=sections(principal),
         open_issues=issues.open_issues(visit.uow), resolved=issues.resolved_issues(visit.uow),
+        issue_kinds={kind: visit._(text) for kind, text in RECONCILIATION.items()},
         gateway=console_svc.repo(visit.uow).gateway_log(after_id=0, limit=SHOWN),
         may_act=principal.has(Role.OPERATOR), **context,
     )  # fmt: skip
