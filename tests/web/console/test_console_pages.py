@@ -100,6 +100,10 @@ def test_checks_show_the_audit_log_and_the_reports(world: World, auditor: Browse
         conn.exec_driver_sql("update rounds set share = share + 1")
     broken = auditor.get("/console/checks?run=verify")
     assert "✗ every round&#39;s figures match its latest log entry" in broken.text
+    auditor.client.headers.pop("Accept-Language")  # the checks' names in the page's language
+    chinese = auditor.get("/console/checks?run=all").text
+    assert "✗ 每期数据与其最新日志条目一致" in chinese and "✓ 每笔交易借贷平衡" in chinese
+    assert "every transaction balances" not in chinese
 
 
 def test_the_dashboard_draws_from_json_and_offers_each_chart_as_csv(

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from huzhu.domain.ledger import AccountKind, account_code
 from huzhu.domain.money import format_yuan
+from huzhu.domain.msgid import N_
 from huzhu.domain.plan_schedule import CollectionMode
 from huzhu.storage.repositories.audit.repository import AuditRepository
 from huzhu.storage.repositories.members.family import FamilyRepository
 from huzhu.storage.repositories.money.funds import FundsRepository
 from huzhu.storage.uow import UnitOfWork
 
-PREPAID_CHECK = "no prepaid balance is below zero"
-CASH_CHECK = "no plan's cash is below zero"
-PAYOUT_CHECK = "no payout was sent without the money for it"
+PREPAID_CHECK = N_("no prepaid balance is below zero")
+CASH_CHECK = N_("no plan's cash is below zero")
+PAYOUT_CHECK = N_("no payout was sent without the money for it")
 
 
 def _plan_ids(uow: UnitOfWork) -> list[str]:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from huzhu.domain.chain import GENESIS, canonical_transaction, chain_digest
 from huzhu.domain.ledger import AccountKind
+from huzhu.domain.msgid import N_
 from huzhu.services.audit import decisions as decided
 from huzhu.services.audit import funds as audit_funds
 from huzhu.services.money.clearing import check_clearing, yuan
@@ -44,7 +45,7 @@ class AuditReport:
 
 
 def _balanced(repo: AuditRepository) -> Check:
-    check = Check("every transaction balances")
+    check = Check(N_("every transaction balances"))
     for row in repo.unbalanced_transactions():
         check.problems.append(
             f"transaction {row.id} ({row.key}): postings sum to {yuan(row.total)}"
@@ -53,7 +54,7 @@ def _balanced(repo: AuditRepository) -> Check:
 
 
 def _chain(repo: AuditRepository) -> Check:
-    check = Check("no posting or transaction has changed (digest chain)")
+    check = Check(N_("no posting or transaction has changed (digest chain)"))
     heads = {h.plan_id: h for h in repo.heads()}
     for plan_id in repo.plan_ids():
         prev, count = GENESIS, 0
@@ -77,7 +78,7 @@ def _chain(repo: AuditRepository) -> Check:
 
 
 def _accounts(repo: AuditRepository) -> Check:
-    check = Check("account balances match their postings")
+    check = Check(N_("account balances match their postings"))
     for row in repo.account_mismatches():
         check.problems.append(
             f"{row.code}: balance {yuan(row.balance)}, postings sum to {yuan(row.posted)}"
@@ -90,7 +91,7 @@ def _archived(archived: list[ArchiveRecord], plan_id: str, field: str) -> int:
 
 
 def _subledger(repo: AuditRepository, archived: list[ArchiveRecord]) -> Check:
-    check = Check("members' balances add up to the member-funds account")
+    check = Check(N_("members' balances add up to the member-funds account"))
     for plan_id in repo.plan_ids():
         control = repo.account_balance(plan_id, AccountKind.MEMBER_FUNDS)
         detail = repo.subledger_total(plan_id) - _archived(archived, plan_id, "amount_total")
@@ -104,7 +105,7 @@ def _subledger(repo: AuditRepository, archived: list[ArchiveRecord]) -> Check:
 
 
 def _credits(repo: AuditRepository) -> Check:
-    check = Check("each member credit matches its transaction")
+    check = Check(N_("each member credit matches its transaction"))
     for row in repo.credits_off_their_posting():
         check.problems.append(
             f"transaction {row.id} ({row.key}): membership {row.membership_id} credited "
@@ -114,7 +115,7 @@ def _credits(repo: AuditRepository) -> Check:
 
 
 def _collections(repo: AuditRepository, archived: list[ArchiveRecord]) -> Check:
-    check = Check("debit batches add up, batch by batch and member by member")
+    check = Check(N_("debit batches add up, batch by batch and member by member"))
     for row in repo.unbalanced_batches():
         check.problems.append(
             f"batch {row.gateway_ref}: collected {yuan(row.collected)} + failed "
@@ -133,11 +134,11 @@ def _collections(repo: AuditRepository, archived: list[ArchiveRecord]) -> Check:
 
 def _clearing(uow: UnitOfWork, repo: AuditRepository, now: datetime) -> Check:
     problems, notes = check_clearing(uow, repo.plan_ids(), now)
-    return Check("gateway clearing holds only money in flight, none overdue", problems, notes)
+    return Check(N_("gateway clearing holds only money in flight, none overdue"), problems, notes)
 
 
 def _rounds(repo: AuditRepository, archived: list[ArchiveRecord]) -> Check:
-    check = Check("every round adds up and carries its surplus")
+    check = Check(N_("every round adds up and carries its surplus"))
     previous: dict[str, int] = {}
     in_archive = {a.round_id: a.amount_total for a in archived}
     for r in repo.rounds_with_detail():
@@ -179,7 +180,7 @@ def _rounds(repo: AuditRepository, archived: list[ArchiveRecord]) -> Check:
 
 
 def _archive(uow: UnitOfWork, archived: list[ArchiveRecord]) -> Check:
-    check = Check("every archived round still holds what was archived")
+    check = Check(N_("every archived round still holds what was archived"))
     check.problems.extend(check_archives(uow, archived))
     return check
 
@@ -188,14 +189,14 @@ def _decisions(uow: UnitOfWork) -> list[Check]:
     """Each decision taken once (see huzhu.services.audit.decisions)."""
     repo = DecisionAuditRepository(uow.conn)
     return [
-        Check("no person is paid out twice in a plan", decided.paid_once(repo)),
-        Check("no claim is decided twice (each history chains)", decided.histories_chain(repo)),
-        Check("no live membership has a leaving date", decided.no_live_leaver(repo)),
+        Check(N_("no person is paid out twice in a plan"), decided.paid_once(repo)),
+        Check(N_("no claim is decided twice (each history chains)"), decided.histories_chain(repo)),
+        Check(N_("no live membership has a leaving date"), decided.no_live_leaver(repo)),
         Check(
-            "every payout is the plan's rule or a recorded override",
+            N_("every payout is the plan's rule or a recorded override"),
             decided.payouts_follow_the_rule(uow, repo),
         ),
-        Check("one public-log entry per decision", decided.one_entry_per_decision(repo)),
+        Check(N_("one public-log entry per decision"), decided.one_entry_per_decision(repo)),
     ]
 
 

@@ -23,11 +23,12 @@ from cryptography import x509
 from rfc3161_client import VerificationError, VerifierBuilder, decode_timestamp_response
 
 from huzhu.domain.errors import InvalidInput
+from huzhu.domain.msgid import N_
 from huzhu.services.record.public_record import chain_head
 from huzhu.storage.repositories.record.timestamps import StoredToken
 from huzhu.storage.uow import UnitOfWork
 
-TOKENS_CHECK = "every time-stamp token signs the chain head it claims"
+TOKENS_CHECK = N_("every time-stamp token signs the chain head it claims")
 
 Requester = Callable[[str, bytes, float], bytes]
 

@@ -12,6 +12,7 @@ from typing import Any
 from cryptography.x509 import Certificate
 
 from huzhu.domain.chain import GENESIS
+from huzhu.domain.msgid import N_
 from huzhu.services.record.notary import TOKENS_CHECK, token_problems
 from huzhu.services.record.public_record import (
     CASE_ANNOUNCED,
@@ -31,11 +32,11 @@ from huzhu.storage.uow import UnitOfWork
 
 # -- huzhu verify -------------------------------------------------------------------------------
 
-CHAIN_CHECK = "the public log's hash chain is intact"
-ROUNDS_CHECK = "every round's figures match its latest log entry"
-CASES_CHECK = "every announced case matches the claims table"
-PLANS_CHECK = "every plan version matches its log entry"
-MERKLE_CHECK = "every published Merkle root matches the round's charges"
+CHAIN_CHECK = N_("the public log's hash chain is intact")
+ROUNDS_CHECK = N_("every round's figures match its latest log entry")
+CASES_CHECK = N_("every announced case matches the claims table")
+PLANS_CHECK = N_("every plan version matches its log entry")
+MERKLE_CHECK = N_("every published Merkle root matches the round's charges")
 
 # Fields of an announced case that the claims table also holds, with the payload keys that may
 # carry them. The latest case-announced or jury-result entry of a claim that names a field is what

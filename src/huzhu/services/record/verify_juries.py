@@ -11,11 +11,12 @@ from typing import Any
 
 from huzhu.domain.errors import NotFound
 from huzhu.domain.jury import JuryMode, JuryResult, decide
+from huzhu.domain.msgid import N_
 from huzhu.services.record.verify_merkle import entry_name
 from huzhu.storage.repositories.record.public_record import LogEntry
 from huzhu.storage.uow import UnitOfWork
 
-JURIES_CHECK = "every jury result follows from its published tally"
+JURIES_CHECK = N_("every jury result follows from its published tally")
 
 
 def _count(value: Any) -> int | None:
