@@ -27,7 +27,7 @@ UPHELD_SHARE = 0.2  # of objections, upheld
 HOSPITAL = "示范医院 Demo Hospital"
 NON_DISCLOSURE = (
     "non-disclosure",
-    "The hospital's records show the condition was treated before joining and was not declared.",
+    "医院病历显示，该疾病在加入前已经治疗，但健康告知时未如实申报。",
 )
 
 
@@ -133,7 +133,7 @@ def object_to(w: World, claim_id: int, at: datetime, *, review: bool | None) -> 
         objector = uow.memberships.get(w.rng.choice(roster)[0]).person_id
         try:
             objection = objections.object_to(
-                uow, claim_id, objector, "The case card does not match what I know of it.", at
+                uow, claim_id, objector, "公示内容与我了解的情况不符。", at
             )
         except HuzhuError:  # the objector happened to be the claimant
             return None
@@ -141,7 +141,7 @@ def object_to(w: World, claim_id: int, at: datetime, *, review: bool | None) -> 
     w.counts["objections"] += 1
     if review is not None:
         outcome = objections.Outcome.UPHOLD if review else objections.Outcome.DISMISS
-        note = "Checked with the hospital." if review else "The records confirm the case."
+        note = "已向医院核实。" if review else "病历记录证实了该案例。"
         w.schedule.at(
             at + timedelta(days=1),
             lambda then: _review(w, objection.id, outcome, note, then),

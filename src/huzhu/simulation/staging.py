@@ -87,12 +87,12 @@ def _take(w: World, claim_id: int, action: str, at: datetime) -> None:
         casework.object_to(w, claim_id, at, review=None)
     elif action == "documents":
         with w.uow() as uow:
-            what = "the discharge summary and the pathology report"
+            what = "出院小结和病理报告"
             investigation.request_documents(uow, claim_id, what, REVIEWER, at)
             uow.commit()
     elif action == "appeal":
         with w.uow() as uow:
-            statement = "The illness began after I joined; my earlier visit was for something else."
+            statement = "疾病是在加入之后才发生的；我之前的就诊是因为别的原因。"
             jury.appeal(uow, claim_id, statement, "member", at)
             uow.commit()
 
