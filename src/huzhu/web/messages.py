@@ -31,6 +31,7 @@ BY_CODE = {
         "Your identity waits for the operator's identity check. You can join once it is "
         "confirmed; you will get a message."
     ),
+    "role-required": N_("Your role may not open this page or take this step."),
     "csrf-failed": N_("This form has expired. Please go back, reload the page and try again."),
     "id-number-registered": N_(
         "This ID number is already registered. The operator can link it after checking who you are."

@@ -65,6 +65,7 @@ def test_a_member_is_refused(world: World, page: str) -> None:
     assert r.status_code == 403, r.text
     assert "role-required" in r.text
     assert "text/html" in r.headers["content-type"]
+    assert "this needs the" not in r.text  # worded by its code, not the service's sentence
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -96,3 +97,4 @@ def test_each_role_opens_its_pages(
         assert b.get(page).status_code == 200, page
     for page in refused:
         assert b.get(page).status_code == 403, page
+        assert "Your role may not open this page" in b.get(page).text, page
