@@ -75,6 +75,10 @@ def test_sign_up_refusals_are_worded_beside_the_field(web: Web, api: Api) -> Non
     assert r.status_code == 400
     assert "A password needs 10 to 256 characters." in text_of(r)
     assert 'aria-invalid="true"' in r.text
+    # A guessable password is refused in the page's words, not the strength checker's English.
+    r = web.post(web.browser(), "/me/sign-up", {"username": "xiaoli", "password": "xiaoli123456"})
+    assert r.status_code == 400
+    assert "这个密码太容易被猜到" in text_of(r) and "easy to guess" not in text_of(r)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -31,6 +31,25 @@ BY_CODE = {
         "Your identity waits for the operator's identity check. You can join once it is "
         "confirmed; you will get a message."
     ),
+    "guessable-password": N_(
+        "This password is easy to guess (a common word, a pattern, or made from your username "
+        "or a date). Choose a longer, unusual one."
+    ),
+    "deposit-required": N_(
+        "This plan asks a deposit on joining. Please send the form again to pay it."
+    ),
+    "plan-closed": N_("This plan is closing and takes no new members or top-ups."),
+    "birth-date-out-of-range": N_("That birth date is not possible."),
+    "id-number-mismatch": N_("The birth date or sex does not match the ID number."),
+    "unknown-document-type": N_("That kind of identity document is not accepted."),
+    "sex-invalid": N_("Please choose a sex."),
+    "amount-type": N_("An amount is a number of yuan, such as 10 or 9.50."),
+    "amount-precision": N_("An amount has at most two decimal places (fen)."),
+    "amount-negative": N_("An amount cannot be negative."),
+    "plan-not-prepaid": N_("This plan is paid round by round; it holds no balance to top up."),
+    "not-your-membership": N_("This membership is not yours."),
+    "successor-offer-accepted": N_("This offer was already accepted."),
+    "no-successor-offer": N_("There is no offer to accept."),
     "role-required": N_("Your role may not open this page or take this step."),
     "csrf-failed": N_("This form has expired. Please go back, reload the page and try again."),
     "id-number-registered": N_(
