@@ -11,6 +11,8 @@ import time
 
 from consolekit import ROUND_DAY, Browser, World, browser
 
+from huzhu.services.console.dashboard import Chart, Series
+
 NEXT_DAY = "2026-03-21"  # the plan's next announcement date after ROUND_DAY
 
 
@@ -153,3 +155,14 @@ def test_the_console_speaks_chinese_by_default(world: World, operator: Browser) 
     page = operator.get("/console")
     assert "运营后台" in page.text and "数据看板" in page.text
     assert "核对账目（huzhu audit）" in operator.get("/console/checks").text
+
+
+def test_a_chart_words_its_texts_but_never_an_empty_one() -> None:
+    """gettext("") answers the catalogue's header: an empty label must stay empty."""
+    chart = Chart("c", "Title", "bar", ["", "in preparation"], [Series("Joins", [1, 2])], "")
+    words = {"": "Project-Id-Version: huzhu", "Title": "标题", "in preparation": "筹备中",
+             "Joins": "加入"}  # fmt: skip
+    spec = chart.spec(lambda t: words.get(t, t))
+    assert spec["labels"] == ["", "筹备中"] and spec["unit"] == ""
+    assert chart.rows(lambda t: words.get(t, t))[0][0] == ""
+    assert chart.heading(lambda t: words.get(t, t)) == "标题"

@@ -35,6 +35,11 @@ def _as_is(text: str) -> str:
     return text
 
 
+def _word(tr: Translate, text: str) -> str:
+    """`tr` of a text, but never of "": gettext("") is the catalogue's header."""
+    return tr(text) if text else text
+
+
 @dataclass(frozen=True)
 class Series:
     label: str
@@ -64,26 +69,27 @@ class Chart:
 
     def rows(self, tr: Translate = _as_is) -> list[list[str]]:
         return [
-            [tr(label), *(s.shown(i) for s in self.series)] for i, label in enumerate(self.labels)
+            [_word(tr, label), *(s.shown(i) for s in self.series)]
+            for i, label in enumerate(self.labels)
         ]
 
     def header(self, tr: Translate = _as_is) -> list[str]:
-        return ["", *(tr(s.label) for s in self.series)]
+        return ["", *(_word(tr, s.label) for s in self.series)]
 
     def spec(self, tr: Translate = _as_is) -> dict[str, object]:
         """What charts.js draws: money as exact yuan text, counts as integers; words by `tr`
         (plan ids, dates and codes are no msgids and stay as they are)."""
         return {
             "kind": self.kind,
-            "labels": [tr(label) for label in self.labels],
+            "labels": [_word(tr, label) for label in self.labels],
             "series": [
                 {
-                    "label": tr(s.label),
+                    "label": _word(tr, s.label),
                     "values": [s.shown(i) or None for i in range(len(self.labels))],
                 }
                 for s in self.series
             ],
-            "unit": tr(self.unit) if self.unit else "",
+            "unit": _word(tr, self.unit),
         }
 
 
