@@ -7,6 +7,7 @@ A signed-out visitor is sent to sign in; a signed-in member without a staff role
 from __future__ import annotations
 
 from huzhu.domain.access import Principal, Role
+from huzhu.domain.msgid import N_
 from huzhu.web.deps import Visit
 
 STAFF = (Role.REVIEWER, Role.OPERATOR, Role.AUDITOR)
@@ -27,17 +28,17 @@ def staff(visit: Visit, *roles: Role) -> Principal:
 
 def sections(principal: Principal) -> list[tuple[str, str]]:
     """The console's navigation for this caller: only what they may open."""
-    shown = [("/console", "Overview")]
+    shown = [("/console", N_("Overview"))]
     if principal.has(*DASHBOARD):
-        shown.append(("/console/dashboard", "Dashboard"))
+        shown.append(("/console/dashboard", N_("Dashboard")))
     if principal.has(*CLAIMS):
-        shown.append(("/console/claims", "Claims"))
+        shown.append(("/console/claims", N_("Claims")))
     if principal.has(*ROUNDS):
-        shown.append(("/console/rounds", "Rounds"))
+        shown.append(("/console/rounds", N_("Rounds")))
     if principal.has(*PLANS):
-        shown.append(("/console/plans", "Plan rules"))
+        shown.append(("/console/plans", N_("Plan rules")))
     if principal.has(*MEMBERS):
-        shown.append(("/console/members", "Members"))
+        shown.append(("/console/members", N_("Members")))
     if principal.has(*CHECKS):
-        shown.append(("/console/checks", "Checks"))
+        shown.append(("/console/checks", N_("Checks")))
     return shown
